@@ -1,0 +1,87 @@
+"""Translations: ``_()`` for every user-visible string, Babel for dates and numbers.
+
+Catalogues live in ``translations/<lang>/LC_MESSAGES/dermstation.po``; the ``.mo`` files are compiled
+from them (``pybabel compile -d translations -D dermstation``) at install time or on first use.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+from datetime import date, datetime
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from dermstation.core.config import PROJECT_ROOT
+
+DOMAIN = "dermstation"
+TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
+SUPPORTED_LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "de": "Deutsch",
+    "es": "Español",
+    "fr": "Français",
+}
+
+log = logging.getLogger(__name__)
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_locale = Locale.parse("en")
+
+
+def _compile_missing(lang: str) -> None:
+    """Compile a .po into .mo if only the source catalogue is present (fresh checkout)."""
+    po = TRANSLATIONS_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        try:
+            with po.open("rb") as fh:
+                catalog = read_po(fh, locale=lang)
+            with mo.open("wb") as fh:
+                write_mo(fh, catalog)
+        except OSError as exc:  # read-only install: fall back to English, say why in the log
+            log.warning("cannot compile translations for %s: %s", lang, exc)
+
+
+def set_language(lang: str) -> None:
+    """Switch every later ``_()`` call and Babel format to ``lang``."""
+    global _translation, _locale
+    if lang not in SUPPORTED_LANGUAGES:
+        lang = "en"
+    _compile_missing(lang)
+    _translation = gettext.translation(DOMAIN, TRANSLATIONS_DIR, languages=[lang], fallback=True)
+    _locale = Locale.parse(lang)
+
+
+def current_language() -> str:
+    return str(_locale)
+
+
+def _(message: str) -> str:
+    """Translate ``message`` into the current language."""
+    return _translation.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translation.ngettext(singular, plural, n)
+
+
+def format_day(value: date) -> str:
+    return format_date(value, format="medium", locale=_locale)
+
+
+def format_moment(value: datetime) -> str:
+    return format_datetime(value, format="medium", locale=_locale)
+
+
+def format_number(value: float, digits: int = 1) -> str:
+    return format_decimal(round(value, digits), format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=_locale)
+
+
+def translations_dir() -> Path:
+    return TRANSLATIONS_DIR

@@ -1,0 +1,1 @@
+"""Image in, clinical analysis out: numpy + OpenCV + onnxruntime. No Qt here."""
