@@ -1,0 +1,32 @@
+"""Entry point: ``dermstation`` starts the workstation; ``dermstation analyze ...`` runs headless."""
+
+from __future__ import annotations
+
+import sys
+
+HEADLESS_COMMANDS = {"analyze"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in HEADLESS_COMMANDS:
+        # imported lazily so the headless path never loads Qt
+        from dermstation.cli import main as cli_main
+
+        return cli_main(args)
+    if args and args[0] in {"-h", "--help"}:
+        print("usage: dermstation            start the workstation\n"
+              "       dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]")
+        return 0
+    if args and args[0] in {"--version", "-V"}:
+        from dermstation import __version__
+
+        print(f"DermStation {__version__}")
+        return 0
+    from dermstation.app import main as app_main
+
+    return app_main([sys.argv[0], *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
