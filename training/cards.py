@@ -1,0 +1,136 @@
+"""Model cards (models/NAME.json, format in models/README.md). Torch-free."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from training.config import (CLS_MEAN, CLS_SIZE, CLS_STD, CROP_MARGIN, CROP_MIN_FRACTION, SEG_H, SEG_MEAN,
+                             SEG_STD, SEG_THRESHOLD, SEG_W, SOG_P)
+from training.data import CLASSES, MALIGNANT
+
+HAM = {
+    "name": "HAM10000",
+    "licence": "CC BY-NC-SA 4.0",
+    "split": "labels.csv split column: train 4190 (training), val 897 (early stopping, temperature, threshold), "
+             "test 1897 (metrics only); one image per lesion",
+    "citation": "Tschandl, Rosendahl & Kittler, Sci Data 5, 180161 (2018), doi:10.1038/sdata.2018.161",
+}
+PH2 = {
+    "name": "PH2",
+    "licence": "free for research and education (cite the paper)",
+    "citation": "Mendonça et al., PH2 - A dermoscopic image database for research and benchmarking, IEEE EMBC 2013",
+}
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def card_path(onnx_path: Path) -> Path:
+    return onnx_path.with_suffix(".json")
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def save(card: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def write_segmenter_card(onnx_path: Path, version: str, training: dict | None) -> dict[str, Any]:
+    card = {
+        "name": "dermstation-segmenter",
+        "version": version,
+        "task": "segmentation",
+        "file": onnx_path.name,
+        "sha256": sha256(onnx_path),
+        "opset": 17,
+        "architecture": "U-Net++ (nested dense skips), widths 12-24-48-64-96, stride-2 stem, bilinear upsampling "
+                        "of the logit map to the input size, sigmoid in the graph",
+        "input": {"name": "image", "shape": [None, 3, SEG_H, SEG_W], "dtype": "float32", "layout": "NCHW"},
+        "outputs": {"probability": "probability"},
+        "preprocessing": [
+            {"step": "resize", "width": SEG_W, "height": SEG_H},
+            {"step": "normalize", "mean": list(SEG_MEAN), "std": list(SEG_STD)},
+        ],
+        "postprocessing": [
+            {"step": "resize_back", "interpolation": "bilinear", "to": "original image size"},
+            {"step": "threshold", "value": SEG_THRESHOLD},
+            {"step": "largest_component", "connectivity": 8},
+        ],
+        "threshold": SEG_THRESHOLD,
+        "geometry": f"the whole RGB image is resized (stretched, no crop, no padding) to {SEG_W}x{SEG_H}; it is "
+                    "trained on 4:3 images (PH2 765x572), so 4:3 photos keep their proportions; the probability "
+                    "map is resized back to the original size before thresholding",
+        "datasets": [{**PH2, "split": "split.csv: train 120 (training), val 30 (early stopping and metrics)"}],
+        "licence": "research and education use (inherited from PH2)",
+        "metrics": {},
+        "training": training or {},
+        "date": dt.date.today().isoformat(),
+    }
+    save(card, card_path(onnx_path))
+    return card
+
+
+def classifier_preprocessing() -> list[dict[str, Any]]:
+    return [
+        {"step": "lesion_crop", "margin": CROP_MARGIN, "min_fraction": CROP_MIN_FRACTION, "mask_from": "segmenter"},
+        {"step": "shades_of_grey", "p": SOG_P},
+        {"step": "resize", "width": CLS_SIZE, "height": CLS_SIZE},
+        {"step": "normalize", "mean": list(CLS_MEAN), "std": list(CLS_STD)},
+    ]
+
+
+def write_classifier_card(onnx_path: Path, version: str, tta: bool, training: dict | None) -> dict[str, Any]:
+    old = load(card_path(onnx_path)) if card_path(onnx_path).exists() else {}
+    card = {
+        "name": "dermstation-classifier",
+        "version": version,
+        "task": "classification",
+        "file": onnx_path.name,
+        "sha256": sha256(onnx_path),
+        "opset": 17,
+        "architecture": "compact ResNet (basic blocks 1-2-2-2, widths 32-64-128-256, BatchNorm); head = 1x1 conv "
+                        "to 7 class maps, logits = global average of the maps",
+        "input": {"name": "image", "shape": [None, 3, CLS_SIZE, CLS_SIZE], "dtype": "float32", "layout": "NCHW"},
+        "outputs": {"logits": "logits", "class_maps": "class_maps"},
+        "class_maps_shape": [None, len(CLASSES), CLS_SIZE // 16, CLS_SIZE // 16],
+        "test_time_augmentation": ("inside the graph: the image and its horizontal, vertical and double flips are "
+                                   "averaged (class maps flipped back); nothing to do in the app") if tta else "none",
+        "classes": list(CLASSES),
+        "malignant_classes": list(MALIGNANT),
+        "malignancy_score": "sum of the softmax probabilities (after temperature) of akiec, bcc and mel",
+        "temperature": old.get("temperature", 1.0),
+        "operating_threshold": old.get("operating_threshold", {"malignancy": 0.5, "chosen_on": "none (untrained)",
+                                                               "rule": "placeholder"}),
+        "preprocessing": classifier_preprocessing(),
+        "geometry": "full RGB image at its true aspect ratio (HAM10000's 224x224 files are first restored to "
+                    "299x224 = 4:3 with restore_aspect); lesion mask from the segmenter card's pipeline; "
+                    f"lesion_box = square around the lesion's bounding box plus {CROP_MARGIN:g} of its side on "
+                    f"every side, at least {CROP_MIN_FRACTION:g} of the shorter image side, shifted inside the "
+                    "image (reflection padding where it is larger); with an empty mask the centred square of the "
+                    f"shorter side; the square crop is colour-normalised and resized to {CLS_SIZE}x{CLS_SIZE} "
+                    "(no stretching)",
+        "datasets": [HAM, {**PH2, "split": "diagnoses.csv, all 150 images: EXTERNAL TEST ONLY (never trained, "
+                                            "tuned, calibrated or selected on)"}],
+        "licence": "CC BY-NC-SA 4.0 (inherited from HAM10000): non-commercial use, share-alike, attribution",
+        "metrics": {},
+        "confusion_matrix": {},
+        "training": training or {},
+        "date": dt.date.today().isoformat(),
+    }
+    if old.get("temperature") is not None and old.get("sha256") != card["sha256"]:
+        # a new network: its calibration must be refitted on val
+        card["temperature"] = 1.0
+        card["operating_threshold"] = {"malignancy": 0.5, "chosen_on": "none (not yet calibrated)", "rule": "placeholder"}
+    save(card, card_path(onnx_path))
+    return card

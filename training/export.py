@@ -1,0 +1,81 @@
+"""Export trained checkpoints to ONNX and write the model cards (torch needed).
+
+    python -m training.export segmenter  --ckpt .train_runs/segmenter/best.pt --version 1.0.0
+    python -m training.export classifier --ckpt .train_runs/classifier/best.pt --version 1.0.0 [--tta]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from training import cards
+from training.config import CLS_SIZE, CLS_WIDTHS, SEG_H, SEG_W, SEG_WIDTHS
+from training.data import MODELS
+from training.nets import CamNet, ExportWrapper, UNetPlusPlus
+
+OPSET = 17
+
+
+def _export(module: torch.nn.Module, example: torch.Tensor, path: Path, outputs: list[str]) -> None:
+    module.eval()
+    dyn = {"image": {0: "batch"}, **{o: {0: "batch"} for o in outputs}}
+    torch.onnx.export(module, (example,), str(path), input_names=["image"], output_names=outputs,
+                      dynamic_axes=dyn, opset_version=OPSET, dynamo=False, do_constant_folding=True)
+    # the ONNX graph must compute what torch computes
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.randn(3, *example.shape[1:])
+    with torch.no_grad():
+        ref = module(x)
+    ref = ref if isinstance(ref, tuple) else (ref,)
+    got = sess.run(outputs, {"image": x.numpy()})
+    for r, g, name in zip(ref, got, outputs, strict=True):
+        err = float(np.abs(r.numpy() - g).max())
+        assert err < 1e-3, f"{name}: onnxruntime differs from torch by {err}"
+        print(f"{path.name}:{name} shape {g.shape} max |torch-ort| = {err:.2e}")
+
+
+def export_segmenter(ckpt: Path | None, version: str, training: dict | None = None) -> Path:
+    net = UNetPlusPlus(SEG_WIDTHS)
+    if ckpt is not None:
+        net.load_state_dict(torch.load(ckpt, weights_only=False)["net"])
+    path = MODELS / "segmenter.onnx"
+    _export(net, torch.randn(1, 3, SEG_H, SEG_W), path, ["probability"])
+    cards.write_segmenter_card(path, version, training)
+    return path
+
+
+def export_classifier(ckpt: Path | None, version: str, tta: bool, training: dict | None = None) -> Path:
+    net = CamNet(widths=CLS_WIDTHS)
+    if ckpt is not None:
+        state = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(state.get("ema") or state["net"])
+    path = MODELS / "classifier.onnx"
+    _export(ExportWrapper(net, tta), torch.randn(1, 3, CLS_SIZE, CLS_SIZE), path, ["logits", "class_maps"])
+    cards.write_classifier_card(path, version, tta, training)
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("which", choices=["segmenter", "classifier"])
+    ap.add_argument("--ckpt", type=Path)
+    ap.add_argument("--version", default="0.0.1")
+    ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--training-json", type=Path, help="facts about the run (command, epochs, minutes) for the card")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    training = json.loads(args.training_json.read_text()) if args.training_json else None
+    if args.which == "segmenter":
+        export_segmenter(args.ckpt, args.version, training)
+    else:
+        export_classifier(args.ckpt, args.version, args.tta, training)
+
+
+if __name__ == "__main__":
+    main()

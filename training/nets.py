@@ -1,0 +1,147 @@
+"""The two networks, in plain torch (no torchvision): a compact U-Net++ and a CAM classifier."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_bn(cin: int, cout: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
+
+
+class DoubleConv(nn.Sequential):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(conv_bn(cin, cout), conv_bn(cout, cout))
+
+
+class UNetPlusPlus(nn.Module):
+    """U-Net++ (Zhou et al. 2018): nested dense skip pathways X[i][j] between encoder and decoder.
+
+    A stride-2 stem runs the nested grid at half the input resolution (lesion borders in dermoscopy are
+    smooth, and it keeps CPU inference in a few tens of ms); the logit map is upsampled back to the input
+    size and the sigmoid is part of the graph, so the ONNX output is a probability map (N, 1, H, W).
+    """
+
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 96, 128)) -> None:
+        super().__init__()
+        self.depth = len(widths)
+        self.stem = conv_bn(3, widths[0], stride=2)
+        self.pool = nn.MaxPool2d(2)
+        nodes: dict[str, nn.Module] = {}
+        for i in range(self.depth):
+            nodes[f"x{i}_0"] = DoubleConv(widths[0] if i == 0 else widths[i - 1], widths[i])
+        for j in range(1, self.depth):
+            for i in range(self.depth - j):
+                nodes[f"x{i}_{j}"] = DoubleConv(widths[i] * j + widths[i + 1], widths[i])
+        self.nodes = nn.ModuleDict(nodes)
+        self.head = nn.Conv2d(widths[0], 1, 1)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        size = x.shape[-2:]
+        h = self.stem(x)
+        grid: dict[tuple[int, int], torch.Tensor] = {}
+        for i in range(self.depth):
+            inp = h if i == 0 else self.pool(grid[(i - 1, 0)])
+            grid[(i, 0)] = self.nodes[f"x{i}_0"](inp)
+        for j in range(1, self.depth):
+            for i in range(self.depth - j):
+                below = grid[(i + 1, j - 1)]
+                up = F.interpolate(below, size=grid[(i, 0)].shape[-2:], mode="bilinear", align_corners=False)
+                grid[(i, j)] = self.nodes[f"x{i}_{j}"](torch.cat([grid[(i, k)] for k in range(j)] + [up], 1))
+        out = self.head(grid[(0, self.depth - 1)])
+        return F.interpolate(out, size=size, mode="bilinear", align_corners=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(x))
+
+
+class Block(nn.Module):
+    """Inverted residual (MobileNetV2-style): expand 1x1, depthwise 3x3, project 1x1, residual when it fits."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int = 4) -> None:
+        super().__init__()
+        mid = cin * expand
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU6(inplace=True),
+            nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid), nn.ReLU6(inplace=True),
+            nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout),
+        )
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.b1(self.c1(x)), inplace=True)
+        y = self.b2(self.c2(y))
+        return F.relu(y + (x if self.short is None else self.short(x)), inplace=True)
+
+
+class CamNet(nn.Module):
+    """Compact ResNet; head = 1x1 conv to one map per class, then global average pooling -> logits.
+
+    Because pooling comes after the class maps, ``class_maps`` is exactly the CAM of each class
+    (logits = spatial mean of the maps), so the app draws it without gradients.
+    """
+
+    def __init__(self, num_classes: int = 7, widths: tuple[int, ...] = (32, 64, 128, 256),
+                 blocks: tuple[int, ...] = (1, 2, 2, 2), dropout: float = 0.2) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(conv_bn(3, widths[0] // 2, stride=2), conv_bn(widths[0] // 2, widths[0]))
+        layers: list[nn.Module] = []
+        cin = widths[0]
+        for s, (w, n) in enumerate(zip(widths, blocks, strict=True)):
+            for b in range(n):
+                layers.append(BasicBlock(cin, w, 2 if (b == 0 and s > 0) else 1))
+                cin = w
+        self.features = nn.Sequential(*layers)
+        self.drop = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        self.head = nn.Conv2d(cin, num_classes, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.features(self.stem(x))
+        maps = self.head(self.drop(f))
+        return maps.mean(dim=(2, 3)), maps
+
+
+class ExportWrapper(nn.Module):
+    """What goes into the classifier ONNX: optional flip test-time augmentation inside the graph.
+
+    With ``tta`` the image and its mirror images run as one batch; logits are averaged and each
+    class map is flipped back before averaging, so the outputs keep their meaning and shapes.
+    """
+
+    def __init__(self, net: CamNet, tta: bool) -> None:
+        super().__init__()
+        self.net = net
+        self.tta = tta
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.tta:
+            return self.net(image)
+        views = torch.cat([image, image.flip(3), image.flip(2), image.flip(2).flip(3)], 0)
+        logits, maps = self.net(views)
+        # reshape (not split) keeps the batch size dynamic in the exported graph
+        logits = logits.reshape(4, -1, logits.shape[1]).mean(0)
+        m = maps.reshape(4, -1, *maps.shape[1:])
+        maps = (m[0] + m[1].flip(3) + m[2].flip(2) + m[3].flip(2).flip(3)) / 4.0
+        return logits, maps
