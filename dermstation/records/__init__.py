@@ -1,0 +1,1 @@
+"""Patient records: SQLAlchemy models, the database (sessions, migrations) and the image store. Qt-free."""

@@ -1,0 +1,66 @@
+"""The one place that opens the database and wires the services (used by the app, the CLI, tests)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from dermstation.core.config import Paths, load_settings
+from dermstation.core.config import database_url as configured_database_url
+from dermstation.records.database import DEFAULT_BUSY_TIMEOUT_S, Database
+from dermstation.records.image_store import ImageStore
+from dermstation.services.audit import AuditLog
+from dermstation.services.auth import AuthService
+from dermstation.services.captures import CaptureService
+from dermstation.services.patients import PatientService
+from dermstation.services.settings import SettingsStore
+from dermstation.services.users import UserService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    paths: Paths
+    settings_store: SettingsStore
+    database: Database
+    auth: AuthService
+    users: UserService
+    patients: PatientService
+    captures: CaptureService
+    audit: AuditLog
+    image_store: ImageStore
+
+    def close(self) -> None:
+        """Release database connections (call on shutdown)."""
+        self.database.close()
+
+
+def build_services(
+    paths: Paths,
+    database_url: str | None = None,
+    *,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+) -> Services:
+    """Create the data directories, open (upgrade, after a backup) the database, wire every service.
+
+    ``database_url`` overrides the environment and the settings file (tests, the CLI's ``--database``).
+    """
+    paths.ensure()
+    settings_store = SettingsStore(paths)
+    url = database_url or configured_database_url(paths, load_settings(paths))
+    database = Database.open(url, paths.backups, busy_timeout_s=busy_timeout_s)
+    log.info("database opened (%s)", database.backend)
+    image_store = ImageStore(paths.image_store)
+    audit = AuditLog(database)
+    return Services(
+        paths=paths,
+        settings_store=settings_store,
+        database=database,
+        auth=AuthService(database, audit),
+        users=UserService(database, audit),
+        patients=PatientService(database, audit),
+        captures=CaptureService(database, audit, image_store),
+        audit=audit,
+        image_store=image_store,
+    )

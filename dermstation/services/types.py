@@ -1,0 +1,119 @@
+"""Frozen values that cross from services to the UI and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dermstation.core.domain import AuditAction, CaptureSource, Role, Sex
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user, passed as ``actor`` to every service call."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    """What a form submits to create or update a patient."""
+
+    record_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    sex: Sex = Sex.UNKNOWN
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    fitzpatrick: int | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    id: int
+    record_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    sex: Sex
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+
+@dataclass(frozen=True)
+class PatientDetail:
+    """Every patient field; ``notes`` is empty when the actor may not read clinical notes."""
+
+    id: int
+    record_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    sex: Sex
+    phone: str
+    email: str
+    address: str
+    fitzpatrick: int | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+
+@dataclass(frozen=True)
+class CaptureSummary:
+    id: int
+    taken_at: datetime
+    source: CaptureSource
+    width: int
+    height: int
+    sha256: str
+    analysis_count: int
+
+
+@dataclass(frozen=True)
+class LesionSummary:
+    id: int
+    body_site: str
+    label: str
+    created_at: datetime
+    captures: tuple[CaptureSummary, ...]
+
+
+@dataclass(frozen=True)
+class PatientChart:
+    patient: PatientDetail
+    lesions: tuple[LesionSummary, ...]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    user_id: int | None
+    username: str  # "" for events with no user (failed sign-in of an unknown name)
+    action: AuditAction
+    table: str
+    record_id: int | None
+    detail: str

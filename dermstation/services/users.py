@@ -1,0 +1,145 @@
+"""User accounts (administrators manage them)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dermstation.core.domain import AuditAction, Role
+from dermstation.core.errors import DuplicateRecord, PermissionDenied, RecordNotFound, ValidationError
+from dermstation.core.i18n import _
+from dermstation.records.database import Database
+from dermstation.records.models import User
+from dermstation.services import passwords
+from dermstation.services.audit import AuditLog
+from dermstation.services.permissions import ADMIN_ONLY, ALL_ROLES, authorize
+from dermstation.services.types import CurrentUser, UserInfo
+
+log = logging.getLogger(__name__)
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def normalise_username(username: str) -> str:
+    """User names are case-insensitive: stored and compared trimmed and lower-case."""
+    return username.strip().lower()
+
+
+def check_username(username: str) -> None:
+    if not _USERNAME.fullmatch(username):
+        raise ValidationError(
+            _("A user name has 1 to 64 letters, digits, dots, dashes or underscores."), field="username"
+        )
+
+
+def check_full_name(full_name: str) -> None:
+    if not full_name.strip():
+        raise ValidationError(_("Please enter the full name."), field="full_name")
+    if len(full_name.strip()) > 200:
+        raise ValidationError(_("The full name is too long."), field="full_name")
+
+
+def user_info(user: User) -> UserInfo:
+    return UserInfo(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role,
+        disabled=user.disabled,
+        created_at=user.created_at,
+    )
+
+
+class UserService:
+    def __init__(self, database: Database, audit: AuditLog) -> None:
+        self._db = database
+        self._audit = audit
+
+    def list_users(self, actor: CurrentUser) -> list[UserInfo]:
+        with self._db.session() as session:
+            authorize(session, actor, ADMIN_ONLY)
+            return [user_info(u) for u in session.scalars(select(User).order_by(User.username))]
+
+    def list_dermatologists(self, actor: CurrentUser) -> list[UserInfo]:
+        """Active dermatologists, for booking (any role may ask)."""
+        with self._db.session() as session:
+            authorize(session, actor, ALL_ROLES)
+            rows = session.scalars(
+                select(User)
+                .where(User.role == Role.DERMATOLOGIST, User.disabled.is_(False))
+                .order_by(User.full_name, User.id)
+            )
+            return [user_info(u) for u in rows]
+
+    def create_user(
+        self, actor: CurrentUser, username: str, full_name: str, role: Role, password: str
+    ) -> UserInfo:
+        name = normalise_username(username)
+        check_username(name)
+        check_full_name(full_name)
+        if not isinstance(role, Role):
+            raise ValidationError(_("Please choose a role."), field="role")
+        passwords.check_policy(password)
+        password_hash = passwords.hash_password(password)
+        with self._db.session() as session:
+            authorize(session, actor, ADMIN_ONLY)
+            if session.scalar(select(User.id).where(User.username == name)) is not None:
+                raise DuplicateRecord(_("This user name is already taken."), details="users.username")
+            user = User(
+                username=name,
+                full_name=full_name.strip(),
+                role=role,
+                password_hash=password_hash,
+                disabled=False,
+            )
+            session.add(user)
+            session.flush()
+            self._audit.record(session, actor.id, AuditAction.CREATE, "users", user.id, f"role={role.value}")
+            log.info("user %d created user %d (%s)", actor.id, user.id, role.value)
+            return user_info(user)
+
+    def set_disabled(self, actor: CurrentUser, user_id: int, disabled: bool) -> UserInfo:
+        """Disable or re-enable an account. Nobody can lock out themself or the last active admin."""
+        with self._db.session() as session:
+            authorize(session, actor, ADMIN_ONLY)
+            user = self._get(session, user_id)
+            if disabled and not user.disabled:
+                if user.id == actor.id:
+                    raise PermissionDenied(_("You cannot disable your own account."))
+                if user.role == Role.ADMIN and self._active_admins(session) <= 1:
+                    raise PermissionDenied(_("The last active administrator cannot be disabled."))
+            user.disabled = disabled
+            self._audit.record(
+                session, actor.id, AuditAction.UPDATE, "users", user.id, "disabled" if disabled else "enabled"
+            )
+            return user_info(user)
+
+    def reset_password(self, actor: CurrentUser, user_id: int, new_password: str) -> None:
+        passwords.check_policy(new_password)
+        password_hash = passwords.hash_password(new_password)
+        with self._db.session() as session:
+            authorize(session, actor, ADMIN_ONLY)
+            user = self._get(session, user_id)
+            user.password_hash = password_hash
+            self._audit.record(session, actor.id, AuditAction.UPDATE, "users", user.id, "password reset")
+
+    @staticmethod
+    def _get(session: Session, user_id: int) -> User:
+        user = session.get(User, user_id)
+        if user is None:
+            raise RecordNotFound(_("This user does not exist."), details=f"user {user_id}")
+        return user
+
+    @staticmethod
+    def _active_admins(session: Session) -> int:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(User)
+                .where(User.role == Role.ADMIN, User.disabled.is_(False))
+            )
+            or 0
+        )
