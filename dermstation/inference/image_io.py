@@ -1,0 +1,238 @@
+"""Decoding images safely into RGB uint8: EXIF orientation, 8/16-bit, grey, RGBA, huge files.
+
+A decoder's success proves little: OpenCV returns a half-grey picture for a truncated JPEG and will
+allocate gigabytes for a 100 000 x 100 000 PNG header. So the header is read first (dimensions checked
+before any pixel is decoded) and the end of the file is checked before decoding.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dermstation.core.errors import ImageReadError
+
+MAX_PIXELS = 100_000_000
+"""Refuse images above this many pixels (decompression-bomb guard)."""
+WORKING_MAX_SIDE = 2048
+"""Larger images are analysed at this longest side; the pixel spacing is scaled to match."""
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """An RGB uint8 image ready for analysis, and how it relates to the original pixels."""
+
+    pixels: np.ndarray  # (H, W, 3) uint8 RGB, at working size
+    original_size: tuple[int, int]  # (height, width) of the stored image, after EXIF orientation
+    scale: float = 1.0  # working pixels per original pixel (<= 1)
+    source: str = ""
+
+    def pixel_spacing(self, original_spacing_mm: float | None) -> float | None:
+        """The size of one working pixel in mm, given the original pixel's size."""
+        if original_spacing_mm is None:
+            return None
+        return original_spacing_mm / self.scale
+
+
+# --- headers --------------------------------------------------------------------------------------
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    i = 2
+    n = len(data)
+    while i + 9 < n:
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        seg_len = struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return h, w
+        if marker == 0xDA:  # start of scan before any frame header: malformed
+            return None
+        i += 2 + seg_len
+    return None
+
+
+def header_size(data: bytes) -> tuple[str, tuple[int, int] | None]:
+    """(format, (height, width)) from the file header, without decoding pixels; size None if unknown."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return "png", None
+        w, h = struct.unpack(">II", data[16:24])
+        return "png", (h, w)
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg", _jpeg_size(data)
+    if data[:2] == b"BM" and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return "bmp", (abs(h), abs(w))
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff", None
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp", None
+    return "unknown", None
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """A complete JPEG has its EOI marker after the last scan (trailing bytes after it are tolerated)."""
+    # inside entropy-coded data 0xFF is always stuffed, so EOI after the last scan header is the real end
+    last_scan = data.rfind(b"\xff\xda")
+    return last_scan != -1 and data.find(b"\xff\xd9", last_scan) != -1
+
+
+def _grey_fill_at_bottom(rgb: np.ndarray) -> bool:
+    """libjpeg fills the missing rest of a truncated scan with mid grey (128, 128, 128)."""
+    h = rgb.shape[0]
+    rows = max(8, h // 20)
+    bottom = rgb[h - rows :]
+    return bool(np.all(bottom == 128))
+
+
+# --- pixel conversions ----------------------------------------------------------------------------
+
+def to_rgb8(array: np.ndarray, bgr: bool = False) -> np.ndarray:
+    """Any 2-D/3-D array (uint8/uint16/float, grey/RGB/RGBA) -> contiguous RGB uint8."""
+    img = np.asarray(array)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
+        raise ImageReadError("This is not an image", f"array of shape {img.shape}")
+    if img.shape[0] < 2 or img.shape[1] < 2:
+        raise ImageReadError("The image is empty", f"array of shape {img.shape}")
+    if img.dtype == np.uint8:
+        pass
+    elif img.dtype == np.uint16:
+        img = ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    elif img.dtype == bool:
+        img = img.astype(np.uint8) * 255
+    elif np.issubdtype(img.dtype, np.floating):
+        finite = np.nan_to_num(img.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        top = 1.0 if finite.max(initial=0.0) <= 1.0 else 255.0
+        img = np.clip(np.round(finite * (255.0 / top)), 0, 255).astype(np.uint8)
+    elif np.issubdtype(img.dtype, np.integer):
+        lo, hi = int(img.min()), int(img.max())
+        top = 255 if hi <= 255 and lo >= 0 else max(hi, 1)
+        img = np.clip(img.astype(np.float64) * (255.0 / top), 0, 255).astype(np.uint8)
+    else:
+        raise ImageReadError("This is not an image", f"pixel type {img.dtype}")
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if img.shape[2] == 4:
+        # transparent areas become black, the colour of a dermatoscope's vignette
+        alpha = img[:, :, 3:4].astype(np.uint16)
+        img = ((img[:, :, :3].astype(np.uint16) * alpha + 127) // 255).astype(np.uint8)
+    if bgr:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return np.ascontiguousarray(img)
+
+
+def fit_working_size(rgb: np.ndarray, max_side: int = WORKING_MAX_SIDE) -> tuple[np.ndarray, float]:
+    """Shrink so the longest side is at most ``max_side``; returns the image and the scale applied."""
+    h, w = rgb.shape[:2]
+    longest = max(h, w)
+    if longest <= max_side:
+        return rgb, 1.0
+    scale = max_side / longest
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
+
+
+def load_array(
+    array: np.ndarray, *, bgr: bool = False, max_side: int = WORKING_MAX_SIDE, source: str = "array"
+) -> LoadedImage:
+    """Accept a pixel array from DICOM or a camera (RGB unless ``bgr``; any depth; grey; RGBA)."""
+    arr = np.asarray(array)
+    if arr.ndim >= 2 and arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise ImageReadError(
+            "The image is too large to analyse safely",
+            f"{arr.shape[1]}x{arr.shape[0]} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels",
+        )
+    rgb = to_rgb8(arr, bgr=bgr)
+    original = rgb.shape[:2]
+    rgb, scale = fit_working_size(rgb, max_side)
+    return LoadedImage(rgb, (int(original[0]), int(original[1])), scale, source)
+
+
+def read_image(path: str | Path, *, max_side: int = WORKING_MAX_SIDE, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Decode an image file into RGB uint8, refusing unreadable, truncated or oversized files."""
+    path = Path(path)
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"The image {name} does not exist", str(path)) from exc
+    except IsADirectoryError as exc:
+        raise ImageReadError(f"{name} is a folder, not an image", str(path)) from exc
+    except OSError as exc:
+        raise ImageReadError(f"The image {name} cannot be read", f"{path}: {exc}") from exc
+    if not data:
+        raise ImageReadError(f"The image {name} is empty", f"{path}: 0 bytes")
+    fmt, size = header_size(data)
+    if fmt == "unknown":
+        raise ImageReadError(f"{name} is not an image file DermStation can read", f"{path}: unknown format")
+    if fmt in ("png", "jpeg", "bmp") and size is None:
+        raise ImageReadError(f"The image {name} is damaged", f"{path}: no valid {fmt.upper()} header")
+    if size is not None:
+        h, w = size
+        if h <= 0 or w <= 0:
+            raise ImageReadError(f"The image {name} is damaged", f"{path}: header says {w}x{h}")
+        if h * w > max_pixels:
+            raise ImageReadError(
+                f"The image {name} is too large to analyse safely",
+                f"{path}: {w}x{h} pixels; the limit is {max_pixels // 1_000_000} megapixels",
+            )
+    if fmt == "jpeg" and not _jpeg_complete(data):
+        raise ImageReadError(f"The image {name} is truncated (incomplete file)", f"{path}: no JPEG end marker")
+    if fmt == "png" and b"IEND" not in data[-64:]:
+        raise ImageReadError(f"The image {name} is truncated (incomplete file)", f"{path}: no PNG end chunk")
+
+    buf = np.frombuffer(data, np.uint8)
+    if fmt == "jpeg":
+        # IMREAD_COLOR applies the EXIF orientation; a reduced decode saves memory on huge photos
+        reduce_flag = cv2.IMREAD_COLOR
+        if size is not None:
+            longest = max(size)
+            for factor, flag in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4),
+                                 (2, cv2.IMREAD_REDUCED_COLOR_2)):
+                if longest / factor >= max_side:
+                    reduce_flag = flag
+                    break
+        decoded = cv2.imdecode(buf, reduce_flag)
+        if decoded is None:
+            raise ImageReadError(f"The image {name} cannot be decoded", f"{path}: JPEG decoder failed")
+        rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        if _grey_fill_at_bottom(rgb):
+            raise ImageReadError(f"The image {name} is truncated (incomplete file)", f"{path}: grey-filled rows")
+    else:
+        # keep 16-bit depth and alpha; convert ourselves
+        decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        if decoded is None:
+            raise ImageReadError(f"The image {name} cannot be decoded", f"{path}: {fmt} decoder failed")
+        if decoded.shape[0] * decoded.shape[1] > max_pixels:
+            raise ImageReadError(f"The image {name} is too large to analyse safely", f"{path}: {decoded.shape}")
+        bgr = decoded.ndim == 3
+        if bgr and decoded.shape[2] == 4:
+            decoded = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGBA)
+            bgr = False
+        rgb = to_rgb8(decoded, bgr=bgr)
+    # the original size after orientation: if we decoded reduced, scale the header size accordingly
+    if size is not None:
+        oh, ow = size
+        if (rgb.shape[0] > rgb.shape[1]) != (oh > ow) and oh != ow:
+            oh, ow = ow, oh  # EXIF rotated by 90 degrees
+    else:
+        oh, ow = rgb.shape[:2]
+    work, _ = fit_working_size(rgb, max_side)
+    scale = max(work.shape[:2]) / max(oh, ow)
+    return LoadedImage(np.ascontiguousarray(work), (int(oh), int(ow)), float(scale), str(path))

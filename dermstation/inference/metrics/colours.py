@@ -1,0 +1,79 @@
+"""The ABCD rule's colours (white, red, light brown, dark brown, blue-grey, black) and variegation.
+
+Lesion pixels are colour-normalised (Shades of Grey, as the classifier sees them) and assigned to the
+nearest reference colour in CIELAB; a colour counts when it covers at least 5 % of the lesion.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from dermstation.core.i18n import _
+from dermstation.inference.metrics.base import LesionContext, Measurement, MetricCalculator, register
+from dermstation.inference.preprocess import shades_of_grey_gain
+
+# RGB references used in dermoscopy colour studies (e.g. Seidenari et al.; Kasmi & Mokrani 2016)
+ABCD_COLOURS: dict[str, tuple[int, int, int]] = {
+    "white": (255, 255, 255),
+    "red": (204, 51, 51),
+    "light_brown": (153, 102, 51),
+    "dark_brown": (85, 34, 17),
+    "blue_grey": (51, 153, 153),
+    "black": (0, 0, 0),
+}
+MIN_COLOUR_SHARE = 0.05
+MAX_SAMPLES = 40_000
+
+
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 (..., 3) -> CIELAB float32 (L in 0-100)."""
+    flat = rgb.reshape(-1, 1, 3).astype(np.float32) / 255.0
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+
+
+REFERENCE_LAB = to_lab(np.array(list(ABCD_COLOURS.values()), np.uint8))
+
+
+def colour_shares(pixels: np.ndarray) -> dict[str, float]:
+    """Share of ``pixels`` (N, 3 RGB uint8) nearest to each ABCD colour."""
+    lab = to_lab(pixels)
+    dist = ((lab[:, None, :] - REFERENCE_LAB[None, :, :]) ** 2).sum(-1)
+    nearest = dist.argmin(1)
+    counts = np.bincount(nearest, minlength=len(ABCD_COLOURS))
+    total = max(int(counts.sum()), 1)
+    return {name: counts[i] / total for i, name in enumerate(ABCD_COLOURS)}
+
+
+@register
+class Colours(MetricCalculator):
+    name = "colours"
+    needs_image = True
+
+    def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]:
+        image = ctx.image
+        assert image is not None
+        ys, xs = np.nonzero(ctx.mask)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        # colour constancy estimated over the lesion and a rim of skin around it (the illuminant)
+        pad = max(4, (max(y1 - y0, x1 - x0)) // 4)
+        h, w = ctx.mask.shape
+        window = image[max(0, y0 - pad) : min(h, y1 + pad), max(0, x0 - pad) : min(w, x1 + pad)]
+        step = max(1, int(np.sqrt(window.shape[0] * window.shape[1] / 40_000)))
+        gain = shades_of_grey_gain(window[::step, ::step], 6.0)
+        pixels = image[ys, xs]
+        if len(pixels) > MAX_SAMPLES:
+            pixels = pixels[:: len(pixels) // MAX_SAMPLES + 1]
+        pixels = np.clip(pixels.astype(np.float32) / gain, 0, 255).astype(np.uint8)
+        shares = colour_shares(pixels)
+        lab = to_lab(pixels)
+        variegation = float(np.sqrt(lab.var(axis=0).sum()))
+        count = sum(1 for s in shares.values() if s >= MIN_COLOUR_SHARE)
+        out = [
+            Measurement("colour_count", float(count), "count", _("Colours (ABCD, ≥5 % each)")),
+            Measurement("colour_variegation", variegation, "ΔE", _("Colour variegation (SD in CIELAB)")),
+        ]
+        labels = {"white": _("White"), "red": _("Red"), "light_brown": _("Light brown"),
+                  "dark_brown": _("Dark brown"), "blue_grey": _("Blue-grey"), "black": _("Black")}
+        out += [Measurement(f"colour_{name}", share, "", labels[name]) for name, share in shares.items()]
+        return tuple(out)
