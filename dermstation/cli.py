@@ -1,0 +1,137 @@
+"""Headless command line: ``dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]``.
+
+A second client of the same ``AnalysisService`` the GUI uses. JSON goes to stdout (one object per
+line, per file), progress and errors to stderr; the exit status is 1 when any file failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from dermstation.core.errors import Cancelled, DermStationError
+from dermstation.core.progress import Progress
+from dermstation.services.analysis import AnalysisService, FileAnalysis, collect_paths
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dermstation", description="DermStation headless tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyze = sub.add_parser("analyze", help="analyse dermoscopy images or DICOM files")
+    analyze.add_argument("paths", nargs="+", metavar="PATH", help="image/DICOM files or folders (searched recursively)")
+    analyze.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    analyze.add_argument("--save-overlays", metavar="DIR", type=Path, help="write contour + heatmap PNGs here")
+    analyze.add_argument("--tta", action="store_true", help="test-time augmentation (slower, steadier)")
+    analyze.add_argument("--provider", choices=("auto", "cpu"), default="auto", help="execution provider")
+    analyze.add_argument("--pixel-spacing", type=float, metavar="MM", default=None,
+                         help="size of one image pixel in mm (DICOM files carry their own)")
+    analyze.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    return parser
+
+
+def _summary_line(outcome: FileAnalysis) -> str:
+    r = outcome.result
+    assert r is not None
+    verdict = "SUSPICIOUS" if r.is_suspicious else "not suspicious"
+    flags = "" if r.trustworthy else "  [do not trust: " + "; ".join(f.message for f in r.quality_flags) + "]"
+    diameter = r.metric("diameter")
+    size = f"  diameter {diameter.value:.1f} {diameter.unit}" if diameter else ""
+    return (f"{outcome.path}: {r.top_class} ({r.top_probability:.0%}), malignancy {r.malignancy:.2f} "
+            f"(threshold {r.threshold:.2f}) {verdict}{size}{flags}")
+
+
+def _to_json(outcome: FileAnalysis) -> dict:
+    if outcome.result is not None:
+        return {"file": str(outcome.path), "ok": True, **outcome.result.to_dict()}
+    err = outcome.error
+    return {"file": str(outcome.path), "ok": False,
+            "error": getattr(err, "message", str(err)), "details": getattr(err, "details", "")}
+
+
+def _overlay_name(directory: Path, path: Path, used: set[str]) -> Path:
+    name = f"{path.stem}.overlay.png"
+    n = 1
+    while name in used:
+        n += 1
+        name = f"{path.stem}-{n}.overlay.png"
+    used.add(name)
+    return directory / name
+
+
+def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
+                service: AnalysisService | None = None) -> int:
+    service = service or AnalysisService(models_dir=args.models, provider=args.provider)
+    files = collect_paths(args.paths)
+    if not files:
+        print("dermstation analyze: no images found", file=stderr)
+        return EXIT_FAILED
+    try:
+        service.analyzer  # noqa: B018 - load the models once, up front, with a clear error
+    except DermStationError as exc:
+        print(f"dermstation analyze: {exc.message}" + (f" ({exc.details})" if exc.details else ""), file=stderr)
+        return EXIT_FAILED
+    if args.save_overlays is not None:
+        args.save_overlays.mkdir(parents=True, exist_ok=True)
+    show_bar = len(files) > 1
+    total = len(files)
+
+    def on_change(done: int, total_: int, label: str) -> None:
+        if show_bar and done < total_:
+            stderr.write(f"\r[{done + 1}/{total_}] {label[:60]:<60}")
+            stderr.flush()
+
+    progress = Progress(on_change=on_change)
+    failed = 0
+    used: set[str] = set()
+    try:
+        for outcome in service.analyze_files(files, progress, tta=args.tta, keep_images=args.save_overlays is not None,
+                                             pixel_spacing_mm=args.pixel_spacing):
+            if not outcome.ok:
+                failed += 1
+                err = outcome.error
+                if show_bar:
+                    stderr.write("\r")
+                print(f"error: {outcome.path}: {getattr(err, 'message', err)}", file=stderr)
+            elif args.save_overlays is not None and outcome.image is not None:
+                assert outcome.result is not None
+                target = _overlay_name(args.save_overlays, outcome.path, used)
+                target.write_bytes(service.overlay_png(outcome.result, outcome.image))
+            if args.json:
+                stdout.write(json.dumps(_to_json(outcome), ensure_ascii=False) + "\n")
+            elif outcome.ok:
+                stdout.write(_summary_line(outcome) + "\n")
+            stdout.flush()
+    except Cancelled:
+        print("\ndermstation analyze: cancelled", file=stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\ndermstation analyze: interrupted", file=stderr)
+        return 130
+    if show_bar:
+        stderr.write(f"\r[{total}/{total}] done{' ' * 60}\n")
+    if failed:
+        print(f"dermstation analyze: {failed} of {total} file(s) failed", file=stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Entry point for ``dermstation analyze ...`` (``argv`` with or without the leading ``analyze``)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or args_list[0] != "analyze":
+        args_list = ["analyze", *args_list]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    return run_analyze(args, stdout or sys.stdout, stderr or sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
