@@ -1,0 +1,51 @@
+"""What the bundled models must achieve through the app's own pipeline (not the trainer's).
+
+These read the model cards and run the full Analyzer on PH² validation images (the segmenter's val
+split; the classifier never saw PH²): the segmentation must overlap the expert masks and the CAM of
+the predicted class must peak on the lesion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dermstation.inference.analyzer import Analyzer
+
+from .conftest import PH2_VAL_SAMPLE, dice, ph2
+
+MIN_MEAN_DICE = 0.80
+MIN_CASE_DICE = 0.60
+MIN_CAM_ON_LESION = 4  # of the 6 cases, the CAM peak lies on the (slightly dilated) expert lesion
+
+
+def _val_ids(shared_data: Path) -> set[str]:
+    rows = (shared_data / "ph2" / "split.csv").read_text().splitlines()[1:]
+    return {r.split(",")[0] for r in rows if r.strip().endswith("val")}
+
+
+def test_sample_is_from_the_segmenter_validation_split(shared_data: Path) -> None:
+    assert set(PH2_VAL_SAMPLE) <= _val_ids(shared_data)
+
+
+def test_segmentation_matches_expert_masks(analyzer: Analyzer, shared_data: Path) -> None:
+    scores = {}
+    for image_id in PH2_VAL_SAMPLE:
+        image, expert = ph2(shared_data, image_id)
+        scores[image_id] = dice(analyzer.segment(image), expert)
+    assert np.mean(list(scores.values())) > MIN_MEAN_DICE, scores
+    assert min(scores.values()) > MIN_CASE_DICE, scores
+
+
+def test_cam_peaks_on_the_lesion(analyzer: Analyzer, shared_data: Path) -> None:
+    hits = {}
+    for image_id in PH2_VAL_SAMPLE:
+        image, expert = ph2(shared_data, image_id)
+        r = analyzer.analyze(image)
+        y, x = np.unravel_index(int(np.argmax(r.cam)), r.cam.shape)
+        margin = max(3, round(0.03 * min(expert.shape)))
+        grown = cv2.dilate(expert.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
+        hits[image_id] = bool(grown[y, x])
+    assert sum(hits.values()) >= MIN_CAM_ON_LESION, hits
