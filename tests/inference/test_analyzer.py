@@ -36,7 +36,7 @@ def test_result_shapes_and_types(analyzer: Analyzer, shared_data: Path) -> None:
     assert isinstance(r, AnalysisResult)
     assert r.mask.shape == (h, w) and r.mask.dtype == bool
     assert r.cam.shape == (h, w) and r.cam.dtype == np.float32
-    assert 0.0 <= float(r.cam.min()) and float(r.cam.max()) <= 1.0
+    assert float(r.cam.min()) >= 0.0 and float(r.cam.max()) <= 1.0
     assert r.contour.ndim == 2 and r.contour.shape[1] == 2
     assert [c for c, _ in r.probabilities] == list(analyzer.classes)
     assert sum(p for _, p in r.probabilities) == pytest.approx(1.0, abs=1e-5)
