@@ -1,0 +1,1 @@
+"""Patient-facing explanations: Perplexity client and the offline knowledge base. No Qt."""

@@ -1,0 +1,1 @@
+"""Camera capture on its own thread, keeping only the latest frame. No Qt."""

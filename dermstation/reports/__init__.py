@@ -1,0 +1,1 @@
+"""PDF reports (reportlab): lesion report, patient summary, referral letter. No Qt."""
