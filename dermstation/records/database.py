@@ -24,6 +24,7 @@ from dermstation.core.errors import (
     DatabaseUnavailable,
     DuplicateRecord,
     RecordError,
+    StorageFull,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ DEFAULT_BUSY_TIMEOUT_S = 5.0
 # PostgreSQL SQLSTATEs meaning "someone else holds it; try again".
 _PG_LOCKED = {"55P03", "40001", "40P01"}
 _PG_UNIQUE = "23505"
+_PG_DISK_FULL = "53100"
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -94,6 +96,8 @@ def translate_error(exc: SQLAlchemyError) -> RecordError | None:
         if sqlstate == _PG_UNIQUE or "unique constraint" in text:
             return DuplicateRecord("This value is already in use.", details=kind)
         return RecordError("The change was refused because it breaks a data rule.", details=kind)
+    if "database or disk is full" in text or sqlstate == _PG_DISK_FULL:
+        return StorageFull("The disk is full: the change was not saved.", details=kind)
     if "database is locked" in text or "database table is locked" in text or sqlstate in _PG_LOCKED:
         return DatabaseLocked(
             "The database is busy (another program or workstation is using it). Try again in a moment.",

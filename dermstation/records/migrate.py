@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,6 +28,7 @@ from dermstation.records.database import normalise_url, sqlite_file, translate_e
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 0x44455253  # "DERS": any constant shared by every DermStation version
 
 
 def alembic_config(migrations_dir: Path | None = None, url: str | None = None) -> Config:
@@ -120,6 +121,14 @@ def upgrade(engine: Engine, *, migrations_dir: Path | None = None) -> None:
             return
         cfg = alembic_config(migrations_dir)
         with engine.begin() as conn:
+            # Two workstations starting at once: the second waits here, then finds nothing to do.
+            # (SQLite's BEGIN IMMEDIATE already serialises this transaction.)
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            current = tuple(MigrationContext.configure(conn).get_current_heads())
+            _check_known(current, migrations_dir)
+            if set(current) == heads:
+                return
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:

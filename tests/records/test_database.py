@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from dermstation.core.domain import Role, Sex
 from dermstation.core.errors import (
@@ -14,8 +16,10 @@ from dermstation.core.errors import (
     DatabaseUnavailable,
     DuplicateRecord,
     RecordError,
+    StorageFull,
 )
-from dermstation.records.database import Database, normalise_url
+from dermstation.records import migrate
+from dermstation.records.database import Database, normalise_url, translate_error
 from dermstation.records.models import AuditEvent, Lesion, Patient, User
 
 
@@ -152,3 +156,41 @@ def test_bad_url_is_a_config_error() -> None:
 def test_plain_postgresql_url_uses_psycopg3() -> None:
     assert normalise_url("postgresql://u:p@h/db").drivername == "postgresql+psycopg"
     assert normalise_url("sqlite:///x.db").drivername == "sqlite"
+
+
+class _FakeDriverError(Exception):
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("exc_type", "message", "sqlstate", "expected"),
+    [
+        (OperationalError, "database is locked", None, DatabaseLocked),
+        (OperationalError, "could not obtain lock", "55P03", DatabaseLocked),
+        (OperationalError, "deadlock detected", "40P01", DatabaseLocked),
+        (OperationalError, "database or disk is full", None, StorageFull),
+        (OperationalError, "could not extend file", "53100", StorageFull),
+        (IntegrityError, "UNIQUE constraint failed: patients.record_number", None, DuplicateRecord),
+        (IntegrityError, "duplicate key value", "23505", DuplicateRecord),
+        (IntegrityError, "FOREIGN KEY constraint failed", None, RecordError),
+        (OperationalError, "unable to open database file", None, DatabaseUnavailable),
+    ],
+)
+def test_driver_errors_map_to_application_errors(
+    exc_type: type[DBAPIError], message: str, sqlstate: str | None, expected: type[Exception]
+) -> None:
+    error = translate_error(exc_type("stmt", {}, _FakeDriverError(message, sqlstate)))
+    assert type(error) is expected
+    assert "stmt" not in (error.details if error else "")
+
+
+def test_concurrent_first_opens_both_succeed(database_url: str) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        opened = list(pool.map(lambda _: Database.open(database_url), range(2)))
+    try:
+        assert all(migrate.current_revisions(db.engine) == ("0001",) for db in opened)
+    finally:
+        for db in opened:
+            db.close()
