@@ -38,8 +38,11 @@ def images(shared_data: Path, tmp_path: Path) -> Path:
 
 def test_analyze_file_reports_progress(service: AnalysisService, shared_data: Path) -> None:
     seen: list[tuple[int, int, str]] = []
-    r = service.analyze_file(shared_data / "ph2" / "images" / "IMD006.jpg", Progress(on_change=lambda *a: seen.append(a)),
-                             pixel_spacing_mm=0.01)
+    r = service.analyze_file(
+        shared_data / "ph2" / "images" / "IMD006.jpg",
+        Progress(on_change=lambda *a: seen.append(a)),
+        pixel_spacing_mm=0.01,
+    )
     assert r.top_class in service.analyzer.classes
     assert r.metric("diameter").unit == "mm" and "decode" in r.timings
     assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] == 3
@@ -61,7 +64,9 @@ def test_collect_paths_recurses_folders(images: Path) -> None:
     assert [p.name for p in collect_paths([images])] == ["IMD006.jpg", "IMD010.jpg"]
 
 
-def test_analyze_files_yields_results_and_errors(service: AnalysisService, images: Path, tmp_path: Path) -> None:
+def test_analyze_files_yields_results_and_errors(
+    service: AnalysisService, images: Path, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0garbage")
     outcomes = list(service.analyze_files([images, bad, tmp_path / "missing.png"], keep_images=True))

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dermstation.core.domain import Sex
+from dermstation.records.names import fold
 from dermstation.services.container import Services
 from dermstation.services.types import CurrentUser, PatientInput
 
@@ -91,3 +95,30 @@ def test_results_are_summaries(
     assert found.display_name == "Smith, Jürgen"
     assert found.date_of_birth == date(1970, 1, 2)
     assert found.sex is Sex.MALE
+
+
+NAME_LETTERS = "abcdeéèäöüßøñçlmnoprstzÅÉÖ"
+name_words = st.text(alphabet=NAME_LETTERS, min_size=1, max_size=8)
+person_names = st.lists(name_words, min_size=1, max_size=3).map(" ".join)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(given_name=person_names, family_name=person_names, data=st.data())
+def test_any_prefix_of_any_name_word_finds_the_patient(
+    services: Services, receptionist: CurrentUser, given_name: str, family_name: str, data: st.DataObject
+) -> None:
+    number = f"H-{uuid.uuid4().hex[:12]}"
+    created = services.patients.create(receptionist, PatientInput(number, given_name, family_name, None))
+    word = data.draw(st.sampled_from(given_name.split() + family_name.split()), label="word")
+    prefix = word[: data.draw(st.integers(min_value=1, max_value=len(word)), label="length")]
+    # typed in any case, with or without accents
+    typed = data.draw(st.sampled_from([prefix, prefix.upper(), fold(prefix)]), label="typed")
+    found = [p.id for p in services.patients.search(receptionist, typed, limit=500)]
+    assert created.id in found
+    assert created.id in [
+        p.id for p in services.patients.search(receptionist, f"{family_name} {given_name}", 500)
+    ]
