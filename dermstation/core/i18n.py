@@ -24,7 +24,12 @@ SUPPORTED_LANGUAGES: dict[str, str] = {
     "de": "Deutsch",
     "es": "Español",
     "fr": "Français",
+    "hi": "हिन्दी",
+    "ta": "தமிழ்",
+    "te": "తెలుగు",
+    "ar": "العربية",
 }
+RIGHT_TO_LEFT = frozenset({"ar"})
 
 log = logging.getLogger(__name__)
 _translation: gettext.NullTranslations = gettext.NullTranslations()
