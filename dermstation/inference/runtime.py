@@ -102,7 +102,8 @@ def provider_order(preference: str = "auto") -> tuple[str, ...]:
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
-    """Options measured in benchmarks/README.md: full graph optimisation, one intra-op thread per core."""
+    """Options measured in benchmarks/README.md: full graph optimisation, one intra-op thread per core,
+    no spinning."""
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
@@ -111,6 +112,9 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     opts.enable_mem_pattern = True
     opts.enable_cpu_mem_arena = True
     opts.log_severity_level = ORT_LOG_SEVERITY
+    # no busy-waiting between ops: on a desktop the GUI (and here, a training job) needs those cores;
+    # measured faster, not slower, when the CPU is shared (benchmarks/README.md)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return opts
 
 
