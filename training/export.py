@@ -54,7 +54,7 @@ def export_classifier(ckpt: Path | None, version: str, tta: bool, training: dict
     net = CamNet(widths=CLS_WIDTHS)
     if ckpt is not None:
         state = torch.load(ckpt, weights_only=False)
-        net.load_state_dict(state.get("ema") or state["net"])
+        net.load_state_dict(state["net"])
     path = MODELS / "classifier.onnx"
     _export(ExportWrapper(net, tta), torch.randn(1, 3, CLS_SIZE, CLS_SIZE), path, ["logits", "class_maps"])
     cards.write_classifier_card(path, version, tta, training)
