@@ -8,6 +8,7 @@ write lock up front avoids SQLite's "cannot upgrade a read lock" deadlock betwee
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,6 +109,20 @@ def translate_error(exc: SQLAlchemyError) -> RecordError | None:
     return None
 
 
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner only, unless it exists (patient data inside).
+
+    SQLite accepts an empty file as a new database and gives its -wal/-shm files the same mode.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseUnavailable("The database file cannot be created.", details=str(exc)) from exc
+    os.close(fd)
+
+
 class Database:
     """The session factory. Create it with ``Database.open`` (which migrates) or from an engine."""
 
@@ -131,6 +146,9 @@ class Database:
         from dermstation.records import migrate  # alembic is only needed when opening
 
         migrate.prepare(url, backup_dir, migrations_dir=migrations_dir)
+        path = sqlite_file(normalise_url(url))
+        if path is not None:
+            create_private_file(path)
         engine = make_engine(url, busy_timeout_s)
         try:
             migrate.upgrade(engine, migrations_dir=migrations_dir)

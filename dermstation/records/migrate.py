@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from dermstation.core.errors import DatabaseUnavailable, SchemaTooNew
-from dermstation.records.database import normalise_url, sqlite_file, translate_error
+from dermstation.records.database import create_private_file, normalise_url, sqlite_file, translate_error
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str = "") -> Path:
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = backup_dir / f"{path.stem}-{stamp}{'-' + label if label else ''}.sqlite3"
+    create_private_file(target)
     source = sqlite3.connect(path)
     try:
         dest = sqlite3.connect(target)

@@ -120,3 +120,8 @@ def test_other_write_errors_are_image_store_errors(
     assert not isinstance(info.value, StorageFull)
     monkeypatch.undo()
     assert all_files(store.root) == []
+
+
+def test_stored_files_are_private(store: ImageStore) -> None:
+    digest = store.put(b"patient photo")
+    assert store.path(digest).stat().st_mode & 0o777 == 0o600

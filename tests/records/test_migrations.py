@@ -31,13 +31,14 @@ EXPECTED_TABLES = {
     "audit_events",
 }
 
+FUTURE = "9999_test_future"
 SECOND_REVISION = '''
 """test-only second revision"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9999_test_future"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -53,10 +54,11 @@ def downgrade():
 
 @pytest.fixture
 def newer_migrations(tmp_path: Path) -> Path:
-    """A copy of the real migrations plus a revision 0002 (what a future release would ship)."""
+    """A copy of the real migrations plus one more revision (what a future release would ship)."""
     target = tmp_path / "migrations_v2"
     shutil.copytree(migrate.MIGRATIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "versions" / "0002_test_extra.py").write_text(SECOND_REVISION)
+    (head,) = migrate.head_revisions()
+    (target / "versions" / "9999_test_future.py").write_text(SECOND_REVISION.replace("{head}", head))
     return target
 
 
@@ -103,7 +105,7 @@ def test_upgrade_head_is_idempotent(database_url: str) -> None:
         db.close()
     Database.open(database_url).close()  # and opening again changes nothing either
     db = Database.open(database_url)
-    assert migrate.current_revisions(db.engine) == ("0001",)
+    assert migrate.current_revisions(db.engine) == migrate.head_revisions()
     db.close()
 
 
@@ -137,7 +139,7 @@ def test_newer_schema_is_refused_on_every_backend(database_url: str, newer_migra
     with pytest.raises(SchemaTooNew):
         Database.open(database_url)
     db = Database.open(database_url, migrations_dir=newer_migrations)
-    assert migrate.current_revisions(db.engine) == ("0002",)  # still the newer version, untouched
+    assert migrate.current_revisions(db.engine) == (FUTURE,)  # still the newer version, untouched
     db.close()
 
 
@@ -151,15 +153,16 @@ def test_existing_database_is_backed_up_before_upgrade(
     assert list(paths.backups.iterdir()) == []  # opening at head needs no backup
 
     upgraded = Database.open(sqlite_url, paths.backups, migrations_dir=newer_migrations)
-    assert migrate.current_revisions(upgraded.engine) == ("0002",)
+    assert migrate.current_revisions(upgraded.engine) == (FUTURE,)
     upgraded.close()
 
     backups = list(paths.backups.iterdir())
     assert len(backups) == 1
-    assert "rev0001" in backups[0].name
+    (head,) = migrate.head_revisions()
+    assert f"rev{head}" in backups[0].name
     copy = sqlite3.connect(backups[0])
     try:
-        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
         assert copy.execute("SELECT record_number FROM patients").fetchall() == [("MRN-1",)]
         assert copy.execute("SELECT name FROM sqlite_master WHERE name = 'test_extra'").fetchall() == []
     finally:
@@ -181,3 +184,11 @@ def test_foreign_sqlite_file_is_left_alone(sqlite_url: str, paths) -> None:  # t
     with pytest.raises(DatabaseUnavailable, match="not created by DermStation"):
         Database.open(sqlite_url, paths.backups)
     assert file_digest(paths.database_file) == before
+
+
+def test_database_and_backups_are_private_files(sqlite_url: str, paths, newer_migrations: Path) -> None:  # type: ignore[no-untyped-def]
+    Database.open(sqlite_url, paths.backups).close()
+    assert paths.database_file.stat().st_mode & 0o777 == 0o600
+    Database.open(sqlite_url, paths.backups, migrations_dir=newer_migrations).close()
+    (backup,) = paths.backups.iterdir()
+    assert backup.stat().st_mode & 0o777 == 0o600
