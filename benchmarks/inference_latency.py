@@ -138,9 +138,9 @@ def main() -> None:
         for n in (1, 32):
             x = rng.normal(size=(n, 3, h, w)).astype(np.float32)
             runs = args.runs if n == 1 else max(3, args.runs // 5)
-            row[f"ort_b{n}_ms"] = round(median_ms(lambda x=x: m_ort.run(x), runs), 2)
-            row[f"ort_defaults_b{n}_ms"] = round(median_ms(lambda x=x: plain.run(None, {"image": x}), runs), 2)
-            row[f"torch_b{n}_ms"] = round(median_ms(lambda x=x: m_pt.run(x), runs), 2)
+            row[f"ort_b{n}_ms"] = round(median_ms(lambda x=x, m=m_ort: m.run(x), runs), 2)
+            row[f"ort_defaults_b{n}_ms"] = round(median_ms(lambda x=x, p=plain: p.run(None, {"image": x}), runs), 2)
+            row[f"torch_b{n}_ms"] = round(median_ms(lambda x=x, m=m_pt: m.run(x), runs), 2)
             row[f"speedup_b{n}"] = round(row[f"torch_b{n}_ms"] / row[f"ort_b{n}_ms"], 2)
         models[name] = row
     out["models_only"] = models
