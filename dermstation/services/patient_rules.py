@@ -103,11 +103,14 @@ class SearchQuery:
         return not self.dates and not self.terms
 
 
+MAX_QUERY_TOKENS = 8  # more words than any name has; keeps the SQL small whatever is pasted in
+
+
 def parse_query(text: str) -> SearchQuery:
-    """Split ``text`` on white space; date-shaped tokens become dates, the rest folded words."""
+    """Split ``text`` on white space; date-shaped tokens become dates, the rest search terms."""
     dates: list[date] = []
     terms: list[str] = []
-    for token in text.split():
+    for token in text.split()[:MAX_QUERY_TOKENS]:
         parsed = parse_date(token)
         if parsed is not None:
             dates.append(parsed)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dermstation.core.errors import ValidationError
-from dermstation.services.patient_rules import clean_patient_input, parse_date, parse_query
+from dermstation.services.patient_rules import MAX_QUERY_TOKENS, clean_patient_input, parse_date, parse_query
 from dermstation.services.types import PatientInput
 
 TODAY = date(2026, 1, 1)
@@ -25,10 +25,10 @@ def test_every_date_format_parses_back(day: date) -> None:
             assert parse_query(f"  {text}  ").dates == (day,)
 
 
-@given(st.text(max_size=30))
+@given(st.text(max_size=60))
 def test_parse_query_keeps_every_token(text: str) -> None:
     query = parse_query(text)
-    assert len(query.dates) + len(query.terms) == len(text.split())
+    assert len(query.dates) + len(query.terms) == min(len(text.split()), MAX_QUERY_TOKENS)
     assert query.empty == (not text.split())
 
 
@@ -71,3 +71,8 @@ def test_bad_emails(email: str) -> None:
     with pytest.raises(ValidationError) as info:
         clean_patient_input(replace(BASE, email=email), today=TODAY)
     assert info.value.field == "email"
+
+
+def test_pasted_essays_are_cut_to_a_few_terms() -> None:
+    query = parse_query("word " * 1000)
+    assert len(query.terms) == MAX_QUERY_TOKENS
