@@ -207,10 +207,10 @@ def shrink_to(image: np.ndarray, max_side: int) -> np.ndarray:
 class CardPipeline:
     """A card's preprocessing as one callable: (image, mask) -> (normalised CHW float32, crop box).
 
-    Hair removal costs ~0.4 s at 765x572 (Shades of Grey ~15 ms), so when the card resizes afterwards
-    the crop is first shrunk to ``work_factor`` times the final size before the first of them:
-    hair_mask scales its kernel with the image, the colour gains barely move, and the final
-    area-filtered resize gives the picture the model saw in training (HAM10000 crops are ~200 px).
+    Hair removal costs ~0.4 s at 765x572, so when the card resizes afterwards the crop is first shrunk
+    to ``work_factor`` times the final size before it: hair_mask scales its kernel with the image,
+    and HAM10000 training crops are ~200 px anyway. Every other step runs exactly as ``compose`` runs
+    it (training's own evaluation uses ``compose``), so without hair removal the tensors are identical.
     """
 
     specs: tuple[StepSpec, ...]
@@ -239,7 +239,7 @@ class CardPipeline:
         for spec in specs:
             if spec.name not in IMAGE_STEPS:
                 continue
-            if spec.name in ("remove_hair", "shades_of_grey") and bound is not None and not shrunk:
+            if spec.name == "remove_hair" and bound is not None and not shrunk:
                 chain.append(lambda im, b=bound: shrink_to(im, b))
                 shrunk = True
             chain.append(_step(spec))
