@@ -184,16 +184,24 @@ def _create_session(path: Path, providers: tuple[str, ...], threads: int | None)
     for provider in providers:
         chain = [provider] if provider == CPU else [provider, CPU]
         sink = io.StringIO()
+        opts = session_options(threads)
+        if provider != CPU:
+            # a GPU that passed the probe can still fail here (driver/cuDNN mismatch): that is a
+            # fallback, not an error the user should see on stderr
+            opts.log_severity_level = 4
+            ort.set_default_logger_severity(4)
         try:
             # the wrapper prints its own fallback chatter: keep it out of our stdout/stderr (CLI JSON)
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                session = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=chain)
+                session = ort.InferenceSession(str(path), sess_options=opts, providers=chain)
         except Exception as exc:  # noqa: BLE001 - ORT raises its own Fail/RuntimeError types
             last_error = exc
             if provider != CPU:
                 log.info("%s unavailable for %s, trying the next provider: %s", provider, path.name, exc)
                 continue
             break
+        finally:
+            ort.set_default_logger_severity(ORT_LOG_SEVERITY)
         if sink.getvalue():
             log.debug("onnxruntime said while loading %s: %s", path.name, sink.getvalue().strip())
         return session

@@ -183,3 +183,19 @@ def test_session_run_returns_outputs_by_role(models_dir: Path) -> None:
     out = clf.run(np.zeros((2, 3, h, w), np.float32))
     assert out["logits"].shape == (2, len(clf.card.classes))
     assert out["class_maps"].shape[:2] == (2, len(clf.card.classes))
+
+
+def test_gpu_provider_that_fails_to_start_falls_back_to_cpu_silently(models_dir: Path) -> None:
+    """Even when the probe is fooled (providers claimed usable), a failing GPU session is retried on
+    CPU with nothing printed: onnxruntime-gpu here has no CUDA libraries to load."""
+    code = (
+        "from dermstation.inference import runtime\n"
+        "runtime.usable_providers = lambda: (runtime.TENSORRT, runtime.CUDA, runtime.CPU)\n"
+        f"m = runtime.load_model(__import__('pathlib').Path({str(models_dir / 'segmenter.json')!r}), 'auto')\n"
+        "print(m.provider)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(runtime.__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == CPU
+    assert proc.stderr.strip() == ""
