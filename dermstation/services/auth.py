@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dermstation.core.domain import AuditAction, Role
 from dermstation.core.errors import AuthenticationFailed, PermissionDenied
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # A hash of a random password: verifying against it when the user does not exist keeps the time
 # taken the same, so response time does not tell which user names exist.
 _DUMMY_HASH: str | None = None
+_SETUP_LOCK = 0x44455254  # advisory lock key for first-run set-up
 
 
 def _dummy_hash() -> str:
@@ -53,6 +54,8 @@ class AuthService:
         passwords.check_policy(password)
         password_hash = passwords.hash_password(password)
         with self._db.session() as session:
+            if self._db.backend == "postgresql":  # two workstations finishing set-up at once
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK})
             if session.scalar(select(func.count()).select_from(User)) != 0:
                 raise PermissionDenied(_("This clinic is already set up."))
             user = User(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dermstation.core.domain import AuditAction, Role
@@ -135,11 +135,9 @@ class UserService:
 
     @staticmethod
     def _active_admins(session: Session) -> int:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(User)
-                .where(User.role == Role.ADMIN, User.disabled.is_(False))
-            )
-            or 0
-        )
+        # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers) so two admins
+        # disabling each other at the same moment cannot leave the clinic with none.
+        rows = session.scalars(
+            select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False)).with_for_update()
+        ).all()
+        return len(rows)
