@@ -92,7 +92,10 @@ def prepare(url: str | URL, backup_dir: Path | None, *, migrations_dir: Path | N
 
 def backup_sqlite(path: Path, backup_dir: Path, label: str = "") -> Path:
     """Copy a SQLite database with the online backup API (consistent even with WAL); return the copy."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        backup_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailable("The database could not be backed up before upgrading.", str(exc)) from exc
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = backup_dir / f"{path.stem}-{stamp}{'-' + label if label else ''}.sqlite3"
     create_private_file(target)

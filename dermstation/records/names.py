@@ -18,10 +18,19 @@ _SEPARATORS = re.compile(r"[^\w]+|_+")
 
 def fold(text: str) -> str:
     """Lower-case ``text``, strip accents and map special letters (``"Müller"`` -> ``"muller"``)."""
+    # Case folding and compatibility decomposition feed each other (mathematical letters decompose
+    # to capitals, "İ" folds to "i" + a combining dot), so repeat until nothing changes.
+    for _ in range(4):
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def _fold_once(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    # casefold may produce letters (e.g. "ß" -> "ss") that need the table again after NFKD
-    return text.translate(_SPECIAL)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_SPECIAL)
 
 
 def words(text: str) -> list[str]:

@@ -192,3 +192,22 @@ def test_database_and_backups_are_private_files(sqlite_url: str, paths, newer_mi
     Database.open(sqlite_url, paths.backups, migrations_dir=newer_migrations).close()
     (backup,) = paths.backups.iterdir()
     assert backup.stat().st_mode & 0o777 == 0o600
+
+
+def test_file_that_is_not_a_database_is_refused_untouched(sqlite_url: str, paths) -> None:  # type: ignore[no-untyped-def]
+    paths.database_file.write_bytes(b"this is a spreadsheet, not a database" * 100)
+    before = file_digest(paths.database_file)
+    with pytest.raises(DatabaseUnavailable):
+        Database.open(sqlite_url, paths.backups)
+    assert file_digest(paths.database_file) == before
+
+
+def test_backup_failure_stops_the_upgrade(sqlite_url: str, paths, newer_migrations: Path) -> None:  # type: ignore[no-untyped-def]
+    Database.open(sqlite_url, paths.backups).close()
+    blocked = paths.data_dir / "not-a-dir"
+    blocked.write_text("a file where the backup folder should be")
+    with pytest.raises(DatabaseUnavailable, match="backed up"):
+        Database.open(sqlite_url, blocked / "backups", migrations_dir=newer_migrations)
+    db = Database.open(sqlite_url, paths.backups)  # still at the old head, still usable
+    assert migrate.current_revisions(db.engine) == migrate.head_revisions()
+    db.close()
