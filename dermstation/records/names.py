@@ -2,6 +2,9 @@
 
 The database compares these keys with plain ``LIKE`` on lower-case ASCII-ish text, so search behaves
 the same on every backend without collations or extensions.
+
+The keys are stored (``patients.name_key``, ``patients.sort_key``): a change to ``fold`` or ``words``
+needs a migration that recomputes them.
 """
 
 from __future__ import annotations
