@@ -49,3 +49,15 @@ def test_cam_peaks_on_the_lesion(analyzer: Analyzer, shared_data: Path) -> None:
         grown = cv2.dilate(expert.astype(np.uint8), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) > 0
         hits[image_id] = bool(grown[y, x])
     assert sum(hits.values()) >= MIN_CAM_ON_LESION, hits
+
+
+def test_app_pipeline_reproduces_the_card_dice(analyzer: Analyzer, shared_data: Path) -> None:
+    """The card's PH² val Dice was measured by training; the app's own post-processing (holes filled,
+    outline smoothed, largest component) must not lose more than a point of it."""
+    claimed = analyzer.segmenter.card.metrics.get("val_ph2", {}).get("dice")
+    assert claimed is not None, "the segmenter card states no PH2 val Dice"
+    scores = []
+    for image_id in sorted(_val_ids(shared_data)):
+        image, expert = ph2(shared_data, image_id)
+        scores.append(dice(analyzer.segment(image), expert))
+    assert np.mean(scores) >= claimed - 0.01, (np.mean(scores), claimed)
