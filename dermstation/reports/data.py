@@ -1,0 +1,155 @@
+"""What a report shows, as frozen values: the services gather them, the renderers only draw them.
+
+Nothing here reaches the database or the models, so a report can be rendered from any source (a
+stored analysis, a fresh one, a test) and on any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    name: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class PatientIdentifiers:
+    full_name: str
+    record_number: str
+    date_of_birth: date | None = None
+    sex: str = ""  # core.domain.Sex value
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    """One lesion measurement and, when the lesion was measured at an earlier visit, that value."""
+
+    name: str
+    label: str
+    value: float
+    unit: str
+    previous: float | None = None
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.previous is None or self.previous <= 0:
+            return None
+        return 100.0 * (self.value - self.previous) / self.previous
+
+
+@dataclass(frozen=True)
+class ModelLine:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The clinician's signed conclusion (the report's diagnosis is the clinician's, not the model's)."""
+
+    diagnosis: str
+    notes: str
+    signed_by: str
+    signed_at: datetime | None
+
+
+@dataclass(frozen=True, eq=False)
+class ReportData:
+    """Everything one lesion report shows. Images are RGB uint8 arrays (H, W, 3)."""
+
+    clinic: ClinicInfo
+    patient: PatientIdentifiers
+    lesion_site: str
+    image_rgb: np.ndarray
+    overlay_rgb: np.ndarray | None  # the image with the lesion contour
+    cam_rgb: np.ndarray | None  # the activation heatmap over the image
+    probabilities: tuple[tuple[str, float], ...]  # (class key, probability) in model order
+    malignancy: float
+    threshold: float
+    metrics: tuple[MetricLine, ...] = ()
+    previous_visit: date | None = None
+    quality_flags: tuple[str, ...] = ()  # user-facing messages
+    models: tuple[ModelLine, ...] = ()
+    provider: str = ""
+    assessment: Assessment | None = None
+    lesion_label: str = ""
+    captured_at: datetime | None = None
+    generated_at: datetime | None = None
+    language: str = "en"
+
+    @property
+    def suspicious(self) -> bool:
+        return self.malignancy >= self.threshold
+
+    @property
+    def top_class(self) -> str:
+        return max(self.probabilities, key=lambda cp: cp[1])[0] if self.probabilities else ""
+
+
+@dataclass(frozen=True)
+class PatientSummaryData:
+    """A plain-language summary for the patient, in the patient's language.
+
+    ``diagnosis_class`` is the clinician's conclusion as a ``LESION_CLASSES`` key (None: not decided yet);
+    ``next_steps`` are keys of the ``next_steps`` section of ``resources/patient_text/<lang>.json``.
+    """
+
+    clinic: ClinicInfo
+    patient_name: str
+    record_number: str
+    lesion_site: str
+    diagnosis_class: str | None
+    next_steps: tuple[str, ...] = ("self_check",)
+    follow_up: date | None = None
+    referral_hospital: str = ""
+    clinician: str = ""
+    visit_date: date | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class HospitalInfo:
+    name: str
+    address: str = ""
+    city: str = ""
+    country: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class ReferralLesion:
+    """One lesion the letter is about: the clinician's diagnosis and, as support, the AI result."""
+
+    site: str
+    diagnosis: str
+    ai_top_class: str = ""
+    ai_top_probability: float | None = None
+    malignancy: float | None = None
+    threshold: float | None = None
+    key_metrics: tuple[MetricLine, ...] = ()
+    image_rgb: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ReferralData:
+    clinic: ClinicInfo
+    hospital: HospitalInfo
+    patient: PatientIdentifiers
+    urgency: str  # core.domain.ReferralUrgency value
+    reason: str
+    referring_clinician: str
+    lesions: tuple[ReferralLesion, ...] = ()
+    patient_phone: str = ""
+    patient_address: str = ""
+    letter_date: date | None = None
+    models: tuple[ModelLine, ...] = field(default=())
+    language: str = "en"

@@ -1,0 +1,189 @@
+"""The report fonts: Noto Sans for Latin, Greek and Cyrillic plus Noto Sans Devanagari, Telugu, Tamil
+and Arabic, shipped in ``resources/fonts`` (SIL OFL 1.1, see ``OFL.txt`` there).
+
+reportlab draws a string in one font, so mixed text (a Hindi name in an English report) is cut into
+script runs and each run gets the font that has its glyphs (``markup`` for paragraphs, ``runs`` for
+canvas drawing). Complex scripts need shaping (conjuncts, vowel signs, Arabic joining): reportlab does
+it through uharfbuzz when that is installed; without it the report still renders, less correctly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+FONTS_DIR = Path(__file__).resolve().parent / "resources" / "fonts"
+
+LATIN = "latin"
+DEVANAGARI = "devanagari"
+TELUGU = "telugu"
+TAMIL = "tamil"
+ARABIC = "arabic"
+
+
+@dataclass(frozen=True)
+class FontFamily:
+    script: str
+    regular: str  # registered reportlab font names
+    bold: str
+    regular_file: str
+    bold_file: str
+
+
+FAMILIES: dict[str, FontFamily] = {
+    LATIN: FontFamily(LATIN, "DSSans", "DSSans-Bold", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    DEVANAGARI: FontFamily(DEVANAGARI, "DSDeva", "DSDeva-Bold",
+                           "NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"),
+    TELUGU: FontFamily(TELUGU, "DSTelu", "DSTelu-Bold", "NotoSansTelugu-Regular.ttf", "NotoSansTelugu-Bold.ttf"),
+    TAMIL: FontFamily(TAMIL, "DSTaml", "DSTaml-Bold", "NotoSansTamil-Regular.ttf", "NotoSansTamil-Bold.ttf"),
+    ARABIC: FontFamily(ARABIC, "DSArab", "DSArab-Bold", "NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
+}
+
+BASE_FONT = FAMILIES[LATIN].regular
+BOLD_FONT = FAMILIES[LATIN].bold
+
+# (first, last) code points of each complex script; everything else is drawn with Noto Sans
+_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0600, 0x06FF, ARABIC), (0x0750, 0x077F, ARABIC), (0x08A0, 0x08FF, ARABIC),
+    (0xFB50, 0xFDFF, ARABIC), (0xFE70, 0xFEFF, ARABIC),
+    (0x0900, 0x097F, DEVANAGARI), (0xA8E0, 0xA8FF, DEVANAGARI), (0x1CD0, 0x1CFF, DEVANAGARI),
+    (0x0C00, 0x0C7F, TELUGU),
+    (0x0B80, 0x0BFF, TAMIL),
+)
+# joiners and marks shared by several scripts stay with the run they are in
+_NEUTRAL = frozenset(" \t\n\u200c\u200d\u00a0.,;:!?()[]-–—/'\"%+×·0123456789")
+
+_lock = threading.Lock()
+_registered = False
+
+
+def shaping_available() -> bool:
+    """True when uharfbuzz is installed, so reportlab can shape complex scripts."""
+    return importlib.util.find_spec("uharfbuzz") is not None
+
+
+def register_fonts() -> None:
+    """Register every family with reportlab (idempotent, thread-safe)."""
+    global _registered
+    if _registered:
+        return
+    with _lock:
+        if _registered:
+            return
+        for family in FAMILIES.values():
+            pdfmetrics.registerFont(TTFont(family.regular, str(FONTS_DIR / family.regular_file)))
+            pdfmetrics.registerFont(TTFont(family.bold, str(FONTS_DIR / family.bold_file)))
+            # <b> inside a paragraph switches to the bold face of the same family
+            addMapping(family.regular, 0, 0, family.regular)
+            addMapping(family.regular, 1, 0, family.bold)
+            addMapping(family.regular, 0, 1, family.regular)
+            addMapping(family.regular, 1, 1, family.bold)
+        _registered = True
+
+
+def script_of(char: str) -> str | None:
+    """The complex script of ``char``; LATIN for other letters; None for neutral characters."""
+    if char in _NEUTRAL:
+        return None
+    code = ord(char)
+    for first, last, script in _RANGES:
+        if first <= code <= last:
+            return script
+    return LATIN
+
+
+def _covers(script: str, char: str) -> bool:
+    """Whether ``script``'s regular font has a glyph for ``char`` (Noto Sans Arabic has no '(' or '%')."""
+    register_fonts()
+    face = pdfmetrics.getFont(FAMILIES[script].regular).face
+    return ord(char) in face.charToGlyph
+
+
+def _join(out: list[tuple[str, str]], script: str | None, chunk: str) -> None:
+    """Append ``chunk`` to the last run when it fits there, else start a run."""
+    if out and (script == out[-1][0] or (script is None and all(_covers(out[-1][0], c) for c in chunk))):
+        out[-1] = (out[-1][0], out[-1][1] + chunk)
+    else:
+        out.append((script or LATIN, chunk))
+
+
+# symbols Noto Sans lacks, spelled with characters it has
+_ASCII_SUBSTITUTES = {"≥": ">=", "≤": "<=", "≈": "~", "→": "->", "←": "<-"}
+
+
+def _substitute(text: str) -> str:
+    if not any(c in _ASCII_SUBSTITUTES for c in text):
+        return text
+    return "".join(_ASCII_SUBSTITUTES.get(c, c) if not _covers(LATIN, c) else c for c in text)
+
+
+def runs(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into (script, substring) runs, each drawn in one font. Neutral characters (spaces,
+    digits, punctuation) stay in the run they follow when its font has them, so the spaces between
+    Arabic words stay in one run and the whole phrase is shaped right-to-left; a word never mixes
+    fonts unless its letters do (reportlab shapes a word in its first font)."""
+    out: list[tuple[str, str]] = []
+    text = _substitute(text)
+    for token in re.findall(r"\s+|\S+", text):
+        letters = [script_of(c) for c in token]
+        if all(s is None for s in letters):
+            _join(out, None, token)
+            continue
+        # a word's leading punctuation goes with its first letter's script
+        first = next(s for s in letters if s is not None)
+        current, chunk = first, ""
+        for char, script in zip(token, letters, strict=True):
+            if script is None or script == current:
+                if script is None and not _covers(current, char):
+                    if chunk:
+                        _join(out, current, chunk)
+                    _join(out, LATIN, char)
+                    chunk = ""
+                    continue
+                chunk += char
+                continue
+            if chunk:
+                _join(out, current, chunk)
+            current, chunk = script, char
+        if chunk:
+            _join(out, current, chunk)
+    return out
+
+
+def font_for(script: str, bold: bool = False) -> str:
+    family = FAMILIES.get(script, FAMILIES[LATIN])
+    return family.bold if bold else family.regular
+
+
+def markup(text: str, bold: bool = False) -> str:
+    """Paragraph markup for plain ``text``: XML-escaped, each complex-script run in its own font."""
+    parts = []
+    for script, chunk in runs(text):
+        safe = escape(chunk).replace("\n", "<br/>")
+        if script == LATIN and not bold:
+            parts.append(safe)
+        else:
+            parts.append(f'<font name="{font_for(script, bold)}">{safe}</font>')
+    return "".join(parts)
+
+
+def dominant_script(text: str) -> str:
+    """The script most letters of ``text`` are in (LATIN when there are none)."""
+    counts: dict[str, int] = {}
+    for char in text:
+        script = script_of(char)
+        if script is not None:
+            counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else LATIN
+
+
+def is_rtl(text: str) -> bool:
+    return dominant_script(text) == ARABIC

@@ -1,0 +1,199 @@
+"""Shared page furniture for every report: styles, number and date formats, images, header and footer."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from PIL import Image as PILImage
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Image, Paragraph
+
+from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, font_for, register_fonts, runs, shaping_available
+
+PAGE = A4
+MARGIN = 16 * mm
+ACCENT = colors.HexColor("#1f4e79")
+MUTED = colors.HexColor("#5a6270")
+WARN_BG = colors.HexColor("#fff4d6")
+WARN_EDGE = colors.HexColor("#c98a00")
+ALERT = colors.HexColor("#b3261e")
+RULE = colors.HexColor("#c8ced8")
+MAX_IMAGE_SIDE = 640  # pixels embedded per image: ~200 dpi at the size printed, and fast to compress
+
+RTL_LANGUAGES = frozenset({"ar"})
+
+
+def locale_for(language: str) -> Locale:
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+# --- numbers and dates: Latin digits in every language, so tests and clinicians read the same ---------
+def number(value: float, digits: int, language: str) -> str:
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(round(float(value), digits), format=pattern, locale=locale_for(language),
+                          numbering_system="latn")
+
+
+def percent(value: float, language: str, digits: int = 1) -> str:
+    """``value`` in [0, 1] as a percentage: "12.3 %" style per locale (always Latin digits)."""
+    return number(value * 100.0, digits, language) + ("\u00a0%" if language in ("de", "fr", "es") else "%")
+
+
+def signed_percent(value: float, language: str) -> str:
+    text = number(abs(value), 1, language)
+    return ("+" if value > 0 else "\u2212" if value < 0 else "\u00b1") + text + "%"
+
+
+def day(value: date | None, language: str) -> str:
+    if value is None:
+        return "—"
+    return format_date(value, format="long", locale=locale_for(language))
+
+
+def moment(value: datetime | None, language: str) -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value, format="medium", locale=locale_for(language))
+
+
+# --- styles -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    muted: ParagraphStyle
+    h1: ParagraphStyle
+    h2: ParagraphStyle
+    cell: ParagraphStyle
+    cell_bold: ParagraphStyle
+    notice: ParagraphStyle
+
+
+def make_styles(rtl: bool = False, scale: float = 1.0) -> Styles:
+    register_fonts()
+    shaping = 1 if shaping_available() else 0
+    align = TA_RIGHT if rtl else TA_LEFT
+
+    def style(name: str, size: float, font: str = BASE_FONT, color: colors.Color = colors.black,
+              space_before: float = 0, space_after: float = 2) -> ParagraphStyle:
+        size *= scale
+        return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.35, textColor=color,
+                              alignment=align, spaceBefore=space_before, spaceAfter=space_after,
+                              shaping=shaping)
+
+    return Styles(
+        body=style("body", 9.5, space_after=3),
+        small=style("small", 8),
+        muted=style("muted", 8, color=MUTED),
+        h1=style("h1", 15, BOLD_FONT, ACCENT, space_after=4),
+        h2=style("h2", 10.5, BOLD_FONT, ACCENT, space_before=4, space_after=2),
+        cell=style("cell", 8.5, space_after=0),
+        cell_bold=style("cell_bold", 8.5, BOLD_FONT, space_after=0),
+        notice=style("notice", 8.5, space_after=0),
+    )
+
+
+def para(text: str, style: ParagraphStyle, bold: bool = False) -> Paragraph:
+    """A paragraph of plain ``text`` (escaped; each script in its font)."""
+    from dermstation.reports.fonts import markup
+
+    return Paragraph(markup(text, bold=bold), style)
+
+
+# --- images -----------------------------------------------------------------------------------------
+def image_flowable(rgb: np.ndarray, width: float, max_height: float | None = None) -> Image:
+    """An RGB array as a flowable ``width`` points wide (aspect kept), shrunk to MAX_IMAGE_SIDE pixels."""
+    arr = np.ascontiguousarray(np.asarray(rgb)[:, :, :3], dtype=np.uint8)
+    pil = PILImage.fromarray(arr, "RGB")
+    if max(pil.size) > MAX_IMAGE_SIDE:
+        pil.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), PILImage.Resampling.BILINEAR)
+    # JPEG keeps photographs small and fast to embed (reportlab passes JPEG data through untouched)
+    buf = io.BytesIO()
+    pil.save(buf, format="JPEG", quality=88)
+    buf.seek(0)
+    h, w = arr.shape[:2]
+    height = width * h / w
+    if max_height is not None and height > max_height:
+        width, height = max_height * w / h, max_height
+    return Image(buf, width=width, height=height)
+
+
+def image_reader(rgb: np.ndarray) -> ImageReader:
+    return ImageReader(PILImage.fromarray(np.ascontiguousarray(rgb[:, :, :3], dtype=np.uint8), "RGB"))
+
+
+# --- canvas text ------------------------------------------------------------------------------------
+def draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, bold: bool = False,
+              anchor: str = "left") -> float:
+    """Draw ``text`` (any script) at ``x``, ``y``; returns its width. ``anchor``: left, right, centre."""
+    shaping = shaping_available()
+    pieces = []
+    total = 0.0
+    for script, chunk in runs(text):
+        font = font_for(script, bold)
+        from reportlab.pdfgen.textobject import bidiShapedText
+
+        shaped, width = bidiShapedText(chunk, None, fontName=font, fontSize=size, shaping=shaping)
+        pieces.append((font, chunk, width))
+        total += width
+    if anchor == "right":
+        x -= total
+    elif anchor == "centre":
+        x -= total / 2
+    for font, chunk, width in pieces:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, chunk, shaping=shaping)
+        x += width
+    return total
+
+
+PageHook = Callable[[Canvas, object], None]
+
+
+def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: str, footer_note: str,
+                   page_label: Callable[[int], str]) -> PageHook:
+    """The header (clinic, title) and footer (identifier, statement, page number) drawn on every page."""
+
+    def draw(canvas: Canvas, doc: object) -> None:
+        width, height = PAGE
+        canvas.saveState()
+        top = height - MARGIN + 4 * mm
+        canvas.setFillColor(ACCENT)
+        draw_text(canvas, MARGIN, top, clinic_name, 13, bold=True)
+        canvas.setFillColor(MUTED)
+        draw_text(canvas, MARGIN, top - 5 * mm, clinic_line, 8)
+        canvas.setFillColor(ACCENT)
+        draw_text(canvas, width - MARGIN, top, title, 13, bold=True, anchor="right")
+        canvas.setStrokeColor(ACCENT)
+        canvas.setLineWidth(1.2)
+        canvas.line(MARGIN, top - 8 * mm, width - MARGIN, top - 8 * mm)
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.6)
+        canvas.line(MARGIN, MARGIN - 2 * mm, width - MARGIN, MARGIN - 2 * mm)
+        canvas.setFillColor(MUTED)
+        draw_text(canvas, MARGIN, MARGIN - 6 * mm, footer_left, 7.5)
+        draw_text(canvas, width - MARGIN, MARGIN - 6 * mm, page_label(canvas.getPageNumber()), 7.5, anchor="right")
+        if footer_note:
+            draw_text(canvas, width / 2, MARGIN - 10 * mm, footer_note, 7, anchor="centre")
+        canvas.restoreState()
+
+    return draw
+
+
+CONTENT_TOP_GAP = 14 * mm  # room under the top margin for the header
