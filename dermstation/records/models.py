@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -206,10 +207,11 @@ class Appointment(Base):
     __table_args__ = (
         CheckConstraint("end_utc > start_utc", name="ends_after_start"),
         Index("ix_appointments_dermatologist_start", "dermatologist_id", "start_utc"),
+        Index("ix_appointments_patient_start", "patient_id", "start_utc"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     dermatologist_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     start_utc: Mapped[datetime]
     end_utc: Mapped[datetime]
@@ -220,6 +222,23 @@ class Appointment(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DermatologistSchedule(Base):
+    """Working hours and slot length of one dermatologist (migration 0002).
+
+    ``hours`` holds seven entries, Monday first: ``null`` (not working) or ``["08:00", "16:30"]``
+    in the clinic's local time.
+    """
+
+    __tablename__ = "dermatologist_schedules"
+    __table_args__ = (CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),)
+
+    dermatologist_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[list[Any]] = mapped_column(JSON)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -243,6 +262,8 @@ class ReferralHospital(Base):
     specialties: Mapped[list[str]] = mapped_column(default=list)
     accepts_referrals: Mapped[bool] = mapped_column(Boolean, default=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True for the shipped sample directory (resources/sample_hospitals.csv), never for real entries
+    sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 referral_analyses = Table(
