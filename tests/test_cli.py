@@ -81,3 +81,21 @@ def test_python_m_dermstation_analyze(folder: Path) -> None:
     row = json.loads(proc.stdout)
     assert row["ok"] and row["file"].endswith("IMD006.jpg")
     assert proc.stderr == ""  # no onnxruntime chatter on a machine without CUDA
+
+
+def test_dicom_in_a_folder_uses_its_pixel_spacing(shared_data: Path, tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from dicom_samples import write_dicom
+
+    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    write_dicom(folder / "lesion.dcm", rgb, (0.01, 0.01))
+    (folder / "broken.dcm").write_bytes(b"\x00" * 128 + b"DICM" + b"\x01\x02")
+    code, out, err = _run([str(folder), "--json", "--provider", "cpu"])
+    rows = {Path(r["file"]).name: r for r in map(json.loads, out.splitlines())}
+    assert code == 1 and "broken.dcm" in err
+    assert not rows["broken.dcm"]["ok"]
+    good = rows["lesion.dcm"]
+    assert good["ok"] and good["pixel_spacing_mm"] == pytest.approx(0.01)
+    assert good["metrics"]["diameter"]["unit"] == "mm"
