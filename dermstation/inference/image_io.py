@@ -95,8 +95,10 @@ def _grey_fill_at_bottom(rgb: np.ndarray) -> bool:
     """libjpeg fills the missing rest of a truncated scan with mid grey (128, 128, 128)."""
     h = rgb.shape[0]
     rows = max(8, h // 20)
-    bottom = rgb[h - rows :]
-    return bool(np.all(bottom == 128))
+    if h <= rows or not np.all(rgb[h - rows :] == 128):
+        return False
+    # a picture that is flat grey all over (a test card, a blank frame) is not a truncated one
+    return not np.all(rgb == 128)
 
 
 # --- pixel conversions ----------------------------------------------------------------------------

@@ -200,3 +200,8 @@ def test_load_array_refuses_oversized() -> None:
     assert big.shape[0] * big.shape[1] > MAX_PIXELS
     with pytest.raises(ImageReadError, match="too large"):
         load_array(big)
+
+
+def test_uniform_grey_jpeg_is_not_mistaken_for_truncated(tmp_path: Path) -> None:
+    path = _write_bgr(tmp_path / "grey.jpg", np.full((64, 64, 3), 128, np.uint8))
+    assert read_image(path).pixels.shape == (64, 64, 3)
