@@ -61,3 +61,35 @@ def test_app_pipeline_reproduces_the_card_dice(analyzer: Analyzer, shared_data: 
         image, expert = ph2(shared_data, image_id)
         scores.append(dice(analyzer.segment(image), expert))
     assert np.mean(scores) >= claimed - 0.01, (np.mean(scores), claimed)
+
+
+def _auc(scores: list[float], positive: list[bool]) -> float:
+    pos = [s for s, p in zip(scores, positive, strict=True) if p]
+    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+MIN_MALIGNANCY_AUC = 0.75
+
+
+def test_malignancy_score_separates_ham_test_lesions(analyzer: Analyzer, shared_data: Path) -> None:
+    """On held-out HAM10000 test images (restored to 4:3, as a camera delivers them), the app's
+    malignancy score ranks malignant lesions above benign ones."""
+    import csv
+
+    from dermstation.inference.preprocess import restore_aspect
+
+    from .conftest import read_rgb
+
+    malignant = set(analyzer.classifier.card.malignant_classes)
+    with open(shared_data / "ham10000" / "labels.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["split"] == "test"]
+    pos = [r for r in rows if r["dx"] in malignant][:20]
+    neg = [r for r in rows if r["dx"] not in malignant][:20]
+    scores, labels = [], []
+    for row in pos + neg:
+        image = restore_aspect(read_rgb(shared_data / "ham10000" / "images" / f"{row['image_id']}.jpg"))
+        scores.append(analyzer.analyze(image).malignancy)
+        labels.append(row["dx"] in malignant)
+    assert _auc(scores, labels) >= MIN_MALIGNANCY_AUC, _auc(scores, labels)
