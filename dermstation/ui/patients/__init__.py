@@ -1,0 +1,1 @@
+"""The Patients section: search, register and edit patients, read their chart."""

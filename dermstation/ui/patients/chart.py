@@ -1,0 +1,229 @@
+"""The right-hand side of the Patients section: one patient's details and, for clinicians, the chart."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dermstation.core.domain import CaptureSource
+from dermstation.core.errors import ValidationError
+from dermstation.core.i18n import _, format_day, format_moment, ngettext
+from dermstation.ui.forms import FormErrors
+from dermstation.ui.operations import Operations
+from dermstation.ui.text import birth_label, breakable, fitzpatrick_label, sex_label
+from dermstation.ui.theme import set_role
+
+if TYPE_CHECKING:
+    from dermstation.services.patients import PatientService
+    from dermstation.services.types import CurrentUser, LesionSummary, PatientChart, PatientDetail
+
+
+def _source_label(source: CaptureSource) -> str:
+    return {
+        CaptureSource.CAMERA: _("Camera"),
+        CaptureSource.FILE: _("Image file"),
+        CaptureSource.DICOM: _("DICOM"),
+    }.get(CaptureSource(source), str(source))
+
+
+class PatientPanel(QScrollArea):
+    """Shows a PatientDetail, and the lesions and captures of a PatientChart when given one."""
+
+    edit_requested = Signal()
+    add_lesion_requested = Signal()
+
+    def __init__(self, clinical: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinical = clinical
+        self.patient: PatientDetail | None = None
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(20, 4, 12, 12)
+        layout.setSpacing(10)
+
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        self.name = set_role(QLabel(), "title")
+        self.name.setObjectName("patientName")
+        self.name.setWordWrap(True)
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = set_role(QLabel(), "subtitle")
+        self.summary.setWordWrap(True)
+        titles.addWidget(self.name)
+        titles.addWidget(self.summary)
+        header.addLayout(titles, 1)
+        self.edit_button = QPushButton(_("Edit…"))
+        self.edit_button.setToolTip(_("Edit this patient's details"))
+        self.edit_button.clicked.connect(self.edit_requested)
+        header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
+
+        card = QFrame()
+        card.setObjectName("card")
+        grid = QGridLayout(card)
+        grid.setContentsMargins(14, 12, 14, 12)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(6)
+        grid.setColumnStretch(1, 1)
+        self._values: dict[str, QLabel] = {}
+        rows = [("phone", _("Phone")), ("email", _("E-mail")), ("address", _("Address"))]
+        if clinical:
+            rows += [("fitzpatrick", _("Skin type")), ("notes", _("Notes"))]
+        for row, (key, title) in enumerate(rows):
+            name = set_role(QLabel(title), "fieldName")
+            value = QLabel()
+            value.setObjectName(f"value_{key}")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, row, 1)
+            self._values[key] = value
+        layout.addWidget(card)
+
+        self.lesions = QTreeWidget()
+        self.lesions.setObjectName("lesions")
+        if clinical:
+            lesion_header = QHBoxLayout()
+            lesion_header.addWidget(set_role(QLabel(_("Lesions and captures")), "section"), 1)
+            self.add_lesion_button = QPushButton(_("Add lesion…"))
+            self.add_lesion_button.clicked.connect(self.add_lesion_requested)
+            lesion_header.addWidget(self.add_lesion_button)
+            layout.addLayout(lesion_header)
+            self.lesions.setColumnCount(3)
+            self.lesions.setHeaderLabels([_("Lesion / capture"), _("Details"), _("Date")])
+            self.lesions.setAlternatingRowColors(True)
+            self.lesions.setUniformRowHeights(True)
+            self.lesions.setTextElideMode(Qt.TextElideMode.ElideRight)
+            self.lesions.setMinimumHeight(220)
+            head = self.lesions.header()
+            head.setStretchLastSection(False)
+            head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+            head.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+            self.no_lesions = set_role(QLabel(_("No lesions recorded yet.")), "empty")
+            layout.addWidget(self.lesions, 1)
+            layout.addWidget(self.no_lesions)
+        else:
+            self.lesions.hide()
+        layout.addStretch(0 if clinical else 1)
+        self.setWidget(body)
+
+    def show_patient(self, patient: PatientDetail, chart: PatientChart | None = None) -> None:
+        self.patient = patient
+        self.name.setText(breakable(patient.display_name))
+        self.name.setToolTip(patient.display_name)
+        parts = [_("Record {number}").format(number=patient.record_number), birth_label(patient.date_of_birth),
+                 sex_label(patient.sex)]
+        self.summary.setText(breakable(" · ".join(parts)))
+        blank = "—"
+        self._values["phone"].setText(patient.phone or blank)
+        self._values["email"].setText(breakable(patient.email) or blank)
+        self._values["address"].setText(breakable(patient.address) or blank)
+        if self.clinical:
+            self._values["fitzpatrick"].setText(fitzpatrick_label(patient.fitzpatrick))
+            self._values["notes"].setText(breakable(patient.notes) or blank)
+            self._show_lesions(chart.lesions if chart is not None else ())
+
+    def _show_lesions(self, lesions: tuple[LesionSummary, ...]) -> None:
+        self.lesions.clear()
+        for lesion in lesions:
+            title = lesion.body_site + (f" — {lesion.label}" if lesion.label else "")
+            count = len(lesion.captures)
+            item = QTreeWidgetItem(
+                [title, ngettext("{n} capture", "{n} captures", count).format(n=count), format_day(lesion.created_at.date())]
+            )
+            item.setToolTip(0, title)
+            item.setData(0, Qt.ItemDataRole.UserRole, lesion.id)
+            for capture in lesion.captures:
+                analyses = ngettext("{n} analysis", "{n} analyses", capture.analysis_count).format(
+                    n=capture.analysis_count
+                )
+                child = QTreeWidgetItem(
+                    [
+                        _source_label(capture.source),
+                        f"{capture.width} × {capture.height} px · {analyses}",
+                        format_moment(capture.taken_at),
+                    ]
+                )
+                child.setData(0, Qt.ItemDataRole.UserRole, capture.id)
+                item.addChild(child)
+            self.lesions.addTopLevelItem(item)
+            item.setExpanded(True)
+        self.lesions.setVisible(bool(lesions))
+        self.no_lesions.setVisible(not lesions)
+
+    def lesion_titles(self) -> list[str]:
+        return [self.lesions.topLevelItem(i).text(0) for i in range(self.lesions.topLevelItemCount())]
+
+
+class LesionDialog(QDialog):
+    """Record a new lesion on the patient's body map (site and a short label)."""
+
+    saved = Signal(object)
+
+    def __init__(
+        self, patients: PatientService, user: CurrentUser, ops: Operations, patient_id: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._patients = patients
+        self._user = user
+        self._ops = ops
+        self._patient_id = patient_id
+        self.setWindowTitle(_("Add lesion"))
+        self.setMinimumWidth(400)
+        self.body_site = QLineEdit()
+        self.body_site.setPlaceholderText(_("e.g. left forearm, dorsal"))
+        self.label = QLineEdit()
+        self.label.setPlaceholderText(_("e.g. L1"))
+        general = QLabel()
+        self.errors = FormErrors(general)
+        form = QFormLayout()
+        form.addRow(_("Body site"), self.errors.field("body_site", self.body_site))
+        form.addRow(_("Label"), self.errors.field("label", self.label))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText(_("Save"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
+        buttons.accepted.connect(lambda: self._ops.spawn(self._save(), parent=self))
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(general)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    async def _save(self) -> None:
+        self.errors.clear()
+        try:
+            lesion = await self._ops.db(
+                self._patients.add_lesion, self._user, self._patient_id, self.body_site.text().strip(),
+                self.label.text().strip(),
+            )
+        except ValidationError as exc:
+            self.errors.show(exc)
+            return
+        self.saved.emit(lesion)
+        self.accept()

@@ -1,0 +1,1 @@
+"""The Schedule section: day and week calendar, booking, today's list."""

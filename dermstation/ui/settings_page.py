@@ -1,0 +1,250 @@
+"""Settings: everyone's own language and password; the clinic and its user accounts for admins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dermstation.core.config import Settings
+from dermstation.core.errors import ValidationError
+from dermstation.core.i18n import SUPPORTED_LANGUAGES, _
+from dermstation.ui.accounts import ChangePasswordDialog, NewUserDialog, ResetPasswordDialog, UserTableModel
+from dermstation.ui.forms import FormErrors, open_dialog
+from dermstation.ui.navigation import manages_clinic
+from dermstation.ui.operations import Operations
+from dermstation.ui.preferences import UiPreferences
+from dermstation.ui.theme import set_role
+
+if TYPE_CHECKING:
+    from dermstation.services.auth import AuthService
+    from dermstation.services.settings import SettingsStore
+    from dermstation.services.types import CurrentUser, UserInfo
+    from dermstation.services.users import UserService
+
+
+def _card(title: str, subtitle: str = "") -> tuple[QFrame, QVBoxLayout]:
+    card = QFrame()
+    card.setObjectName("card")
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(16, 12, 16, 14)
+    layout.setSpacing(8)
+    layout.addWidget(set_role(QLabel(title), "section"))
+    if subtitle:
+        note = set_role(QLabel(subtitle), "subtitle")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+    return card, layout
+
+
+def _language_combo(current: str) -> QComboBox:
+    combo = QComboBox()
+    for code, name in SUPPORTED_LANGUAGES.items():
+        combo.addItem(name, code)
+    combo.setCurrentIndex(max(combo.findData(current), 0))
+    return combo
+
+
+class SettingsPage(QScrollArea):
+    #: The signed-in user chose another language; the window is rebuilt in it.
+    language_changed = Signal(str)
+    #: The clinic settings were saved (new Settings).
+    clinic_saved = Signal(object)
+    #: The users table shows this many accounts.
+    users_shown = Signal(int)
+
+    def __init__(
+        self,
+        user: CurrentUser,
+        settings_store: SettingsStore,
+        users: UserService,
+        auth: AuthService,
+        preferences: UiPreferences,
+        ops: Operations,
+        language: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._user = user
+        self._settings_store = settings_store
+        self._users = users
+        self._auth = auth
+        self._preferences = preferences
+        self._ops = ops
+        self._settings: Settings | None = None
+        self.is_admin = manages_clinic(user.role)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(14)
+        layout.addWidget(set_role(QLabel(_("Settings")), "title"))
+
+        # --- personal ----------------------------------------------------------------------------
+        card, box = _card(_("Your preferences"), _("These apply to you on this workstation."))
+        form = QFormLayout()
+        self.language = _language_combo(language)
+        self.language.setObjectName("language")
+        self.language.activated.connect(self._language_chosen)
+        form.addRow(_("Language"), self.language)
+        box.addLayout(form)
+        self.change_password_button = QPushButton(_("Change your password…"))
+        self.change_password_button.clicked.connect(self.change_password)
+        box.addWidget(self.change_password_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(card)
+
+        if self.is_admin:
+            layout.addWidget(self._clinic_card())
+            layout.addWidget(self._users_card(), 1)
+        layout.addStretch(1)
+        self.setWidget(body)
+        if self.is_admin:
+            self.refresh()
+
+    # --- clinic (admin) ----------------------------------------------------------------------
+    def _clinic_card(self) -> QFrame:
+        card, box = _card(_("Clinic"), _("Shared by every workstation of the clinic."))
+        general = QLabel()
+        self.clinic_errors = FormErrors(general)
+        self.clinic_name = QLineEdit()
+        self.clinic_name.setObjectName("clinicName")
+        self.clinic_language = _language_combo("en")
+        form = QFormLayout()
+        form.addRow(_("Clinic name"), self.clinic_errors.field("clinic_name", self.clinic_name))
+        form.addRow(_("Default language"), self.clinic_errors.field("language", self.clinic_language))
+        box.addWidget(general)
+        box.addLayout(form)
+        self.save_clinic_button = QPushButton(_("Save clinic settings"))
+        self.save_clinic_button.setProperty("primary", True)
+        self.save_clinic_button.clicked.connect(lambda: self._ops.spawn(self._save_clinic(), parent=self))
+        self.clinic_name.returnPressed.connect(self.save_clinic_button.click)
+        box.addWidget(self.save_clinic_button, 0, Qt.AlignmentFlag.AlignRight)
+        return card
+
+    async def _save_clinic(self) -> None:
+        self.clinic_errors.clear()
+        current = self._settings or await self._ops.db(self._settings_store.load)
+        changed = current.with_changes(
+            clinic_name=self.clinic_name.text().strip(), language=self.clinic_language.currentData()
+        )
+        if not changed.clinic_name:
+            self.clinic_errors.show(ValidationError(_("Please enter the clinic's name."), field="clinic_name"))
+            return
+        try:
+            await self._ops.db(self._settings_store.save, self._user, changed)
+        except ValidationError as exc:
+            self.clinic_errors.show(exc)
+            return
+        self._settings = changed
+        self.clinic_saved.emit(changed)
+
+    # --- users (admin) -----------------------------------------------------------------------
+    def _users_card(self) -> QFrame:
+        card, box = _card(_("User accounts"))
+        self.user_model = UserTableModel()
+        self.user_table = QTableView()
+        self.user_table.setObjectName("users")
+        self.user_table.setModel(self.user_model)
+        self.user_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.user_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.user_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.user_table.setAlternatingRowColors(True)
+        self.user_table.setShowGrid(False)
+        self.user_table.setWordWrap(False)
+        self.user_table.verticalHeader().hide()
+        self.user_table.setMinimumHeight(200)
+        head = self.user_table.horizontalHeader()
+        head.setHighlightSections(False)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.user_table.selectionModel().selectionChanged.connect(self._user_selection_changed)
+        box.addWidget(self.user_table, 1)
+
+        buttons = QHBoxLayout()
+        self.new_user_button = QPushButton(_("New user…"))
+        self.new_user_button.clicked.connect(self.new_user)
+        self.toggle_button = QPushButton(_("Disable"))
+        self.toggle_button.clicked.connect(lambda: self._ops.spawn(self._toggle_disabled(), parent=self))
+        self.reset_button = QPushButton(_("Reset password…"))
+        self.reset_button.clicked.connect(self.reset_password)
+        buttons.addWidget(self.new_user_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.toggle_button)
+        buttons.addWidget(self.reset_button)
+        box.addLayout(buttons)
+        self._user_selection_changed(QItemSelection(), QItemSelection())
+        return card
+
+    def refresh(self) -> None:
+        self._ops.spawn(self._load(), key=f"settings-{id(self)}", parent=self)
+
+    async def _load(self) -> None:
+        self._settings = await self._ops.db(self._settings_store.load)
+        self.clinic_name.setText(self._settings.clinic_name)
+        self.clinic_language.setCurrentIndex(max(self.clinic_language.findData(self._settings.language), 0))
+        await self._load_users()
+
+    async def _load_users(self, select_id: int | None = None) -> None:
+        users = await self._ops.db(self._users.list_users, self._user)
+        self.user_model.set_users(users)
+        if select_id is not None and (row := self.user_model.row_of(select_id)) >= 0:
+            self.user_table.selectRow(row)
+        self._user_selection_changed(QItemSelection(), QItemSelection())
+        self.users_shown.emit(len(users))
+
+    def selected_user(self) -> UserInfo | None:
+        rows = self.user_table.selectionModel().selectedRows()
+        return self.user_model.user(rows[0].row()) if rows else None
+
+    def _user_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        target = self.selected_user()
+        self.toggle_button.setEnabled(target is not None and target.id != self._user.id)
+        self.reset_button.setEnabled(target is not None)
+        self.toggle_button.setText(_("Enable") if target is not None and target.disabled else _("Disable"))
+
+    def new_user(self) -> NewUserDialog:
+        dialog = NewUserDialog(self._users, self._user, self._ops, parent=self)
+        dialog.created.connect(
+            lambda info: self._ops.spawn(self._load_users(info.id), key=f"users-{id(self)}", parent=self)
+        )
+        open_dialog(dialog)
+        return dialog
+
+    def reset_password(self) -> ResetPasswordDialog | None:
+        target = self.selected_user()
+        if target is None:
+            return None
+        return open_dialog(ResetPasswordDialog(self._users, self._user, self._ops, target, parent=self))
+
+    async def _toggle_disabled(self) -> None:
+        target = self.selected_user()
+        if target is None:
+            return
+        await self._ops.db(self._users.set_disabled, self._user, target.id, not target.disabled)
+        await self._load_users(target.id)
+
+    # --- personal ----------------------------------------------------------------------------
+    def change_password(self) -> ChangePasswordDialog:
+        return open_dialog(ChangePasswordDialog(self._auth, self._user, self._ops, parent=self))
+
+    def _language_chosen(self, _index: int) -> None:
+        language = self.language.currentData()
+        self._preferences.set_language_for(self._user.username, language)
+        self.language_changed.emit(language)
