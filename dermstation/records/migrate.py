@@ -7,7 +7,9 @@ development, ``python -m dermstation.records.migrate revision -m "..." --autogen
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -29,6 +31,18 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x44455253  # "DERS": any constant shared by every DermStation version
+
+
+def import_all_models() -> None:
+    """Import every module of ``dermstation.records`` so ``Base.metadata`` holds every table.
+
+    Models may live beside ``models.py`` (e.g. ``assistant_models.py``); autogenerate and the
+    schema-versus-models test must see them all.
+    """
+    import dermstation.records as package
+
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
 
 
 def alembic_config(migrations_dir: Path | None = None, url: str | None = None) -> Config:

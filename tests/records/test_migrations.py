@@ -77,6 +77,7 @@ def test_fresh_database_gets_every_table_at_head(database_url: str) -> None:
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
+    migrate.import_all_models()
     db = Database.open(database_url)
     try:
         with db.engine.connect() as conn:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from dermstation.records.migrate import import_all_models
 from dermstation.records.models import Base
 
+import_all_models()
 config = context.config
 target_metadata = Base.metadata
 
