@@ -1,0 +1,122 @@
+"""One answer to "explain this result to the patient": online (Perplexity) when possible, else the
+offline knowledge base, always labelled with where it came from.
+
+Online is tried only when a key is set and online use is allowed. Any online failure (no network,
+timeout, rate limit, server trouble, a refusal, a rejected key) falls back to the knowledge base,
+and the answer carries a plain ``notice`` saying why, so the clinician is never left without an
+explanation and always knows which kind they are reading.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from dermstation.assistant.client import AssistantKeyRejected, Completion, PerplexityClient
+from dermstation.assistant.keys import ApiKey, KeyStore
+from dermstation.assistant.knowledge_base import KnowledgeBase, Source, knowledge_base
+from dermstation.assistant.privacy import PatientContext, Scrubbed, ScrubTerms, build_messages, clean_question
+from dermstation.core.errors import AssistantError
+from dermstation.core.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+class Origin(StrEnum):
+    PERPLEXITY = "perplexity"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An explanation and its provenance. ``sent_question`` is exactly what left the machine (or would have)."""
+
+    text: str
+    sources: tuple[Source, ...]
+    origin: Origin
+    model: str
+    created_at: datetime
+    language: str
+    sent_question: str
+    notice: str = ""  # why an offline answer was given although online was wanted ("" otherwise)
+    scrubbed: int = 0  # how many identifiers were removed from the question
+
+    @property
+    def offline(self) -> bool:
+        return self.origin is Origin.OFFLINE
+
+
+ClientFactory = Callable[[str], PerplexityClient]
+
+
+class Explainer:
+    """Turns an allow-listed context and a question into an :class:`Answer`."""
+
+    def __init__(
+        self,
+        keys: KeyStore | None = None,
+        client_factory: ClientFactory | None = None,
+        knowledge: Callable[[str], KnowledgeBase] = knowledge_base,
+    ) -> None:
+        self._keys = keys or KeyStore()
+        self._client_factory = client_factory or (lambda key: PerplexityClient(key))
+        self._knowledge = knowledge
+
+    def key(self) -> ApiKey:
+        return self._keys.get()
+
+    def explain(self, context: PatientContext, question: str, terms: ScrubTerms | None = None, *,
+                online: bool = True) -> Answer:
+        """Answer ``question`` about ``context`` (blocking: call it on a worker thread)."""
+        scrubbed = clean_question(question, terms)
+        if scrubbed.changed:
+            log.info("assistant: %d identifier(s) removed from the question", scrubbed.replacements)
+        if not online:
+            return self.offline(context, scrubbed)
+        key = self._keys.get()
+        if not key.present:
+            return self.offline(context, scrubbed, _("No API key is set: this answer comes from the offline "
+                                                     "knowledge base."))
+        try:
+            completion = self._client_factory(key.value).complete(build_messages(context, scrubbed))
+        except AssistantKeyRejected as exc:
+            return self.offline(context, scrubbed, exc.message)
+        except AssistantError as exc:
+            log.info("assistant: online answer failed (%s); answering offline", type(exc).__name__)
+            return self.offline(context, scrubbed, _("{reason} This answer comes from the offline knowledge "
+                                                     "base.").format(reason=exc.message))
+        return _online_answer(completion, context, scrubbed)
+
+    def offline(self, context: PatientContext, scrubbed: Scrubbed, notice: str = "") -> Answer:
+        kb = self._knowledge(context.language)
+        entry = kb.entry(context.lesion_class)
+        text = kb.render(context.lesion_class)
+        if scrubbed.text.strip():
+            text = f"{kb.label('question_note')}\n\n{text}"
+        return Answer(
+            text=text,
+            sources=entry.sources,
+            origin=Origin.OFFLINE,
+            model="knowledge-base",
+            created_at=datetime.now(UTC),
+            language=kb.language,
+            sent_question=scrubbed.text,
+            notice=notice,
+            scrubbed=scrubbed.replacements,
+        )
+
+
+def _online_answer(completion: Completion, context: PatientContext, scrubbed: Scrubbed) -> Answer:
+    return Answer(
+        text=completion.text,
+        sources=tuple(Source(c.title or c.url, c.url) for c in completion.citations),
+        origin=Origin.PERPLEXITY,
+        model=completion.model,
+        created_at=completion.created,
+        language=context.language,
+        sent_question=scrubbed.text,
+        scrubbed=scrubbed.replacements,
+    )
