@@ -26,7 +26,7 @@ def day_list_html(clinic: str, day: date, appointments: Sequence[AppointmentInfo
             f"<td>{html.escape(a.dermatologist_name)}</td>"
             f"<td>{html.escape(a.reason)}</td>"
             f"<td>{html.escape(status_label(a.status))}</td>"
-            "<td width='60'></td>"
+            "<td width='80'></td>"
             "</tr>"
         )
     body = "".join(rows) or f"<tr><td colspan='6'><i>{html.escape(_('No appointments.'))}</i></td></tr>"
