@@ -9,7 +9,7 @@ from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
 from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, dominant_script, font_for, register_fonts
-from dermstation.reports.layout import ALERT, ACCENT, MUTED, RULE, percent
+from dermstation.reports.layout import ACCENT, ALERT, MUTED, RULE, percent
 
 BAR = colors.HexColor("#7a9cc6")
 BAR_TOP = ACCENT

@@ -13,7 +13,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from PIL import Image as PILImage
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -21,7 +21,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, Paragraph
 
-from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, font_for, register_fonts, runs, shaping_available
+from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts, shaping_available
 
 PAGE = A4
 MARGIN = 16 * mm
@@ -141,26 +141,25 @@ def image_reader(rgb: np.ndarray) -> ImageReader:
 # --- canvas text ------------------------------------------------------------------------------------
 def draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, bold: bool = False,
               anchor: str = "left") -> float:
-    """Draw ``text`` (any script) at ``x``, ``y``; returns its width. ``anchor``: left, right, centre."""
-    shaping = shaping_available()
-    pieces = []
-    total = 0.0
-    for script, chunk in runs(text):
-        font = font_for(script, bold)
-        from reportlab.pdfgen.textobject import bidiShapedText
+    """Draw one line of ``text`` (any script) with its baseline at ``y``; returns its width.
 
-        shaped, width = bidiShapedText(chunk, None, fontName=font, fontSize=size, shaping=shaping)
-        pieces.append((font, chunk, width))
-        total += width
-    if anchor == "right":
-        x -= total
-    elif anchor == "centre":
-        x -= total / 2
-    for font, chunk, width in pieces:
-        canvas.setFont(font, size)
-        canvas.drawString(x, y, chunk, shaping=shaping)
-        x += width
-    return total
+    Drawn as a paragraph because reportlab shapes complex scripts in paragraphs (with uharfbuzz) but
+    on the bare canvas only when its optional bidi package is installed too.
+    """
+    from dermstation.reports.fonts import markup
+
+    register_fonts()
+    alignment = {"left": TA_LEFT, "right": TA_RIGHT, "centre": TA_CENTER}[anchor]
+    style = ParagraphStyle("line", fontName=BASE_FONT, fontSize=size, leading=size * 1.2, alignment=alignment,
+                           shaping=1 if shaping_available() else 0, textColor=canvas._fillColorObj)
+    p = Paragraph(markup(text, bold=bold), style)
+    avail = PAGE[0]
+    _w, h = p.wrap(avail, size * 4)
+    width = max(p.getActualLineWidths0() or [0.0])
+    left = {"left": x, "right": x - avail, "centre": x - avail / 2}[anchor]
+    # a one-line paragraph's baseline sits one font size (less the descent) above its bottom
+    p.drawOn(canvas, left, y - (h - size) - 0.2 * size)
+    return width
 
 
 PageHook = Callable[[Canvas, object], None]
