@@ -140,6 +140,9 @@ class AppointmentService:
     def zone(self) -> ZoneInfo:
         return clinic_time.clinic_zone(self._settings.load().timezone)
 
+    def clinic_name(self) -> str:
+        return self._settings.load().clinic_name
+
     def now_local(self) -> datetime:
         return self._clock().astimezone(self.zone())
 

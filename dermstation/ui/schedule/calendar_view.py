@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
 from dermstation.core.domain import AppointmentStatus
 from dermstation.services.scheduling_types import AppointmentInfo
 from dermstation.ui.schedule.timefmt import clock_label, hour_label
 
-GUTTER = 58
+GUTTER = 58  # widened to fit the locale's longest hour label (see CalendarView._gutter)
 HEADER = 44
 HOUR_HEIGHT = 72
 SNAP_MINUTES = 5
@@ -79,6 +79,7 @@ class CalendarView(QWidget):
         self._press: tuple[_Block, QPointF] | None = None
         self._drag_target: tuple[int, datetime] | None = None
         self._now: datetime | None = None
+        self._gutter = max(GUTTER, self.fontMetrics().horizontalAdvance(hour_label(22)) + 18)
         self._resize()
 
     # --- content ---------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ class CalendarView(QWidget):
 
     def column_rect(self, index: int) -> QRectF:
         width = self._column_width()
-        return QRectF(GUTTER + index * width, HEADER, width, self.height() - HEADER)
+        return QRectF(self._gutter + index * width, HEADER, width, self.height() - HEADER)
 
     def point_for(self, column: int, wall: time) -> QPoint:
         """The widget point at ``wall`` o'clock in ``column`` (tests and keyboard moves use it)."""
@@ -151,9 +152,9 @@ class CalendarView(QWidget):
 
     def slot_at(self, pos: QPointF) -> tuple[int, datetime] | None:
         """Column index and snapped local start under ``pos``."""
-        if pos.x() < GUTTER or pos.y() < HEADER or not self._columns:
+        if pos.x() < self._gutter or pos.y() < max(HEADER, self.header_top() + HEADER) or not self._columns:
             return None
-        index = int((pos.x() - GUTTER) // self._column_width())
+        index = int((pos.x() - self._gutter) // self._column_width())
         if not 0 <= index < len(self._columns):
             return None
         minutes = (pos.y() - HEADER) * 60 / HOUR_HEIGHT
@@ -164,10 +165,15 @@ class CalendarView(QWidget):
         return index, start
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return QSize(GUTTER + max(1, len(self._columns)) * MIN_COLUMN_WIDTH, self._content_height())
+        return QSize(self._gutter + max(1, len(self._columns)) * MIN_COLUMN_WIDTH, self._content_height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(GUTTER + max(1, len(self._columns)) * 60, self._content_height())
+        return QSize(self._gutter + max(1, len(self._columns)) * 60, self._content_height())
+
+    def header_top(self) -> int:
+        """Where the column headers are drawn: the top of the part of the grid that is visible."""
+        visible = self.visibleRegion().boundingRect()
+        return max(0, visible.top()) if not visible.isEmpty() else 0
 
     def _content_height(self) -> int:
         return HEADER + (self._last_hour - self._first_hour) * HOUR_HEIGHT + 8
@@ -177,7 +183,7 @@ class CalendarView(QWidget):
         self.updateGeometry()
 
     def _column_width(self) -> float:
-        return max(40.0, (self.width() - GUTTER - 1) / max(1, len(self._columns)))
+        return max(40.0, (self.width() - self._gutter - 1) / max(1, len(self._columns)))
 
     def _column_for(self, a: AppointmentInfo) -> int | None:
         for index, column in enumerate(self._columns):
@@ -235,7 +241,7 @@ class CalendarView(QWidget):
         bottom = self._content_height() - 8
         # bookable (working) time
         for index, column in enumerate(self._columns):
-            x = GUTTER + index * width
+            x = self._gutter + index * width
             painter.fillRect(QRectF(x, HEADER, width, bottom - HEADER), QColor("#F3F5F7"))
             for start, end in column.working:
                 top, low = self.y_for(start), self.y_for(end)
@@ -243,31 +249,47 @@ class CalendarView(QWidget):
         # hour and half-hour lines, hour labels
         small = QFont(self.font())
         small.setPointSizeF(max(7.5, self.font().pointSizeF() - 1))
+        bold = QFont(self.font())
+        bold.setWeight(QFont.Weight.DemiBold)
         painter.setFont(small)
         for hour in range(self._first_hour, self._last_hour + 1):
             y = self.y_for(time(hour % 24)) if hour < 24 else HEADER + (24 - self._first_hour) * HOUR_HEIGHT
             painter.setPen(QPen(QColor("#DDE3E8"), 1))
-            painter.drawLine(QPointF(GUTTER - 6, y), QPointF(self.width(), y))
+            painter.drawLine(QPointF(self._gutter - 6, y), QPointF(self.width(), y))
             if hour < self._last_hour:
                 painter.setPen(QPen(QColor("#EEF1F4"), 1, Qt.PenStyle.DashLine))
                 half = y + HOUR_HEIGHT / 2
-                painter.drawLine(QPointF(GUTTER, half), QPointF(self.width(), half))
+                painter.drawLine(QPointF(self._gutter, half), QPointF(self.width(), half))
                 painter.setPen(QColor("#5B6B77"))
                 painter.drawText(
-                    QRectF(0, y - 8, GUTTER - 10, 16),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    QRectF(0, y + 2, self._gutter - 10, 16),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
                     hour_label(hour),
                 )
-        # column separators and headers
+        # column separators
+        for index in range(len(self._columns)):
+            painter.setPen(QPen(QColor("#DDE3E8"), 1))
+            painter.drawLine(QPointF(self._gutter + index * width, 0), QPointF(self._gutter + index * width, bottom))
+        # "now" line
+        if self._now is not None:
+            for index, column in enumerate(self._columns):
+                if column.day == self._now.date() and self._first_hour <= self._now.hour < self._last_hour:
+                    y = self.y_for(self._now.time())
+                    painter.setPen(QPen(QColor("#C0392B"), 2))
+                    painter.drawLine(QPointF(self._gutter + index * width, y), QPointF(self._gutter + (index + 1) * width, y))
+        # appointments
+        for block in self._blocks:
+            self._paint_block(painter, block, small, bold)
+        # headers stay at the top of the visible part while the grid scrolls under them
+        top = self.header_top()
+        painter.translate(0, top)
         painter.fillRect(QRectF(0, 0, self.width(), HEADER), QColor("#F1F4F7"))
         painter.setPen(QPen(QColor("#DDE3E8"), 1))
         painter.drawLine(QPointF(0, HEADER), QPointF(self.width(), HEADER))
-        bold = QFont(self.font())
-        bold.setWeight(QFont.Weight.DemiBold)
         for index, column in enumerate(self._columns):
-            x = GUTTER + index * width
+            x = self._gutter + index * width
             painter.setPen(QPen(QColor("#DDE3E8"), 1))
-            painter.drawLine(QPointF(x, 0), QPointF(x, bottom))
+            painter.drawLine(QPointF(x, 0), QPointF(x, HEADER))
             painter.setPen(QColor("#1F2A33"))
             painter.setFont(bold)
             title = painter.fontMetrics().elidedText(column.title, Qt.TextElideMode.ElideRight, int(width - 10))
@@ -276,16 +298,7 @@ class CalendarView(QWidget):
             painter.setPen(QColor("#5B6B77"))
             sub = painter.fontMetrics().elidedText(column.subtitle, Qt.TextElideMode.ElideRight, int(width - 10))
             painter.drawText(QRectF(x + 5, 22, width - 10, 18), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub)
-        # "now" line
-        if self._now is not None:
-            for index, column in enumerate(self._columns):
-                if column.day == self._now.date() and self._first_hour <= self._now.hour < self._last_hour:
-                    y = self.y_for(self._now.time())
-                    painter.setPen(QPen(QColor("#C0392B"), 2))
-                    painter.drawLine(QPointF(GUTTER + index * width, y), QPointF(GUTTER + (index + 1) * width, y))
-        # appointments
-        for block in self._blocks:
-            self._paint_block(painter, block, small, bold)
+        painter.translate(0, -top)
         # drop preview
         if self._press is not None and self._drag_target is not None:
             block = self._press[0]
@@ -395,6 +408,22 @@ class CalendarView(QWidget):
         if slot is not None:
             index, start = slot
             self.slot_activated.emit(self._columns[index].dermatologist_id, start)
+
+    def event(self, event) -> bool:  # type: ignore[no-untyped-def]
+        if event.type() == QEvent.Type.ToolTip:
+            block = self._block_at(QPointF(event.pos()))
+            if block is not None:
+                a = block.appointment
+                QToolTip.showText(
+                    event.globalPos(),
+                    f"{clock_label(a.start)}–{clock_label(a.end)}  {a.patient_name} ({a.record_number})\n"
+                    f"{a.dermatologist_name}" + (f"\n{a.reason}" if a.reason else ""),
+                    self,
+                )
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
         block = self._block_at(QPointF(event.pos()))

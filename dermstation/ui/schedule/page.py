@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -88,17 +87,18 @@ class SchedulePage(QWidget):
         self._hours: dict[int, WorkingHours] = {}
         self._shown: list[AppointmentInfo] = []
         self._clinic = ""
+        self._today = date.today()
 
         # --- top bar ---
         title = set_role(QLabel(_("Schedule")), "title")
-        self.previous = QToolButton()
-        self.previous.setText("‹")
+        self.previous = QPushButton("‹")
+        self.previous.setFixedWidth(34)
         self.previous.setToolTip(_("Previous (Ctrl+Left)"))
         self.previous.clicked.connect(lambda: self.step(-1))
         self.today_button = QPushButton(_("Today"))
         self.today_button.clicked.connect(self.go_today)
-        self.next = QToolButton()
-        self.next.setText("›")
+        self.next = QPushButton("›")
+        self.next.setFixedWidth(34)
         self.next.setToolTip(_("Next (Ctrl+Right)"))
         self.next.clicked.connect(lambda: self.step(1))
         self.heading = set_role(QLabel(), "section")
@@ -121,9 +121,7 @@ class SchedulePage(QWidget):
         self.new_button.setProperty("primary", True)
         self.new_button.setToolTip(_("Ctrl+N"))
         self.new_button.clicked.connect(lambda: self.new_appointment())
-        self.more = QToolButton()
-        self.more.setText(_("More"))
-        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more = QPushButton(_("More"))
         menu = QMenu(self.more)
         self.hours_action = menu.addAction(_("Working hours…"), self.edit_working_hours)
         menu.addAction(_("Export day as calendar file (.ics)…"), self._export_day_dialog)
@@ -158,6 +156,7 @@ class SchedulePage(QWidget):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.calendar)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: self.calendar.update())
         self.empty_note = set_role(QLabel(), "subtitle")
         self.empty_note.setObjectName("emptyNote")
         calendar_box = QWidget()
@@ -178,6 +177,8 @@ class SchedulePage(QWidget):
         self.details.setObjectName("appointmentDetails")
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setMinimumHeight(self.details.fontMetrics().height() * 5 + 6)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         card_layout.addWidget(self.details)
         actions = QGridLayout()
         actions.setSpacing(6)
@@ -295,6 +296,7 @@ class SchedulePage(QWidget):
         now = await self._ops.db(self._appointments.now_local)
         if self._day is None:
             self._day = now.date()
+        self._today = now.date()
         derm = self.who.currentData()
         day = self._day
         if self._mode == DAY:
@@ -308,9 +310,8 @@ class SchedulePage(QWidget):
             shown = await self._ops.db(self._appointments.week, self._user, day, derm)
             monday = day - timedelta(days=day.weekday())
             days = [monday + timedelta(days=i) for i in range(7)]
-            name = next((d.full_name for d in self._dermatologists if d.id == derm), _("All dermatologists"))
             columns = [
-                Column(d, None, short_day(d), name, self._working(derm, d) if derm is not None else ())
+                Column(d, derm, short_day(d), "", self._working(derm, d) if derm is not None else ())
                 for d in days
             ]
             self.heading.setText(range_heading(days[0], days[-1]))
@@ -379,7 +380,7 @@ class SchedulePage(QWidget):
         arrived = sum(1 for a in today if a.status is AppointmentStatus.CHECKED_IN)
         waiting = sum(1 for a in today if a.status is AppointmentStatus.BOOKED)
         done = sum(1 for a in today if a.status is AppointmentStatus.COMPLETED)
-        self.today_title.setText(_("Today") + f" · {day_heading(self._now_day())}" if self._zone else _("Today"))
+        self.today_title.setText(_("Today") + f" · {day_heading(self._today)}")
         self.today_summary.setText(
             _("{arrived} arrived · {waiting} expected · {done} completed").format(
                 arrived=arrived, waiting=waiting, done=done
@@ -387,9 +388,6 @@ class SchedulePage(QWidget):
             if today
             else _("No appointments today.")
         )
-
-    def _now_day(self) -> date:
-        return datetime.now(self._zone).date() if self._zone else date.today()
 
     def _show_empty_note(self, columns: list[Column], shown: list[AppointmentInfo]) -> None:
         if not columns:

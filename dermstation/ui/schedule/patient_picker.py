@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from dermstation.core.i18n import _
 from dermstation.ui.operations import Operations
@@ -41,9 +49,11 @@ class PatientPicker(QWidget):
         self.results.setMaximumHeight(120)
         self.results.setUniformItemSizes(True)
         self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.current = set_role(QLabel(_("No patient chosen")), "subtitle")
         self.current.setObjectName("chosenPatient")
-        self.current.setWordWrap(True)
+        # a very long name must not widen the dialog: the label may be cut, the tooltip has it all
+        self.current.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -61,7 +71,9 @@ class PatientPicker(QWidget):
     def set_patient(self, patient: PatientSummary) -> None:
         """Preselect ``patient`` (opening the dialog from a patient's chart)."""
         self.patient = patient
-        self.current.setText(_("Patient: {name} ({record})").format(name=patient.display_name, record=patient.record_number))
+        text = _("Patient: {name} ({record})").format(name=patient.display_name, record=patient.record_number)
+        self.current.setText(text)
+        self.current.setToolTip(text)
         self.chosen.emit(patient)
 
     def search_now(self) -> None:
