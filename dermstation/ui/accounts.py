@@ -168,7 +168,7 @@ class NewUserDialog(_FormDialog):
         self._check_repeat(self.password, self.confirm)
         user = await self._ops.db(
             self._users.create_user, self._actor, self.username.text(), self.full_name.text(),
-            self.role.currentData(), self.password.text(),
+            Role(self.role.currentData()), self.password.text(),  # Qt hands the enum back as str
         )
         self.created.emit(user)
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from dermstation.core.domain import AppointmentStatus, Role, Sex
+from dermstation.core.domain import Role, Sex
 from dermstation.services.container import Services
 from dermstation.services.icalendar import calendar_lines_ok, parse_events
 from dermstation.services.reception import ReceptionServices, build_reception_services

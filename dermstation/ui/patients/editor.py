@@ -156,7 +156,7 @@ class PatientDialog(QDialog):
             given_name=self.given_name.text().strip(),
             family_name=self.family_name.text().strip(),
             date_of_birth=born,
-            sex=self.sex.currentData(),
+            sex=Sex(self.sex.currentData()),  # Qt hands the enum back as str
             phone=self.phone.text().strip(),
             email=self.email.text().strip(),
             address=self.address.toPlainText().strip(),

@@ -1,0 +1,202 @@
+"""The assistant panel and settings card, with real services, a temporary database and the fake server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assistant"))
+
+from fake_perplexity import VALID_KEY, FakePerplexity, Reply  # noqa: E402
+from memory_keyring import MemoryKeyring, use_memory_keyring  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+
+from dermstation.assistant.client import PerplexityClient, RetryPolicy  # noqa: E402
+from dermstation.assistant.explain import Explainer  # noqa: E402
+from dermstation.assistant.keys import KeySource, KeyStore  # noqa: E402
+from dermstation.core.domain import CaptureSource  # noqa: E402
+from dermstation.records.models import AnalysisRecord  # noqa: E402
+from dermstation.services.assistant import AssistantService  # noqa: E402
+from dermstation.services.container import Services  # noqa: E402
+from dermstation.services.types import CurrentUser, PatientInput  # noqa: E402
+from dermstation.ui.assistant_panel import AssistantPanel  # noqa: E402
+from dermstation.ui.assistant_settings import AssistantSettings  # noqa: E402
+from dermstation.ui.errors import ErrorPresenter  # noqa: E402
+from dermstation.ui.operations import Operations  # noqa: E402
+
+SHOTS = Path(os.environ.get("DERMSTATION_SCREENSHOTS", "")) if os.environ.get("DERMSTATION_SCREENSHOTS") else None
+ANSWER = ("A mole (melanocytic naevus) is a common, harmless cluster of pigment cells [1]. The analysis found "
+          "features typical of a mole. Keep an eye on it and show your dermatologist any change in size, shape "
+          "or colour [2].")
+
+
+@pytest.fixture
+def fake_perplexity() -> Iterator[FakePerplexity]:
+    server = FakePerplexity().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    monkeypatch.delenv("DERMSTATION_PERPLEXITY_API_KEY", raising=False)
+    with use_memory_keyring() as memory:
+        yield memory
+
+
+@pytest.fixture
+def assistant(services: Services, fake_perplexity: FakePerplexity, ring: MemoryKeyring) -> AssistantService:
+    keys = KeyStore()
+    explainer = Explainer(keys, lambda key: PerplexityClient(
+        key, base_url=fake_perplexity.base_url, retry=RetryPolicy(max_attempts=1), read_timeout_s=3))
+    return AssistantService(services.database, services.audit, services.settings_store, explainer, keys)
+
+
+@pytest.fixture
+def analysis_id(services: Services, dermatologist: CurrentUser) -> int:
+    patient = services.patients.create(dermatologist, PatientInput("MRN-555", "Lea", "Okafor", date(1990, 2, 3)))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "arm", "L1")
+    capture = services.captures.add_capture(dermatologist, lesion.id, b"\x89PNG" + bytes(200), CaptureSource.FILE, 8, 8)
+    with services.database.session() as session:
+        row = AnalysisRecord(capture_id=capture.id, model_name="classifier", model_version="1.0",
+                             probabilities={"nv": 0.9, "mel": 0.1}, prediction="nv", malignancy_score=0.1)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def make_panel(qtbot, assistant: AssistantService, user: CurrentUser, ops: Operations, analysis_id: int,
+               language: str = "en") -> AssistantPanel:
+    panel = AssistantPanel(assistant, user, ops)
+    qtbot.addWidget(panel)
+    panel.resize(640, 720)
+    with qtbot.waitSignal(panel.status_loaded, timeout=5000):
+        panel.set_analysis(analysis_id, language)
+    qtbot.waitUntil(lambda: not ops.busy(), timeout=5000)
+    return panel
+
+
+def shot(panel: AssistantPanel, name: str) -> None:
+    panel.show()
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        panel.grab().save(str(SHOTS / name))
+
+
+def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assistant: AssistantService,
+                                                   admin: CurrentUser, dermatologist: CurrentUser, analysis_id: int,
+                                                   fake_perplexity: FakePerplexity) -> None:
+    assistant.set_api_key(admin, VALID_KEY)
+    from fake_perplexity import success_body
+    fake_perplexity.queue(Reply(body=success_body(content=ANSWER)))
+    panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
+    assert "answered online" in panel.mode.text()
+    panel.question.setText("Is Lea Okafor's mole (MRN-555) dangerous?")
+    with qtbot.waitSignal(panel.answered, timeout=10000) as blocker:
+        qtbot.mouseClick(panel.ask_button, Qt.MouseButton.LeftButton)
+    explanation = blocker.args[0]
+    assert explanation.origin == "perplexity"
+    raw = fake_perplexity.requests[0].raw.decode()
+    assert "Lea" not in raw and "Okafor" not in raw and "555" not in raw
+    assert panel.badge.text() == "Online assistant (Perplexity)" and panel.badge.isVisibleTo(panel)
+    assert not panel.notice.isVisibleTo(panel)
+    html = panel.answer.toHtml()
+    assert 'href="https://www.nhs.uk/conditions/moles/"' in html and "Sources" in html
+    assert panel.editor.toPlainText() == ANSWER
+    assert panel.question.text() == ""
+    shot(panel, "assistant_online.png")
+
+    panel.editor.setPlainText(ANSWER + " Come back in six months.")
+    assert panel.save_button.isEnabled()
+    with qtbot.waitSignal(panel.approved, timeout=5000) as approved:
+        qtbot.mouseClick(panel.approve_button, Qt.MouseButton.LeftButton)
+    assert approved.args[0].approved and approved.args[0].text.endswith("six months.")
+    assert "Approved for the patient" in panel.state.text()
+    assert not panel.approve_button.isEnabled()
+    found = assistant.approved_explanation(dermatologist, analysis_id)
+    assert found is not None and found.id == approved.args[0].id
+
+    # reopening the analysis shows the approved version
+    again = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
+    qtbot.waitUntil(lambda: again.current is not None, timeout=5000)
+    assert again.current.id == found.id and again.badge.text() == "Edited by clinician"
+
+
+def test_offline_arabic_answer_is_right_to_left_and_labelled(qtbot, ops: Operations, assistant: AssistantService,
+                                                             dermatologist: CurrentUser, analysis_id: int) -> None:
+    panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id, "ar")
+    assert "offline knowledge base" in panel.mode.text()
+    with qtbot.waitSignal(panel.answered, timeout=10000) as blocker:
+        panel.ask()
+    explanation = blocker.args[0]
+    assert explanation.offline and explanation.language == "ar"
+    assert panel.badge.text() == "Offline knowledge base"
+    assert panel.notice.isVisibleTo(panel) and "No API key" in panel.notice.text()
+    assert panel.answer.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert panel.editor.document().defaultTextOption().textDirection() == Qt.LayoutDirection.RightToLeft
+    assert 'dir="rtl"' in panel.answer.toHtml() or "عن نتيجتك" in panel.answer.toPlainText()
+    assert panel.editor.toPlainText().startswith("عن نتيجتك")
+    shot(panel, "assistant_offline_ar.png")
+
+
+def test_slow_server_does_not_freeze_and_falls_back(qtbot, ops: Operations, assistant: AssistantService,
+                                                    admin: CurrentUser, dermatologist: CurrentUser, analysis_id: int,
+                                                    fake_perplexity: FakePerplexity) -> None:
+    assistant.set_api_key(admin, VALID_KEY)
+    fake_perplexity.queue(Reply(delay_s=30))
+    panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id, "de")
+    panel.ask()
+    assert not panel.ask_button.isEnabled() and panel.ask_button.text() == "Asking…"
+    with qtbot.waitSignal(panel.answered, timeout=10000) as blocker:
+        pass
+    assert blocker.args[0].offline and "too long" in panel.notice.text()
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=5000)
+    assert panel.ask_button.text() == "Explain"
+    assert panel.editor.toPlainText().startswith("Zu Ihrem Befund")
+
+
+def test_errors_reach_the_presenter(qtbot, ops: Operations, presenter: ErrorPresenter, assistant: AssistantService,
+                                    receptionist: CurrentUser, analysis_id: int) -> None:
+    panel = AssistantPanel(assistant, receptionist, ops)
+    qtbot.addWidget(panel)
+    panel.set_analysis(analysis_id)
+    with qtbot.waitSignal(presenter.presented, timeout=5000) as blocker:
+        pass
+    assert "role" in blocker.args[0].message
+    for box in presenter.open_boxes():
+        box.close()
+
+
+def test_switched_off_clinic_disables_the_panel(qtbot, ops: Operations, assistant: AssistantService,
+                                                admin: CurrentUser, dermatologist: CurrentUser,
+                                                analysis_id: int) -> None:
+    assistant.configure(admin, enabled=False, online=True)
+    panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
+    assert not panel.question.isEnabled() and not panel.ask_button.isEnabled()
+    assert "switched off" in panel.mode.text()
+
+
+def test_settings_card_sets_the_key_and_switches(qtbot, ops: Operations, assistant: AssistantService,
+                                                 admin: CurrentUser, ring: MemoryKeyring, services: Services) -> None:
+    card = AssistantSettings(assistant, admin, ops)
+    qtbot.addWidget(card)
+    qtbot.waitUntil(lambda: not ops.busy(), timeout=5000)
+    assert card.enabled.isChecked() and "not set" in card.key_status.text()
+    assert card.key.echoMode() == card.key.EchoMode.Password
+    card.key.setText(VALID_KEY)
+    with qtbot.waitSignal(card.changed, timeout=5000) as blocker:
+        qtbot.mouseClick(card.save_key_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].key_source is KeySource.KEYRING and card.key.text() == ""
+    assert VALID_KEY in ring.store.values() and "keyring" in card.key_status.text()
+    card.online.setChecked(False)
+    with qtbot.waitSignal(card.changed, timeout=5000):
+        card.apply_button.click()
+    assert services.settings_store.load().extra.get("assistant_online") == "0"
+    with qtbot.waitSignal(card.changed, timeout=5000) as cleared:
+        card.clear_key_button.click()
+    assert cleared.args[0].key_source is KeySource.NONE

@@ -1,0 +1,86 @@
+"""Main window: sections by role, status bar, menus, and the pure helpers behind them."""
+
+import pytest
+
+from dermstation.core.domain import Role
+from dermstation.ui.main_window import MainWindow, describe_database
+from dermstation.ui.navigation import Section, sections_for, sees_clinical_data
+from dermstation.ui.preferences import UiPreferences
+from dermstation.ui.settings_page import SettingsPage
+
+
+def _window(qtbot, services, user, ops) -> MainWindow:
+    window = MainWindow(
+        user,
+        patients=services.patients,
+        users=services.users,
+        settings_store=services.settings_store,
+        auth=services.auth,
+        preferences=UiPreferences(services.paths.data_dir / "ui.ini"),
+        ops=ops,
+        clinic_name="Riverside Dermatology",
+        database_label=describe_database(f"sqlite:///{services.paths.database_file}"),
+        language="en",
+    )
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_sections_by_role() -> None:
+    assert sections_for(Role.RECEPTIONIST) == (Section.PATIENTS, Section.SCHEDULE, Section.HOSPITALS)
+    assert Section.ANALYSIS in sections_for(Role.DERMATOLOGIST)
+    assert Section.SETTINGS in sections_for(Role.DERMATOLOGIST)
+    assert set(sections_for(Role.ADMIN)) == set(Section)
+    assert not sees_clinical_data(Role.RECEPTIONIST)
+    assert sees_clinical_data(Role.DERMATOLOGIST)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("sqlite:////data/dermstation.sqlite3", "SQLite · /data/dermstation.sqlite3"),
+        ("postgresql+psycopg://clinic:s3cret@db.example.org:5433/derm", "PostgreSQL · db.example.org:5433/derm"),
+        ("postgresql://clinic:s3cret@db.example.org/derm", "PostgreSQL · db.example.org/derm"),
+    ],
+)
+def test_database_label_never_shows_a_password(url: str, shown: str) -> None:
+    assert describe_database(url) == shown
+    assert "s3cret" not in describe_database(url)
+
+
+def test_receptionist_sees_neither_analysis_nor_settings(qtbot, services, receptionist, ops) -> None:
+    window = _window(qtbot, services, receptionist, ops)
+    titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert titles == ["Patients", "Schedule", "Hospitals"]
+    assert not any(isinstance(page, SettingsPage) for page in window.pages.values())
+    assert "Receptionist" in window.user_label.text()
+
+
+def test_admin_sees_everything_and_the_status_bar(qtbot, services, admin, ops) -> None:
+    window = _window(qtbot, services, admin, ops)
+    assert window.section_names() == list(Section)
+    assert window.user_label.text() == "Ada Admin · Administrator"
+    assert window.clinic_label.text() == "Riverside Dermatology"
+    assert window.database_label.text().startswith("SQLite · ")
+    page = window.show_section(Section.SCHEDULE)
+    assert window.stack.currentWidget() is page
+    assert "later version" in page.findChild(type(window.user_label), "placeholderText").text()
+
+
+def test_about_names_the_licence_and_decision_support(qtbot, services, dermatologist, ops) -> None:
+    window = _window(qtbot, services, dermatologist, ops)
+    text = window.about_text()
+    assert "CC BY-NC-SA 4.0" in text and "HAM10000" in text
+    assert "not a diagnosis" in text
+    box = window.show_about()
+    assert box.isVisible()
+    box.close()
+
+
+def test_sign_out_closes_with_its_reason(qtbot, services, dermatologist, ops) -> None:
+    window = _window(qtbot, services, dermatologist, ops)
+    with qtbot.waitSignal(window.closed) as blocker:
+        window.sign_out_action.trigger()
+    assert blocker.args == ["sign_out"]
+    assert not window.isVisible()
