@@ -9,7 +9,9 @@ never freezes and no database session waits on the network. Errors go to the pre
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextOption
@@ -53,14 +55,38 @@ def _badge_text(origin: str) -> str:
     }.get(origin, origin)
 
 
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def _block_html(block: str, first: bool) -> str:
+    """One paragraph: escaped, **bold** kept, a leading label line (offline sections) or heading in bold."""
+    lines = [line.rstrip() for line in block.strip().split("\n")]
+    rendered = []
+    for i, line in enumerate(lines):
+        heading = bool(_HEADING.match(line))
+        text = _BOLD.sub(r"<b>\1</b>", html.escape(_HEADING.sub("", line)))
+        if heading or (i == 0 and len(lines) > 1):
+            text = f"<b>{text}</b>"
+        rendered.append(text)
+    body = "<br>".join(rendered)
+    if first and len(lines) == 1 and len(body) < 160:
+        return f'<p style="font-size: 11pt"><b>{body}</b></p>'
+    return f"<p>{body}</p>"
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
 def answer_html(explanation: Explanation) -> str:
     """The answer and its cited sources as links (escaped: the answer is untrusted text)."""
-    paragraphs = "".join(
-        f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>"
-        for block in explanation.text.split("\n\n") if block.strip()
-    )
+    blocks = [b for b in explanation.text.split("\n\n") if b.strip()]
+    paragraphs = "".join(_block_html(block, i == 0) for i, block in enumerate(blocks))
     sources = "".join(
-        f'<li><a href="{html.escape(s.url, quote=True)}">{html.escape(s.title or s.url)}</a></li>'
+        f'<li><a href="{html.escape(s.url, quote=True)}">{html.escape(s.title or s.url)}</a>'
+        f' <span style="color:#5B6B77">({html.escape(_host(s.url))})</span></li>'
         for s in explanation.sources if s.url.startswith(("https://", "http://"))
     )
     direction = "rtl" if explanation.language in RIGHT_TO_LEFT else "ltr"
@@ -148,6 +174,7 @@ class AssistantPanel(QFrame):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("assistantEditor")
         self.editor.setMinimumHeight(120)
+        self.editor.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.editor.textChanged.connect(self._update_buttons)
         layout.addWidget(self.editor, 2)
 
@@ -257,6 +284,7 @@ class AssistantPanel(QFrame):
             option.setAlignment(Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft)
             option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
             widget.document().setDefaultTextOption(option)
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.answer.setHtml(answer_html(explanation))
         self.editor.blockSignals(True)
         self.editor.setPlainText(explanation.text)

@@ -81,8 +81,9 @@ def make_panel(qtbot, assistant: AssistantService, user: CurrentUser, ops: Opera
     return panel
 
 
-def shot(panel: AssistantPanel, name: str) -> None:
+def shot(qtbot, panel: AssistantPanel, name: str) -> None:
     panel.show()
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=5000)
     if SHOTS is not None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         panel.grab().save(str(SHOTS / name))
@@ -109,7 +110,7 @@ def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assis
     assert 'href="https://www.nhs.uk/conditions/moles/"' in html and "Sources" in html
     assert panel.editor.toPlainText() == ANSWER
     assert panel.question.text() == ""
-    shot(panel, "assistant_online.png")
+    shot(qtbot, panel, "assistant_online.png")
 
     panel.editor.setPlainText(ANSWER + " Come back in six months.")
     assert panel.save_button.isEnabled()
@@ -141,7 +142,7 @@ def test_offline_arabic_answer_is_right_to_left_and_labelled(qtbot, ops: Operati
     assert panel.editor.document().defaultTextOption().textDirection() == Qt.LayoutDirection.RightToLeft
     assert 'dir="rtl"' in panel.answer.toHtml() or "عن نتيجتك" in panel.answer.toPlainText()
     assert panel.editor.toPlainText().startswith("عن نتيجتك")
-    shot(panel, "assistant_offline_ar.png")
+    shot(qtbot, panel, "assistant_offline_ar.png")
 
 
 def test_slow_server_does_not_freeze_and_falls_back(qtbot, ops: Operations, assistant: AssistantService,
