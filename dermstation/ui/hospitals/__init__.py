@@ -1,0 +1,1 @@
+"""The Hospitals section: referral directory, CSV import/export, referrals."""
