@@ -10,12 +10,19 @@ explanation and always knows which kind they are reading.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from dermstation.assistant.client import AssistantKeyRejected, Completion, PerplexityClient
+from dermstation.assistant.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MODEL,
+    AssistantKeyRejected,
+    Completion,
+    PerplexityClient,
+)
 from dermstation.assistant.keys import ApiKey, KeyStore
 from dermstation.assistant.knowledge_base import KnowledgeBase, Source, knowledge_base
 from dermstation.assistant.privacy import PatientContext, Scrubbed, ScrubTerms, build_messages, clean_question
@@ -51,6 +58,18 @@ class Answer:
 
 ClientFactory = Callable[[str], PerplexityClient]
 
+BASE_URL_ENV = "DERMSTATION_PERPLEXITY_BASE_URL"
+MODEL_ENV = "DERMSTATION_PERPLEXITY_MODEL"
+
+
+def default_client(key: str) -> PerplexityClient:
+    """The production client; the endpoint and model can be changed by the environment (a proxy, a newer model)."""
+    return PerplexityClient(
+        key,
+        base_url=os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL,
+        model=os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL,
+    )
+
 
 class Explainer:
     """Turns an allow-listed context and a question into an :class:`Answer`."""
@@ -62,7 +81,7 @@ class Explainer:
         knowledge: Callable[[str], KnowledgeBase] = knowledge_base,
     ) -> None:
         self._keys = keys or KeyStore()
-        self._client_factory = client_factory or (lambda key: PerplexityClient(key))
+        self._client_factory = client_factory or default_client
         self._knowledge = knowledge
 
     def key(self) -> ApiKey:

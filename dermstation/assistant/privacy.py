@@ -248,11 +248,14 @@ def scrub(question: str, terms: ScrubTerms | None = None) -> Scrubbed:
 
     # 1. The patient's own literal identifiers (record number, phone, e-mail, date of birth).
     literals = [t for t in (terms.record_number, terms.phone, terms.email, *terms.extra) if t and t.strip()]
+    # "MRN-00555" typed as "00555": the record number's numeric parts are identifiers on their own
+    record_parts = [p for p in re.split(r"[\W_]+", terms.record_number or "") if len(p) >= 3 and any(c.isdigit() for c in p)]
+    literals.extend(record_parts)
     if terms.date_of_birth is not None:
         literals.extend(_date_forms(terms.date_of_birth))
     for literal in sorted(set(literals), key=len, reverse=True):
         pattern = re.compile(rf"(?<!\w){re.escape(literal.strip())}(?!\w)", re.IGNORECASE)
-        text, n = pattern.subn(NUMBER if literal in (terms.record_number, *terms.extra) else
+        text, n = pattern.subn(NUMBER if literal in (terms.record_number, *terms.extra, *record_parts) else
                                EMAIL if literal == terms.email else
                                PHONE if literal == terms.phone else DATE, text)
         count += n

@@ -72,3 +72,13 @@ def test_the_question_is_scrubbed_before_it_is_sent(fake_perplexity: FakePerplex
         assert secret not in raw
     assert answer.scrubbed == 4
     assert json.loads(raw)["messages"][1]["content"].endswith("Is [name] [name] ([number]) ok? [email]")
+
+
+def test_default_client_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dermstation.assistant.explain import default_client
+
+    assert default_client("k").base_url == "https://api.perplexity.ai" and default_client("k").model == "sonar"
+    monkeypatch.setenv("DERMSTATION_PERPLEXITY_BASE_URL", "http://127.0.0.1:1/")
+    monkeypatch.setenv("DERMSTATION_PERPLEXITY_MODEL", "sonar-pro")
+    client = default_client("k")
+    assert (client.base_url, client.model) == ("http://127.0.0.1:1", "sonar-pro")
