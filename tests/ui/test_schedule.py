@@ -222,3 +222,38 @@ def test_double_click_on_an_empty_slot_opens_booking_there(qtbot, page, people) 
     assert dialog.start() == datetime(2026, 3, 2, 14, 30)
     assert dialog.dermatologist.currentData() == second.id
     dialog.reject()
+
+
+def test_repeated_autumn_hour_offers_the_second_occurrence(qtbot, page, reception, receptionist, people) -> None:  # type: ignore[no-untyped-def]
+    derm, _second, _anna, ben = people
+    dialog = page.new_appointment(datetime(2026, 10, 25, 2, 30), derm.id)
+    qtbot.addWidget(dialog)
+    assert not dialog.second_occurrence.isHidden()
+    assert dialog.start().fold == 0
+    dialog.second_occurrence.setChecked(True)
+    assert dialog.start().fold == 1
+    with qtbot.waitSignal(dialog.picker.results_shown, timeout=5000):
+        dialog.picker.search.setText("MRN-2")
+        dialog.picker.search_now()
+    dialog.outside_hours.setChecked(True)
+    with qtbot.waitSignal(dialog.saved, timeout=5000) as saved:
+        dialog.save_button.click()
+    assert saved.args[0].start.astimezone(UTC) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # CET, after the change
+    dialog2 = page.new_appointment(datetime(2026, 10, 26, 2, 30), derm.id)
+    qtbot.addWidget(dialog2)
+    assert dialog2.second_occurrence.isHidden()
+    dialog2.reject()
+
+
+def test_patient_chart_panel_lists_upcoming_and_past(qtbot, ops, reception, receptionist, people) -> None:  # type: ignore[no-untyped-def]
+    from dermstation.ui.schedule.patient_appointments import PatientAppointmentsPanel
+
+    derm, _second, anna, _ben = people
+    book(reception, receptionist, anna, derm, 9)
+    panel = PatientAppointmentsPanel(reception.appointments, receptionist, ops)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.shown, timeout=5000) as shown:
+        panel.show_patient(anna.id)
+    assert len(shown.args[0].upcoming) == 1
+    assert "Mole check" in panel.upcoming.item(0).text()
+    assert panel.past.item(0).text() == "No past appointments."

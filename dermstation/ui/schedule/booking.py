@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.errors import Conflict, ValidationError
 from dermstation.core.i18n import _
+from dermstation.services import clinic_time
 from dermstation.services.scheduling_types import BookingInput
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.operations import Operations
@@ -100,6 +101,12 @@ class BookingDialog(QDialog):
         when_row.addWidget(self.duration)
         when_row.addWidget(self.next_free)
         self.outside_hours = QCheckBox(_("Allow a time outside working hours"))
+        # the hour repeated when the clocks go back happens twice: let the user say which one
+        self.second_occurrence = QCheckBox(_("The second {time} (after the clocks go back)"))
+        self.second_occurrence.setObjectName("secondOccurrence")
+        self.second_occurrence.setVisible(False)
+        self.day.dateChanged.connect(lambda _d: self._check_repeated_hour())
+        self.time.timeChanged.connect(lambda _t: self._check_repeated_hour())
         self.reason = QLineEdit()
         self.reason.setPlaceholderText(_("e.g. mole check, follow-up, excision"))
         self.notes = QPlainTextEdit()
@@ -114,6 +121,7 @@ class BookingDialog(QDialog):
             form.addRow(_("Patient"), self.errors.field("patient", self.picker))
             form.addRow(_("Dermatologist"), self.errors.field("dermatologist", self.dermatologist))
             form.addRow(_("When"), self.errors.field("start", when))
+            form.addRow("", self.second_occurrence)
             form.addRow("", self.errors.field("outside_hours", self.outside_hours))
         else:
             summary = QLabel(
@@ -153,10 +161,23 @@ class BookingDialog(QDialog):
     def set_start(self, value: datetime) -> None:
         self.day.setDate(QDate(value.year, value.month, value.day))
         self.time.setTime(QTime(value.hour, value.minute))
+        self.second_occurrence.setChecked(value.fold == 1)
+        self._check_repeated_hour()
 
     def start(self) -> datetime:
+        """The chosen wall-clock time (naive; ``fold=1`` for the second of a repeated hour)."""
         d, t = self.day.date(), self.time.time()
-        return datetime.combine(date(d.year(), d.month(), d.day()), time(t.hour(), t.minute()))
+        wall = datetime.combine(date(d.year(), d.month(), d.day()), time(t.hour(), t.minute()))
+        second = self.second_occurrence.isChecked() and clinic_time.is_ambiguous(wall, self._zone)
+        return wall.replace(fold=1 if second else 0)
+
+    def _check_repeated_hour(self) -> None:
+        wall = self.start().replace(fold=0)
+        repeated = clinic_time.is_ambiguous(wall, self._zone)
+        self.second_occurrence.setText(
+            _("The second {time} (after the clocks go back)").format(time=clock_label(wall))
+        )
+        self.second_occurrence.setVisible(repeated and self._existing is None)
 
     def booking_input(self) -> BookingInput:
         patient = self.picker.patient
@@ -188,7 +209,7 @@ class BookingDialog(QDialog):
         if found is None:
             self.errors.show(ValidationError(_("No free slot in the next three months."), field="start"))
         else:
-            self.set_start(found.replace(tzinfo=None))
+            self.set_start(found.replace(tzinfo=None, fold=found.fold))
         self.slot_found.emit(found)
 
     def _submit(self) -> None:
