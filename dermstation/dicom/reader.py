@@ -96,7 +96,10 @@ def read_dicom(path: str | Path) -> DicomImage:
     if "PixelData" not in ds:
         raise DicomReadError(f"The DICOM file {name} holds no image", f"{path}: no Pixel Data element")
     try:
-        pixels = ds.pixel_array
+        # raw samples: ds.pixel_array would already turn YBR into RGB, and _to_rgb converts YBR itself
+        from pydicom.pixels import pixel_array
+
+        pixels = pixel_array(ds, as_rgb=False)
     except Exception as exc:  # noqa: BLE001 - truncated data, unsupported transfer syntax
         raise DicomReadError(f"The image in the DICOM file {name} cannot be decoded", f"{path}: {exc}") from exc
     rgb = _to_rgb8(np.asarray(pixels), ds)
