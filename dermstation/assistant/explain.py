@@ -94,27 +94,25 @@ class Explainer:
         if scrubbed.changed:
             log.info("assistant: %d identifier(s) removed from the question", scrubbed.replacements)
         if not online:
-            return self.offline(context, scrubbed)
+            return self.offline(context, scrubbed, _question_notice(scrubbed))
         key = self._keys.get()
         if not key.present:
-            return self.offline(context, scrubbed, _("No API key is set: this answer comes from the offline "
-                                                     "knowledge base."))
+            return self.offline(context, scrubbed, _join(_("No API key is set: this answer comes from the offline "
+                                                           "knowledge base."), _question_notice(scrubbed)))
         try:
             completion = self._client_factory(key.value).complete(build_messages(context, scrubbed))
         except AssistantKeyRejected as exc:
-            return self.offline(context, scrubbed, exc.message)
+            return self.offline(context, scrubbed, _join(exc.message, _question_notice(scrubbed)))
         except AssistantError as exc:
             log.info("assistant: online answer failed (%s); answering offline", type(exc).__name__)
-            return self.offline(context, scrubbed, _("{reason} This answer comes from the offline knowledge "
-                                                     "base.").format(reason=exc.message))
-        return _online_answer(completion, context, scrubbed)
+            reason = _("{reason} This answer comes from the offline knowledge base.").format(reason=exc.message)
+            return self.offline(context, scrubbed, _join(reason, _question_notice(scrubbed)))
+        return _online_answer(completion, context, scrubbed, self._knowledge(context.language).label("disclaimer"))
 
     def offline(self, context: PatientContext, scrubbed: Scrubbed, notice: str = "") -> Answer:
         kb = self._knowledge(context.language)
         entry = kb.entry(context.lesion_class)
         text = kb.render(context.lesion_class)
-        if scrubbed.text.strip():
-            text = f"{kb.label('question_note')}\n\n{text}"
         return Answer(
             text=text,
             sources=entry.sources,
@@ -128,9 +126,23 @@ class Explainer:
         )
 
 
-def _online_answer(completion: Completion, context: PatientContext, scrubbed: Scrubbed) -> Answer:
+def _question_notice(scrubbed: Scrubbed) -> str:
+    """Said to the clinician (not printed for the patient) when a typed question gets general information."""
+    if not scrubbed.text.strip():
+        return ""
+    return _("The offline knowledge base cannot answer individual questions: it shows general information "
+             "about this result.")
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _online_answer(completion: Completion, context: PatientContext, scrubbed: Scrubbed, disclaimer: str) -> Answer:
+    # Whatever the online model wrote, the patient's copy ends with the reviewed disclaimer in their language.
+    text = completion.text if disclaimer in completion.text else f"{completion.text}\n\n{disclaimer}"
     return Answer(
-        text=completion.text,
+        text=text,
         sources=tuple(Source(c.title or c.url, c.url) for c in completion.citations),
         origin=Origin.PERPLEXITY,
         model=completion.model,

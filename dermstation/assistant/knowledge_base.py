@@ -5,7 +5,7 @@ Files: ``resources/knowledge_base/<lang>.json``::
 
     {"language": "en",
      "ui": {"title": ..., "what_it_is": ..., "treatment": ..., "warning_signs": ..., "prevention": ...,
-            "sources": ..., "disclaimer": ..., "offline_label": ..., "question_note": ...},
+            "sources": ..., "disclaimer": ..., "offline_label": ...},
      "classes": {"mel": {"name": ..., "what_it_is": ..., "treatment": ..., "warning_signs": ...,
                          "prevention": ..., "sources": [{"title": ..., "url": "https://..."}]}, ...}}
 
@@ -32,7 +32,7 @@ KNOWLEDGE_BASE_DIR = PROJECT_ROOT / "resources" / "knowledge_base"
 ENTRY_FIELDS: tuple[str, ...] = ("what_it_is", "treatment", "warning_signs", "prevention")
 UI_FIELDS: tuple[str, ...] = (
     "title", "what_it_is", "treatment", "warning_signs", "prevention", "sources", "disclaimer",
-    "offline_label", "question_note",
+    "offline_label",
 )
 
 

@@ -28,6 +28,8 @@ def test_online_answer_has_sources_and_origin(fake_perplexity: FakePerplexity, m
     assert answer.origin is Origin.PERPLEXITY and not answer.offline and answer.notice == ""
     assert [s.url for s in answer.sources][0] == "https://www.nhs.uk/conditions/moles/"
     assert answer.model == "sonar" and answer.sent_question == "Is it harmless?"
+    assert answer.text.startswith("A mole is a harmless cluster")
+    assert answer.text.endswith("Please follow your dermatologist's advice.")  # the reviewed disclaimer
 
 
 def test_no_key_answers_offline_without_any_request(fake_perplexity: FakePerplexity,
@@ -43,8 +45,9 @@ def test_no_key_answers_offline_without_any_request(fake_perplexity: FakePerplex
 def test_offline_when_the_clinic_forbids_online(fake_perplexity: FakePerplexity, memory_keyring: MemoryKeyring) -> None:
     KeyStore().set(VALID_KEY)
     answer = explainer(fake_perplexity).explain(CONTEXT, "Question?", online=False)
-    assert answer.offline and answer.notice == "" and fake_perplexity.requests == []
-    assert answer.text.startswith("The offline knowledge base cannot answer individual questions")
+    assert answer.offline and fake_perplexity.requests == []
+    assert answer.notice.startswith("The offline knowledge base cannot answer individual questions")
+    assert answer.text.startswith("About your result")  # the patient's copy holds no note to the clinician
 
 
 @pytest.mark.parametrize("replies,phrase", [

@@ -148,7 +148,8 @@ def test_clinic_can_switch_off_or_go_offline_only(services: Services, assistant:
     status = assistant.configure(admin, enabled=True, online=False)
     assert status.enabled and not status.online_allowed and not status.online
     explanation = assistant.explain(dermatologist, analysis_id, "Is it ok?", "en")
-    assert explanation.offline and explanation.notice == "" and fake_perplexity.requests == []
+    assert explanation.offline and fake_perplexity.requests == []
+    assert "cannot answer individual questions" in explanation.notice and "No API key" not in explanation.notice
     assistant.configure(admin, enabled=False, online=True)
     assert not services.settings_store.load().assistant_enabled
     with pytest.raises(AssistantDisabled):

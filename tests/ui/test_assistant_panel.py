@@ -108,7 +108,7 @@ def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assis
     assert not panel.notice.isVisibleTo(panel)
     html = panel.answer.toHtml()
     assert 'href="https://www.nhs.uk/conditions/moles/"' in html and "Sources" in html
-    assert panel.editor.toPlainText() == ANSWER
+    assert panel.editor.toPlainText().startswith(ANSWER) and "not a diagnosis" in panel.editor.toPlainText()
     assert panel.question.text() == ""
     shot(qtbot, panel, "assistant_online.png")
 
@@ -201,3 +201,20 @@ def test_settings_card_sets_the_key_and_switches(qtbot, ops: Operations, assista
     with qtbot.waitSignal(card.changed, timeout=5000) as cleared:
         card.clear_key_button.click()
     assert cleared.args[0].key_source is KeySource.NONE
+
+
+def test_answer_html_escapes_untrusted_text() -> None:
+    from datetime import UTC, datetime
+
+    from dermstation.assistant.knowledge_base import Source
+    from dermstation.services.assistant import Explanation
+    from dermstation.ui.assistant_panel import answer_html
+
+    explanation = Explanation(
+        id=1, analysis_id=1, text="**Bold** <script>alert(1)</script>\n\n## Heading\nbody", language="en",
+        sources=(Source('x" onclick="y', 'javascript:alert(1)'), Source("<b>NHS</b>", "https://www.nhs.uk/")),
+        origin="perplexity", model="sonar", created_at=datetime.now(UTC), question="")
+    out = answer_html(explanation)
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "<b>Bold</b>" in out and "<b>Heading</b>" in out
+    assert "javascript:" not in out and "&lt;b&gt;NHS&lt;/b&gt;" in out and "(nhs.uk)" in out
