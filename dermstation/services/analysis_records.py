@@ -1,0 +1,304 @@
+"""Stored analyses and the clinician's signed assessments of a lesion.
+
+An analysis is advice: the model's probabilities, mask and metrics as they were when it ran, kept as
+a row (mask PNG in the image store). The record is the clinician's signed assessment; signing again
+adds a new row, nothing is edited. The lesion timeline and the follow-up comparison read them back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import cv2
+import numpy as np
+from sqlalchemy import func, select
+
+from dermstation.core.domain import LESION_CLASSES, AuditAction, CaptureSource, Role
+from dermstation.core.errors import ImageStoreError, RecordNotFound, ValidationError
+from dermstation.core.i18n import _
+from dermstation.inference.analyzer import AnalysisResult
+from dermstation.inference.compare import LesionComparison, compare_metrics
+from dermstation.inference.metrics.base import Measurement
+from dermstation.records.database import Database
+from dermstation.records.image_store import ImageStore
+from dermstation.records.models import AnalysisRecord, ClinicianAssessment, ImageCapture, Lesion, User
+from dermstation.services.audit import AuditLog
+from dermstation.services.patients import capture_summary
+from dermstation.services.permissions import CLINICAL_ROLES, authorize
+from dermstation.services.types import CaptureSummary, CurrentUser
+
+log = logging.getLogger(__name__)
+
+SIGNING_ROLES = frozenset({Role.DERMATOLOGIST})
+MAX_DIAGNOSIS = 200
+MAX_NOTES = 20_000
+
+
+@dataclass(frozen=True, eq=False)
+class StoredAnalysis:
+    """One analysis as stored: what the models said about one capture, and when."""
+
+    id: int
+    capture_id: int
+    lesion_id: int
+    taken_at: datetime  # when the image was captured
+    created_at: datetime  # when the analysis ran
+    model_name: str
+    model_version: str
+    other_models: tuple[tuple[str, str], ...]  # (name, version) of the other models (segmenter)
+    probabilities: tuple[tuple[str, float], ...]
+    prediction: str
+    malignancy: float
+    threshold: float | None
+    metrics: tuple[Measurement, ...]
+    quality_flags: tuple[str, ...]  # the issue keys ("blurred", ...)
+    quality_messages: tuple[str, ...]
+    provider: str
+    mask: np.ndarray | None = None  # (H, W) bool, at the analysed resolution; None in listings
+
+    @property
+    def suspicious(self) -> bool:
+        return self.threshold is not None and self.malignancy >= self.threshold
+
+    def metric(self, name: str) -> Measurement | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One capture of a lesion and its latest analysis (None when not analysed yet)."""
+
+    capture: CaptureSummary
+    original_name: str
+    pixel_spacing_mm: float | None
+    analysis: StoredAnalysis | None
+
+
+@dataclass(frozen=True)
+class CaptureImage:
+    """A capture's stored bytes and what is needed to analyse them."""
+
+    capture_id: int
+    lesion_id: int
+    data: bytes
+    source: CaptureSource
+    taken_at: datetime
+    pixel_spacing_mm: float | None
+    original_name: str
+
+
+@dataclass(frozen=True)
+class SignedAssessment:
+    id: int
+    lesion_id: int
+    analysis_id: int | None
+    diagnosis: str
+    notes: str
+    signed_by: str  # the signer's full name
+    signed_at: datetime
+
+
+def _mask_png(mask: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", np.asarray(mask, bool).astype(np.uint8) * 255)
+    if not ok:  # pragma: no cover - encoding a uint8 array does not fail
+        raise ValueError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def _mask_from_png(data: bytes) -> np.ndarray:
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise ImageStoreError(_("A stored lesion mask cannot be read."), "mask PNG does not decode")
+    mask = grey > 127
+    mask.flags.writeable = False
+    return mask
+
+
+def _finite(value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValidationError(_("The analysis holds a value that is not a number."))
+    return value
+
+
+def _stored(row: AnalysisRecord, capture: ImageCapture, mask: np.ndarray | None) -> StoredAnalysis:
+    other = row.other_models or {}
+    models = other.get("models", {})
+    metrics = tuple(
+        Measurement(name, float(m.get("value", 0.0)), str(m.get("unit", "")), str(m.get("label", name)))
+        for name, m in (row.metrics or {}).items()
+    )
+    flags = row.quality_flags or []
+    return StoredAnalysis(
+        id=row.id,
+        capture_id=capture.id,
+        lesion_id=capture.lesion_id,
+        taken_at=capture.taken_at,
+        created_at=row.created_at,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        other_models=tuple((str(k), str(v)) for k, v in models.items()),
+        probabilities=tuple((c, float(p)) for c, p in (row.probabilities or {}).items()),
+        prediction=row.prediction,
+        malignancy=row.malignancy_score,
+        threshold=float(other["threshold"]) if other.get("threshold") is not None else None,
+        metrics=metrics,
+        quality_flags=tuple(str(f) for f in flags),
+        quality_messages=tuple(str(m) for m in other.get("quality_messages", [])),
+        provider=row.provider,
+        mask=mask,
+    )
+
+
+class AnalysisRecordService:
+    """Save and read analyses, the lesion timeline, and signed assessments."""
+
+    def __init__(self, database: Database, audit: AuditLog, image_store: ImageStore) -> None:
+        self._db = database
+        self._audit = audit
+        self._images = image_store
+
+    # --- analyses ---------------------------------------------------------------------------------
+    def save(self, actor: CurrentUser, capture_id: int, result: AnalysisResult) -> StoredAnalysis:
+        """Store ``result`` as the analysis of ``capture_id`` (mask PNG in the image store)."""
+        probabilities = {c: _finite(p) for c, p in result.probabilities}
+        metrics = {m.name: {"value": _finite(m.value), "unit": m.unit, "label": m.label} for m in result.metrics}
+        classifier = result.models[-1] if result.models else None
+        others = {m.name: m.version for m in result.models[:-1]}
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            capture = session.get(ImageCapture, capture_id)
+            if capture is None:
+                raise RecordNotFound(_("This image does not exist."), details=f"capture {capture_id}")
+            mask_digest = self._images.put(_mask_png(result.mask)) if result.mask is not None else None
+            row = AnalysisRecord(
+                capture_id=capture.id,
+                model_name=classifier.name if classifier else "",
+                model_version=classifier.version if classifier else "",
+                other_models={
+                    "models": others,
+                    "threshold": _finite(result.threshold),
+                    "quality_messages": [f.message for f in result.quality_flags],
+                    "image_size": list(result.image_size),
+                },
+                probabilities=probabilities,
+                prediction=result.top_class,
+                malignancy_score=_finite(result.malignancy),
+                mask_sha256=mask_digest,
+                metrics=metrics,
+                quality_flags=[str(f.issue) for f in result.quality_flags],
+                provider=result.provider[:50],
+                created_by_id=actor.id,
+            )
+            session.add(row)
+            session.flush()
+            self._audit.record(session, actor.id, AuditAction.CREATE, "analyses", row.id, f"capture={capture.id}")
+            log.info("user %d stored analysis %d of capture %d", actor.id, row.id, capture.id)
+            mask = np.asarray(result.mask, bool).copy() if result.mask is not None else None
+            if mask is not None:
+                mask.flags.writeable = False
+            return _stored(row, capture, mask)
+
+    def load(self, actor: CurrentUser, analysis_id: int) -> StoredAnalysis:
+        """One stored analysis with its mask (for the history comparison)."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            row = session.get(AnalysisRecord, analysis_id)
+            if row is None:
+                raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
+            mask = _mask_from_png(self._images.read(row.mask_sha256)) if row.mask_sha256 else None
+            self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", row.id)
+            return _stored(row, row.capture, mask)
+
+    def timeline(self, actor: CurrentUser, lesion_id: int) -> tuple[TimelineEntry, ...]:
+        """The lesion's captures, oldest first, each with its latest analysis."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            if session.get(Lesion, lesion_id) is None:
+                raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
+            captures = session.scalars(
+                select(ImageCapture).where(ImageCapture.lesion_id == lesion_id)
+                .order_by(ImageCapture.taken_at, ImageCapture.id)
+            ).all()
+            entries = []
+            for capture in captures:
+                rows = sorted(capture.analyses, key=lambda a: (a.created_at, a.id))
+                latest = _stored(rows[-1], capture, None) if rows else None
+                entries.append(TimelineEntry(capture_summary(capture, len(rows)), capture.original_filename,
+                                             capture.pixel_spacing_mm, latest))
+            self._audit.record(session, actor.id, AuditAction.VIEW, "lesions", lesion_id, "timeline")
+            return tuple(entries)
+
+    def capture_image(self, actor: CurrentUser, capture_id: int) -> CaptureImage:
+        """A capture's bytes (verified against their hash) and its pixel size."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            capture = session.get(ImageCapture, capture_id)
+            if capture is None:
+                raise RecordNotFound(_("This image does not exist."), details=f"capture {capture_id}")
+            data = self._images.read(capture.sha256)
+            self._audit.record(session, actor.id, AuditAction.VIEW, "image_captures", capture.id)
+            return CaptureImage(capture.id, capture.lesion_id, data, capture.source, capture.taken_at,
+                                capture.pixel_spacing_mm, capture.original_filename)
+
+    @staticmethod
+    def compare(before: StoredAnalysis, after: StoredAnalysis) -> LesionComparison:
+        """How the lesion changed from ``before`` to ``after`` (diameter, area, colours, malignancy)."""
+        return compare_metrics(before.metrics, after.metrics, before.malignancy, after.malignancy)
+
+    # --- assessments ------------------------------------------------------------------------------
+    def sign(self, actor: CurrentUser, lesion_id: int, diagnosis: str, notes: str = "",
+             analysis_id: int | None = None) -> SignedAssessment:
+        """Sign the clinician's own assessment (dermatologists only). Each signature is a new row."""
+        diagnosis = diagnosis.strip()
+        if not diagnosis:
+            raise ValidationError(_("Enter a diagnosis before signing."), field="diagnosis")
+        if len(diagnosis) > MAX_DIAGNOSIS:
+            raise ValidationError(_("The diagnosis is too long."), field="diagnosis")
+        if len(notes) > MAX_NOTES:
+            raise ValidationError(_("The notes are too long."), field="notes")
+        with self._db.session() as session:
+            user = authorize(session, actor, SIGNING_ROLES)
+            lesion = session.get(Lesion, lesion_id)
+            if lesion is None:
+                raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
+            if analysis_id is not None:
+                analysis = session.get(AnalysisRecord, analysis_id)
+                if analysis is None or analysis.capture.lesion_id != lesion.id:
+                    raise ValidationError(_("This analysis belongs to another lesion."), field="analysis_id")
+            row = ClinicianAssessment(lesion_id=lesion.id, analysis_id=analysis_id, diagnosis=diagnosis,
+                                      notes=notes.strip(), signed_by_id=user.id)
+            session.add(row)
+            session.flush()
+            self._audit.record(session, actor.id, AuditAction.CREATE, "assessments", row.id, f"lesion={lesion.id}")
+            log.info("user %d signed assessment %d of lesion %d", actor.id, row.id, lesion.id)
+            return SignedAssessment(row.id, lesion.id, analysis_id, row.diagnosis, row.notes, user.full_name,
+                                    row.signed_at)
+
+    def assessments(self, actor: CurrentUser, lesion_id: int) -> tuple[SignedAssessment, ...]:
+        """Every signed assessment of the lesion, newest first."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            rows = session.execute(
+                select(ClinicianAssessment, User.full_name)
+                .join(User, User.id == ClinicianAssessment.signed_by_id)
+                .where(ClinicianAssessment.lesion_id == lesion_id)
+                .order_by(ClinicianAssessment.signed_at.desc(), ClinicianAssessment.id.desc())
+            ).all()
+            self._audit.record(session, actor.id, AuditAction.VIEW, "assessments", None, f"lesion={lesion_id}")
+            return tuple(SignedAssessment(r.id, r.lesion_id, r.analysis_id, r.diagnosis, r.notes, name, r.signed_at)
+                         for r, name in rows)
+
+    def analysis_count(self, actor: CurrentUser, lesion_id: int) -> int:
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            return int(session.scalar(
+                select(func.count(AnalysisRecord.id)).join(ImageCapture)
+                .where(ImageCapture.lesion_id == lesion_id)) or 0)
+
+
+DIAGNOSIS_CLASSES = LESION_CLASSES
+"""The diagnoses the assessment form offers first (free text is allowed too)."""
