@@ -541,7 +541,7 @@ class AppointmentService:
             local_start = start.astimezone(zone)
             raise ValidationError(
                 _("{day} {time} is outside this dermatologist's working hours.").format(
-                    day=format_day(local_start.date()), time=local_start.strftime("%H:%M")
+                    day=format_day(local_start.date()), time=clinic_time.format_clock(local_start)
                 ),
                 field="outside_hours",
             )
@@ -596,7 +596,8 @@ class AppointmentService:
             return
         begins = clash.start_utc.astimezone(zone)
         ends = clash.end_utc.astimezone(zone)
-        span = {"day": format_day(begins.date()), "start": begins.strftime("%H:%M"), "end": ends.strftime("%H:%M")}
+        span = {"day": format_day(begins.date()), "start": clinic_time.format_clock(begins),
+                "end": clinic_time.format_clock(ends)}
         log.info(
             "booking refused: appointment %d already holds %s-%s", clash.id,
             clash.start_utc.isoformat(), clash.end_utc.isoformat(),

@@ -11,8 +11,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_time
+
 from dermstation.core.errors import ConfigError, ValidationError
-from dermstation.core.i18n import _, format_day
+from dermstation.core.i18n import _, current_language, format_day
+
+
+def format_clock(value: datetime | time) -> str:
+    """A wall-clock time in the user's language ("9:00 AM", "09:00")."""
+    wall = value.time() if isinstance(value, datetime) else value
+    return format_time(wall, format="short", locale=current_language())
 
 
 def clinic_zone(name: str) -> ZoneInfo:
@@ -51,7 +59,7 @@ def to_utc(value: datetime, zone: ZoneInfo, field: str = "start") -> datetime:
                 "{time} does not exist on {day}: the clocks go forward that night. "
                 "The first valid time is {after}."
             ).format(
-                time=value.strftime("%H:%M"), day=format_day(value.date()), after=after.strftime("%H:%M")
+                time=format_clock(value), day=format_day(value.date()), after=format_clock(after)
             ),
             field=field,
             details=f"nonexistent local time in {zone.key}",

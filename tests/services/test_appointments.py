@@ -12,6 +12,7 @@ import pytest
 from dermstation.core.config import Paths
 from dermstation.core.domain import AppointmentStatus, Role, Sex
 from dermstation.core.errors import Conflict, PermissionDenied, ValidationError
+from dermstation.core.i18n import set_language
 from dermstation.services.appointments import AppointmentService
 from dermstation.services.container import Services, build_services
 from dermstation.services.icalendar import parse_events
@@ -69,6 +70,11 @@ def ben(services: Services, receptionist: CurrentUser) -> int:
     return make_patient(services, receptionist, "2", "Becker")
 
 
+def plain(text: str) -> str:
+    """CLDR puts a narrow no-break space before AM/PM."""
+    return text.replace("\u202f", " ")
+
+
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
     """A naive wall-clock time in the clinic (March 2026: 2 March is a Monday)."""
     return datetime(2026, month, day, hour, minute)
@@ -94,7 +100,7 @@ def test_dermatologist_double_booking_is_refused(appts, receptionist, dermatolog
     book(appts, receptionist, anna, dermatologist, at(2, 9), 30)
     with pytest.raises(Conflict) as info:
         book(appts, receptionist, ben, dermatologist, at(2, 9, 20))
-    assert "dermatologist" in info.value.message and "09:00" in info.value.message
+    assert "dermatologist" in info.value.message and "9:00 AM to 9:30 AM" in plain(info.value.message)
     assert "Müller" not in str(info.value)  # time, never the other patient's name
     assert len(appts.day(receptionist, date(2026, 3, 2))) == 1
 
@@ -241,7 +247,15 @@ def test_booking_in_the_spring_forward_gap_is_refused_with_the_next_valid_time( 
     with pytest.raises(ValidationError) as info:
         book(appts, receptionist, anna, dermatologist, datetime(2026, 3, 29, 2, 30), outside_hours_ok=True)
     assert info.value.field == "start"
-    assert "02:30 does not exist" in info.value.message and "03:00" in info.value.message
+    message = plain(info.value.message)
+    assert "2:30 AM does not exist" in message and "first valid time is 3:00 AM" in message
+    set_language("de")
+    try:
+        with pytest.raises(ValidationError) as info:
+            book(appts, receptionist, anna, dermatologist, datetime(2026, 3, 29, 2, 30), outside_hours_ok=True)
+        assert "02:30" in info.value.message and "03:00" in info.value.message  # the clinic's locale
+    finally:
+        set_language("en")
 
 
 def test_spring_forward_day_lists_and_lengths(appts, receptionist, dermatologist, anna, ben) -> None:  # type: ignore[no-untyped-def]

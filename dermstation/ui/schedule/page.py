@@ -290,6 +290,11 @@ class SchedulePage(QWidget):
     def refresh(self) -> None:
         self._ops.spawn(self._load(), key=self._key, parent=self)
 
+    def reload(self) -> None:
+        """Refresh, re-reading dermatologists, working hours, time zone and clinic name (section opened)."""
+        self._zone = None
+        self.refresh()
+
     async def _load(self) -> None:
         if self._zone is None:
             await self._load_static()
