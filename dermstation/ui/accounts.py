@@ -102,7 +102,7 @@ class _FormDialog(QDialog):
         self.save_button = QPushButton(action)
         self.save_button.setDefault(True)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -59,9 +59,11 @@ class FormErrors:
             widget.setProperty("invalid", True)
             refresh_style(widget)
             widget.setFocus()
+            fit_window(error)
         else:
             self._general.setText(exc.message)
             self._general.show()
+            fit_window(self._general)
 
     def message_for(self, name: str) -> str:
         """The error currently shown for ``name`` ("" if none)."""
@@ -70,6 +72,23 @@ class FormErrors:
 
     def general_message(self) -> str:
         return "" if self._general.isHidden() else self._general.text()
+
+
+def fit_window(widget: QWidget) -> None:
+    """Grow ``widget``'s window to fit a message just shown in it.
+
+    A wrapped label's height depends on its width, which Qt leaves out of a window's minimum size,
+    so a top-level dialog would otherwise keep its height and squeeze the new line under a field.
+    """
+    window = widget.window()
+    layout = window.layout()
+    if layout is None or not window.isVisible():
+        return
+    layout.activate()
+    needed = layout.totalHeightForWidth(window.width()) if layout.hasHeightForWidth() else -1
+    needed = max(needed, layout.totalMinimumSize().height())
+    if needed > window.height():
+        window.resize(window.width(), needed)
 
 
 def open_dialog(dialog: QDialog) -> QDialog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dermstation.ui.theme import set_role
 
@@ -30,5 +30,10 @@ class PlaceholderPage(QWidget):
         body.setWordWrap(True)
         body.setMaximumWidth(560)
         layout.addWidget(heading)
-        layout.addWidget(body, 0, Qt.AlignmentFlag.AlignHCenter)
+        # A wrapped label needs its row to give it a width; centring it in the column would not.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(body, 4)
+        row.addStretch(1)
+        layout.addLayout(row)
         layout.addStretch(2)

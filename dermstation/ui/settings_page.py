@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -57,6 +58,7 @@ def _language_combo(current: str) -> QComboBox:
     for code, name in SUPPORTED_LANGUAGES.items():
         combo.addItem(name, code)
     combo.setCurrentIndex(max(combo.findData(current), 0))
+    combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # a short list: no full-width box
     return combo
 
 
@@ -108,12 +110,19 @@ class SettingsPage(QScrollArea):
         self.change_password_button = QPushButton(_("Change your password…"))
         self.change_password_button.clicked.connect(self.change_password)
         box.addWidget(self.change_password_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(card)
+        box.addStretch(1)
 
         if self.is_admin:
-            layout.addWidget(self._clinic_card())
+            cards = QHBoxLayout()
+            cards.setSpacing(14)
+            cards.addWidget(card, 2)
+            cards.addWidget(self._clinic_card(), 3)
+            layout.addLayout(cards)
             layout.addWidget(self._users_card(), 1)
-        layout.addStretch(1)
+        else:
+            card.setMaximumWidth(560)
+            layout.addWidget(card)
+            layout.addStretch(1)
         self.setWidget(body)
         if self.is_admin:
             self.refresh()
@@ -169,9 +178,10 @@ class SettingsPage(QScrollArea):
         self.user_table.setShowGrid(False)
         self.user_table.setWordWrap(False)
         self.user_table.verticalHeader().hide()
-        self.user_table.setMinimumHeight(200)
+        self.user_table.setMinimumHeight(150)
         head = self.user_table.horizontalHeader()
         head.setHighlightSections(False)
+        head.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.user_table.selectionModel().selectionChanged.connect(self._user_selection_changed)

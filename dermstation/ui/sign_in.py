@@ -88,7 +88,7 @@ class FirstRunDialog(QDialog):
         self.create_button = QPushButton(_("Create clinic"))
         self.create_button.setDefault(True)
         buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
 

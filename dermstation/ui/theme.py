@@ -52,7 +52,10 @@ def apply_theme(app: QApplication) -> None:
 
 def _style_sheet() -> str:
     path: Path = RESOURCES / "style.qss"
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    if not path.exists():
+        return ""
+    # Style-sheet URLs are resolved against the working directory; make icon paths absolute.
+    return path.read_text(encoding="utf-8").replace("{icons}", (RESOURCES / "icons").as_posix())
 
 
 def set_role(label: QLabel, role: str) -> QLabel:

@@ -22,9 +22,11 @@ def _ui_messages() -> set[str]:
     for name in UI_FILES:
         tree = ast.parse((UI_ROOT / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext"):
-                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                    found.add(node.args[0].value)
+            is_gettext = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "_", "ngettext"
+            )
+            if is_gettext and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
     return found
 
 

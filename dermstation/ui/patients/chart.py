@@ -60,7 +60,7 @@ class PatientPanel(QScrollArea):
 
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(20, 4, 12, 12)
+        layout.setContentsMargins(20, 4, 14, 12)
         layout.setSpacing(10)
 
         header = QHBoxLayout()
@@ -117,7 +117,7 @@ class PatientPanel(QScrollArea):
             self.lesions.setAlternatingRowColors(True)
             self.lesions.setUniformRowHeights(True)
             self.lesions.setTextElideMode(Qt.TextElideMode.ElideRight)
-            self.lesions.setMinimumHeight(220)
+            self.lesions.setMinimumHeight(160)
             head = self.lesions.header()
             head.setStretchLastSection(False)
             head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

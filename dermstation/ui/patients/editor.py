@@ -117,7 +117,7 @@ class PatientDialog(QDialog):
         self.save_button = QPushButton(_("Save") if existing else _("Create patient"))
         self.save_button.setDefault(True)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from dermstation.core.i18n import _
-from dermstation.ui.text import day_or_blank, sex_label
+from dermstation.ui.text import day_or_blank
 
 if TYPE_CHECKING:
     from dermstation.services.types import PatientSummary
@@ -17,7 +17,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class PatientListModel(QAbstractTableModel):
-    NAME, RECORD, BORN, SEX = range(4)
+    # Sex and contact details are in the panel beside the list; three columns stay readable at 900 px.
+    NAME, RECORD, BORN = range(3)
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,11 +39,11 @@ class PatientListModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 4
+        return 0 if parent.isValid() else 3
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (_("Name"), _("Record number"), _("Date of birth"), _("Sex"))[section]
+            return (_("Name"), _("Record number"), _("Date of birth"))[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -55,9 +56,7 @@ class PatientListModel(QAbstractTableModel):
                 return patient.display_name
             if column == self.RECORD:
                 return patient.record_number
-            if column == self.BORN:
-                return day_or_blank(patient.date_of_birth)
-            return sex_label(patient.sex)
+            return day_or_blank(patient.date_of_birth)
         if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME:
             return patient.display_name  # the full name when the column elides it
         if role == Qt.ItemDataRole.UserRole:

@@ -87,8 +87,10 @@ class PatientsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         head = self.table.horizontalHeader()
         head.setHighlightSections(False)
+        head.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        head.setMinimumSectionSize(60)
         head.setSectionResizeMode(PatientListModel.NAME, QHeaderView.ResizeMode.Stretch)
-        for column in (PatientListModel.RECORD, PatientListModel.BORN, PatientListModel.SEX):
+        for column in (PatientListModel.RECORD, PatientListModel.BORN):
             head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(lambda _index: self.panel.setFocus())
@@ -123,8 +125,8 @@ class PatientsPage(QWidget):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 6)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         left.setMinimumWidth(280)
         self.detail.setMinimumWidth(300)
 
