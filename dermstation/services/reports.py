@@ -1,0 +1,387 @@
+"""Reports as PDF bytes: the lesion report, the patient summary and the referral letter.
+
+The service reads what a report shows from the records in one session, writes the PRINT or EXPORT
+audit event in that same transaction, and renders outside it (reportlab, no database), so the UI runs
+the whole call on its worker pool and shows, prints or saves the bytes. Clinical roles only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dermstation.core.config import Settings
+from dermstation.core.domain import LESION_CLASS_NAMES, LESION_CLASSES, AuditAction
+from dermstation.core.errors import ImageReadError, RecordNotFound, ValidationError
+from dermstation.core.i18n import _
+from dermstation.inference.analyzer import AnalysisResult
+from dermstation.inference.overlay import render_overlay
+from dermstation.inference.segmentation import outer_contour
+from dermstation.records.database import Database
+from dermstation.records.image_store import ImageStore
+from dermstation.records.models import (
+    AnalysisRecord,
+    ClinicianAssessment,
+    ImageCapture,
+    Lesion,
+    Patient,
+    Referral,
+    ReferralHospital,
+    User,
+)
+from dermstation.reports import (
+    Assessment,
+    ClinicInfo,
+    HospitalInfo,
+    MetricLine,
+    ModelLine,
+    PatientIdentifiers,
+    PatientSummaryData,
+    ReferralData,
+    ReferralLesion,
+    ReportData,
+    render_lesion_report,
+    render_patient_summary,
+    render_referral_letter,
+)
+from dermstation.services.audit import AuditLog
+from dermstation.services.permissions import CLINICAL_ROLES, authorize
+from dermstation.services.settings import SettingsStore
+from dermstation.services.types import CurrentUser, PatientDetail
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = frozenset({AuditAction.PRINT, AuditAction.EXPORT})
+# the measurements a report lists, in this order (colour shares stay in the app)
+REPORT_METRICS = ("area", "diameter", "perimeter", "asymmetry", "border_irregularity", "compactness",
+                  "colour_count", "colour_variegation")
+# words of a free-text diagnosis that name a class (checked in this order: "actinic keratosis" before "keratosis")
+_DIAGNOSIS_WORDS: tuple[tuple[str, str], ...] = (
+    ("melanoma", "mel"), ("basal cell", "bcc"), ("basalioma", "bcc"), ("bcc", "bcc"),
+    ("actinic", "akiec"), ("bowen", "akiec"), ("intraepithelial", "akiec"), ("akiec", "akiec"),
+    ("dermatofibroma", "df"), ("angioma", "vasc"), ("vascular", "vasc"), ("haemangioma", "vasc"),
+    ("hemangioma", "vasc"), ("seborrh", "bkl"), ("lentigo", "bkl"), ("keratosis", "bkl"),
+    ("nevus", "nv"), ("naevus", "nv"), ("mole", "nv"),
+)
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A rendered report and a file name to offer when saving it (no patient name in it)."""
+
+    pdf: bytes
+    suggested_name: str
+
+
+def clinic_from_settings(settings: Settings) -> ClinicInfo:
+    extra = settings.extra or {}
+    return ClinicInfo(settings.clinic_name or "DermStation", extra.get("clinic_address", ""),
+                      extra.get("clinic_phone", ""), extra.get("clinic_email", ""))
+
+
+def diagnosis_class(diagnosis: str) -> str | None:
+    """The lesion class a free-text diagnosis names ("Suspected melanoma" -> "mel"); None if unclear."""
+    text = unicodedata.normalize("NFKD", diagnosis).encode("ascii", "ignore").decode().casefold().strip()
+    if text in LESION_CLASSES:
+        return text
+    for cls, name in LESION_CLASS_NAMES.items():
+        if text == name.casefold():
+            return cls
+    return next((cls for word, cls in _DIAGNOSIS_WORDS if word in text), None)
+
+
+def write_pdf(path: str | Path, pdf: bytes) -> None:
+    """Save ``pdf`` atomically: a half-written report never replaces a good one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _identifiers(p: Patient | PatientDetail) -> PatientIdentifiers:
+    return PatientIdentifiers(f"{p.family_name}, {p.given_name}", p.record_number, p.date_of_birth,
+                              str(p.sex.value if hasattr(p.sex, "value") else p.sex))
+
+
+def _metric_value(entry: Any) -> tuple[float, str, str] | None:
+    """(value, unit, label) of one stored metric ({"value", "unit", "label"} or a bare number)."""
+    if isinstance(entry, dict):
+        try:
+            return float(entry.get("value", 0.0)), str(entry.get("unit", "")), str(entry.get("label", ""))
+        except (TypeError, ValueError):
+            return None
+    if isinstance(entry, int | float):
+        return float(entry), "", ""
+    return None
+
+
+def metric_lines(current: dict[str, tuple[float, str, str]],
+                 previous: dict[str, tuple[float, str, str]] | None) -> tuple[MetricLine, ...]:
+    lines = []
+    for name in REPORT_METRICS:
+        if name not in current:
+            continue
+        value, unit, label = current[name]
+        before = previous.get(name) if previous else None
+        prev_value = before[0] if before is not None and before[1] == unit else None
+        lines.append(MetricLine(name, label or name.replace("_", " ").capitalize(), value, unit, prev_value))
+    return tuple(lines)
+
+
+def _stored_metrics(row: AnalysisRecord) -> dict[str, tuple[float, str, str]]:
+    out = {}
+    for name, entry in (row.metrics or {}).items():
+        parsed = _metric_value(entry)
+        if parsed is not None:
+            out[str(name)] = parsed
+    return out
+
+
+def _decode_rgb(data: bytes) -> np.ndarray:
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ImageReadError(_("A stored image cannot be read."), "capture image does not decode")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _decode_mask(data: bytes, shape: tuple[int, int]) -> np.ndarray | None:
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        return None
+    if grey.shape[:2] != shape:
+        grey = cv2.resize(grey, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return grey > 127
+
+
+def _result_overlays(result: AnalysisResult, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, outlined, heatmap) at the analysed resolution."""
+    h, w = result.image_size
+    rgb = np.asarray(image)[:, :, :3]
+    if rgb.shape[:2] != (h, w):
+        rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    outlined = render_overlay(rgb, contour=result.contour)
+    heat = render_overlay(rgb, cam=result.cam, alpha=0.5)
+    return rgb, outlined, heat
+
+
+class ReportService:
+    def __init__(self, database: Database, audit: AuditLog, image_store: ImageStore,
+                 settings_store: SettingsStore) -> None:
+        self._db = database
+        self._audit = audit
+        self._images = image_store
+        self._settings = settings_store
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def _clinic(self) -> ClinicInfo:
+        return clinic_from_settings(self._settings.load())
+
+    @staticmethod
+    def _check_output(output: AuditAction) -> None:
+        if output not in OUTPUTS:
+            raise ValidationError(_("A report is either printed or exported."), field="output")
+
+    def _latest_assessment(self, session: Session, lesion_id: int,
+                           analysis_id: int | None = None) -> Assessment | None:
+        query = (select(ClinicianAssessment, User.full_name).join(User, User.id == ClinicianAssessment.signed_by_id)
+                 .where(ClinicianAssessment.lesion_id == lesion_id))
+        rows = session.execute(query.order_by(ClinicianAssessment.signed_at.desc(),
+                                              ClinicianAssessment.id.desc())).all()
+        if analysis_id is not None:  # the assessment of this analysis, else the lesion's latest
+            rows = [r for r in rows if r[0].analysis_id == analysis_id] or rows
+        if not rows:
+            return None
+        row, name = rows[0]
+        return Assessment(row.diagnosis, row.notes, name, row.signed_at)
+
+    @staticmethod
+    def _previous_analysis(session: Session, capture: ImageCapture) -> tuple[AnalysisRecord, ImageCapture] | None:
+        """The latest analysis of an earlier capture of the same lesion."""
+        earlier = session.scalars(
+            select(ImageCapture).where(ImageCapture.lesion_id == capture.lesion_id, ImageCapture.id != capture.id,
+                                       ImageCapture.taken_at < capture.taken_at)
+            .order_by(ImageCapture.taken_at.desc(), ImageCapture.id.desc())
+        ).all()
+        for cap in earlier:
+            if cap.analyses:
+                return max(cap.analyses, key=lambda a: (a.created_at, a.id)), cap
+        return None
+
+    # --- lesion report ----------------------------------------------------------------------------
+    def lesion_report(self, actor: CurrentUser, analysis_id: int, *, output: AuditAction = AuditAction.EXPORT,
+                      language: str = "en") -> ReportFile:
+        """The lesion report of a stored analysis, compared with the lesion's previous analysed visit."""
+        self._check_output(output)
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            row = session.get(AnalysisRecord, analysis_id)
+            if row is None:
+                raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
+            capture = row.capture
+            lesion = capture.lesion
+            patient = lesion.patient
+            image = _decode_rgb(self._images.read(capture.sha256))
+            mask = None
+            if row.mask_sha256:
+                mask = _decode_mask(self._images.read(row.mask_sha256), image.shape[:2])
+            previous = self._previous_analysis(session, capture)
+            other = row.other_models or {}
+            threshold = other.get("threshold")
+            models = [ModelLine(row.model_name, row.model_version)] if row.model_name else []
+            models += [ModelLine(str(n), str(v)) for n, v in (other.get("models") or {}).items()]
+            flags = tuple(str(m) for m in other.get("quality_messages") or row.quality_flags or ())
+            data = ReportData(
+                clinic=self._clinic(),
+                patient=_identifiers(patient),
+                lesion_site=lesion.body_site,
+                lesion_label=lesion.label,
+                image_rgb=image,
+                overlay_rgb=render_overlay(image, contour=outer_contour(mask)) if mask is not None else None,
+                cam_rgb=None,  # the activation map is not stored with the analysis
+                probabilities=tuple((str(c), float(p)) for c, p in (row.probabilities or {}).items()),
+                malignancy=float(row.malignancy_score),
+                threshold=float(threshold) if threshold is not None else 0.5,
+                metrics=metric_lines(_stored_metrics(row), _stored_metrics(previous[0]) if previous else None),
+                previous_visit=previous[1].taken_at.date() if previous else None,
+                quality_flags=flags,
+                models=tuple(models),
+                provider=row.provider,
+                assessment=self._latest_assessment(session, lesion.id, row.id),
+                captured_at=capture.taken_at,
+                generated_at=datetime.now().astimezone(),
+                language=language,
+            )
+            self._audit.record(session, actor.id, output, "analyses", row.id, f"lesion report patient={patient.id}")
+            name = f"lesion-report-{patient.record_number}-{analysis_id}.pdf"
+        pdf = render_lesion_report(data)
+        log.info("user %d: lesion report of analysis %d (%s)", actor.id, analysis_id, output.value)
+        return ReportFile(pdf, name)
+
+    def lesion_report_for_result(
+        self, actor: CurrentUser, patient: PatientDetail, result: AnalysisResult, image: np.ndarray, *,
+        lesion_site: str, lesion_label: str = "", previous: AnalysisResult | None = None,
+        previous_visit: date | None = None, assessment: Assessment | None = None,
+        captured_at: datetime | None = None, output: AuditAction = AuditAction.EXPORT, language: str = "en",
+    ) -> ReportFile:
+        """The lesion report of an analysis that is not stored yet (fresh from the analyser)."""
+        self._check_output(output)
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            if session.get(Patient, patient.id) is None:
+                raise RecordNotFound(_("This patient does not exist."), details=f"patient {patient.id}")
+            self._audit.record(session, actor.id, output, "patients", patient.id, "lesion report (unsaved analysis)")
+        rgb, outlined, heat = _result_overlays(result, image)
+        current = {m.name: (m.value, m.unit, m.label) for m in result.metrics}
+        before = {m.name: (m.value, m.unit, m.label) for m in previous.metrics} if previous else None
+        data = ReportData(
+            clinic=self._clinic(), patient=_identifiers(patient), lesion_site=lesion_site, lesion_label=lesion_label,
+            image_rgb=rgb, overlay_rgb=outlined, cam_rgb=heat, probabilities=result.probabilities,
+            malignancy=result.malignancy, threshold=result.threshold, metrics=metric_lines(current, before),
+            previous_visit=previous_visit if previous is not None else None,
+            quality_flags=tuple(f.message for f in result.quality_flags),
+            models=tuple(ModelLine(m.name, m.version) for m in result.models), provider=result.provider,
+            assessment=assessment, captured_at=captured_at, generated_at=datetime.now().astimezone(),
+            language=language,
+        )
+        return ReportFile(render_lesion_report(data), f"lesion-report-{patient.record_number}.pdf")
+
+    # --- patient summary --------------------------------------------------------------------------
+    def patient_summary(
+        self, actor: CurrentUser, lesion_id: int, *, language: str, next_steps: tuple[str, ...] = ("self_check",),
+        follow_up: date | None = None, referral_hospital: str = "", diagnosis: str | None = None,
+        output: AuditAction = AuditAction.PRINT,
+    ) -> ReportFile:
+        """The plain-language summary of a lesion for the patient, from the latest signed assessment.
+
+        ``diagnosis`` (a ``LESION_CLASSES`` key) overrides the class read from the assessment's text; with
+        neither, the summary says that the doctor has not concluded yet. The AI result alone never
+        becomes the patient's diagnosis.
+        """
+        self._check_output(output)
+        if diagnosis is not None and diagnosis not in LESION_CLASSES:
+            raise ValidationError(_("Unknown diagnosis."), field="diagnosis")
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            lesion = session.get(Lesion, lesion_id)
+            if lesion is None:
+                raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
+            patient = lesion.patient
+            assessment = self._latest_assessment(session, lesion.id)
+            cls = diagnosis or (diagnosis_class(assessment.diagnosis) if assessment else None)
+            data = PatientSummaryData(
+                clinic=self._clinic(), patient_name=f"{patient.given_name} {patient.family_name}",
+                record_number=patient.record_number, lesion_site=lesion.body_site, diagnosis_class=cls,
+                next_steps=next_steps, follow_up=follow_up, referral_hospital=referral_hospital,
+                clinician=assessment.signed_by if assessment else "",
+                visit_date=(assessment.signed_at.date() if assessment and assessment.signed_at else date.today()),
+                language=language,
+            )
+            self._audit.record(session, actor.id, output, "lesions", lesion.id, f"patient summary {language}")
+            name = f"summary-{patient.record_number}-{language}.pdf"
+        return ReportFile(render_patient_summary(data), name)
+
+    # --- referral letter --------------------------------------------------------------------------
+    def referral_letter(self, actor: CurrentUser, referral_id: int, *, output: AuditAction = AuditAction.EXPORT,
+                        language: str = "en") -> ReportFile:
+        """The letter for a stored referral, with the lesions of its linked analyses."""
+        self._check_output(output)
+        with self._db.session() as session:
+            user = authorize(session, actor, CLINICAL_ROLES)
+            referral = session.get(Referral, referral_id)
+            if referral is None:
+                raise RecordNotFound(_("This referral does not exist."), details=f"referral {referral_id}")
+            patient = session.get(Patient, referral.patient_id)
+            hospital = session.get(ReferralHospital, referral.hospital_id)
+            if patient is None or hospital is None:
+                raise RecordNotFound(_("This referral is incomplete."), details=f"referral {referral_id}")
+            author = session.get(User, referral.created_by_id) if referral.created_by_id else None
+            lesions = []
+            models: dict[tuple[str, str], None] = {}
+            for row in sorted(referral.analyses, key=lambda a: a.id):
+                capture = row.capture
+                image = _decode_rgb(self._images.read(capture.sha256))
+                mask = _decode_mask(self._images.read(row.mask_sha256), image.shape[:2]) if row.mask_sha256 else None
+                probs = {str(c): float(p) for c, p in (row.probabilities or {}).items()}
+                threshold = (row.other_models or {}).get("threshold")
+                assessment = self._latest_assessment(session, capture.lesion_id, row.id)
+                lesions.append(ReferralLesion(
+                    site=capture.lesion.body_site,
+                    diagnosis=assessment.diagnosis if assessment else _("Not yet assessed"),
+                    ai_top_class=row.prediction, ai_top_probability=probs.get(row.prediction),
+                    malignancy=float(row.malignancy_score), threshold=float(threshold) if threshold is not None else None,
+                    key_metrics=tuple(m for m in metric_lines(_stored_metrics(row), None)
+                                      if m.name in ("diameter", "area")),
+                    image_rgb=render_overlay(image, contour=outer_contour(mask)) if mask is not None else image,
+                ))
+                if row.model_name:
+                    models[(row.model_name, row.model_version)] = None
+            data = ReferralData(
+                clinic=self._clinic(),
+                hospital=HospitalInfo(hospital.name, hospital.address, hospital.city, hospital.country,
+                                      hospital.phone, hospital.email),
+                patient=_identifiers(patient), urgency=referral.urgency.value, reason=referral.reason,
+                referring_clinician=(author.full_name if author else user.full_name),
+                lesions=tuple(lesions), patient_phone=patient.phone, patient_address=patient.address,
+                letter_date=date.today(), models=tuple(ModelLine(n, v) for n, v in models), language=language,
+            )
+            self._audit.record(session, actor.id, output, "referrals", referral.id, "referral letter")
+            name = f"referral-{patient.record_number}-{referral_id}.pdf"
+        return ReportFile(render_referral_letter(data), name)

@@ -1,0 +1,205 @@
+"""ReportService: reports gathered from the records, clinical roles only, one audit event each."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from dermstation.core.domain import AuditAction, CaptureSource, ReferralUrgency
+from dermstation.core.errors import PermissionDenied, RecordNotFound, ValidationError
+from dermstation.records.models import (
+    AnalysisRecord,
+    AuditEvent,
+    ClinicianAssessment,
+    Referral,
+    ReferralHospital,
+)
+from dermstation.services.container import Services
+from dermstation.services.reports import ReportService, diagnosis_class, write_pdf
+from dermstation.services.types import CurrentUser, PatientInput
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
+from pdf_text import norm, pdf_text  # noqa: E402
+from report_samples import ph2_image  # noqa: E402
+
+PROBS = {"akiec": 0.02, "bcc": 0.03, "bkl": 0.09, "df": 0.01, "mel": 0.42, "nv": 0.42, "vasc": 0.01}
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+def _metrics(area: float, diameter: float) -> dict[str, dict[str, object]]:
+    return {"area": {"value": area, "unit": "mm²", "label": "Area"},
+            "diameter": {"value": diameter, "unit": "mm", "label": "Diameter (max Feret)"},
+            "colour_count": {"value": 3, "unit": "count", "label": "Colours"}}
+
+
+@pytest.fixture
+def reports(services: Services) -> ReportService:
+    services.settings_store.set_clinic_name("Riverside Dermatology Clinic")
+    return ReportService(services.database, services.audit, services.image_store, services.settings_store)
+
+
+@pytest.fixture
+def chart(services: Services, dermatologist: CurrentUser) -> dict[str, int]:
+    """A patient with one lesion photographed twice, both analysed, the later one signed."""
+    patient = services.patients.create(dermatologist, PatientInput("MRN-2024-7", "Aroha", "Ngata", date(1985, 2, 17)))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
+    rgb, mask = ph2_image()
+    ids: dict[str, int] = {"patient": patient.id, "lesion": lesion.id}
+    mask_digest = services.image_store.put(_png(np.repeat((mask * 255).astype(np.uint8)[:, :, None], 3, 2)))
+    for n, (taken, area, diameter, malignancy) in enumerate(
+            [(datetime(2025, 11, 3, 9, tzinfo=UTC), 30.0, 7.5, 0.30),
+             (datetime(2026, 5, 14, 10, tzinfo=UTC), 36.0, 8.26, 0.47)]):
+        capture = services.captures.add_capture(dermatologist, lesion.id, _png(rgb), CaptureSource.FILE,
+                                                rgb.shape[1], rgb.shape[0], "x.png", 0.02, taken)
+        with services.database.session() as session:
+            row = AnalysisRecord(capture_id=capture.id, model_name="ham10000-effnet-b0", model_version="1.3.0",
+                                 other_models={"models": {"ph2-unet-seg": "1.1.0"}, "threshold": 0.35,
+                                               "quality_messages": ["The image is slightly blurred."] if n else []},
+                                 probabilities=PROBS, prediction="nv", malignancy_score=malignancy,
+                                 mask_sha256=mask_digest, metrics=_metrics(area, diameter),
+                                 quality_flags=["blurred"] if n else [], provider="CPU")
+            session.add(row)
+            session.flush()
+            ids[f"analysis{n}"] = row.id
+    with services.database.session() as session:
+        session.add(ClinicianAssessment(lesion_id=lesion.id, analysis_id=ids["analysis1"],
+                                        diagnosis="Suspected melanoma", notes="Excision biopsy booked.",
+                                        signed_by_id=dermatologist.id))
+        hospital = ReferralHospital(name="Addenbrooke's Hospital", city="Cambridge", country="United Kingdom")
+        session.add(hospital)
+        session.flush()
+        referral = Referral(patient_id=patient.id, hospital_id=hospital.id, urgency=ReferralUrgency.URGENT,
+                            reason="Changing pigmented lesion", created_by_id=dermatologist.id)
+        session.add(referral)
+        session.flush()
+        referral.analyses.append(session.get(AnalysisRecord, ids["analysis1"]))
+        ids["referral"] = referral.id
+    return ids
+
+
+def _events(services: Services, action: AuditAction) -> list[AuditEvent]:
+    with services.database.session() as session:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def test_lesion_report_from_stored_analysis(services: Services, reports: ReportService,
+                                            dermatologist: CurrentUser, chart: dict[str, int]) -> None:
+    report = reports.lesion_report(dermatologist, chart["analysis1"])
+    text = pdf_text(report.pdf)
+    for expected in ("Riverside Dermatology Clinic", "Ngata, Aroha", "MRN-2024-7", "left forearm",
+                     "Suspected melanoma", "Excision biopsy booked.", "Dr Derma", "47.0%", "35.0%", "42.0%",
+                     norm("36.0 mm²"), norm("30.0 mm²"), "+20.0%", "8.3 mm", "+10.1%", "November 3, 2025",
+                     "ham10000-effnet-b0 1.3.0", "ph2-unet-seg 1.1.0", "The image is slightly blurred.",
+                     "decision support"):
+        assert expected in text, expected
+    assert report.suggested_name == f"lesion-report-MRN-2024-7-{chart['analysis1']}.pdf"
+    exports = _events(services, AuditAction.EXPORT)
+    assert [(e.table_name, e.record_id) for e in exports] == [("analyses", chart["analysis1"])]
+    assert "Ngata" not in exports[0].detail
+
+
+def test_first_visit_has_no_change_column(reports: ReportService, dermatologist: CurrentUser,
+                                          chart: dict[str, int]) -> None:
+    text = pdf_text(reports.lesion_report(dermatologist, chart["analysis0"], output=AuditAction.PRINT).pdf)
+    assert "Last visit" not in text and "30.0%" in text
+
+
+def test_roles_and_missing_records(services: Services, reports: ReportService, receptionist: CurrentUser,
+                                   admin: CurrentUser, dermatologist: CurrentUser, chart: dict[str, int]) -> None:
+    with pytest.raises(PermissionDenied):
+        reports.lesion_report(receptionist, chart["analysis1"])
+    with pytest.raises(PermissionDenied):
+        reports.patient_summary(receptionist, chart["lesion"], language="en")
+    with pytest.raises(PermissionDenied):
+        reports.referral_letter(receptionist, chart["referral"])
+    assert reports.lesion_report(admin, chart["analysis1"]).pdf.startswith(b"%PDF")
+    with pytest.raises(RecordNotFound):
+        reports.lesion_report(dermatologist, 9999)
+    with pytest.raises(ValidationError):
+        reports.lesion_report(dermatologist, chart["analysis1"], output=AuditAction.VIEW)
+    assert not _events(services, AuditAction.EXPORT)[1:]  # only the admin's report was audited
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", ["Aroha Ngata", "melanoma"]), ("hi", ["मेलेनोमा"]),
+                                             ("ar", ["طبيبك"])])
+def test_patient_summary(services: Services, reports: ReportService, dermatologist: CurrentUser,
+                         chart: dict[str, int], lang: str, words: list[str]) -> None:
+    report = reports.patient_summary(dermatologist, chart["lesion"], language=lang,
+                                     next_steps=("biopsy", "follow_up"), follow_up=date(2026, 6, 1))
+    flat = pdf_text(report.pdf).replace(" ", "")
+    for word in words + ["MRN-2024-7"]:
+        assert word.replace(" ", "") in flat
+    assert [e.table_name for e in _events(services, AuditAction.PRINT)] == ["lesions"]
+
+
+def test_patient_summary_never_uses_the_ai_alone(services: Services, reports: ReportService,
+                                                 dermatologist: CurrentUser) -> None:
+    patient = services.patients.create(dermatologist, PatientInput("MRN-X", "Ina", "Ito", None))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "scalp", "")
+    text = pdf_text(reports.patient_summary(dermatologist, lesion.id, language="en").pdf)
+    assert "has not reached a conclusion" in text
+    text = pdf_text(reports.patient_summary(dermatologist, lesion.id, language="en", diagnosis="nv").pdf)
+    assert "A mole" in text
+    with pytest.raises(ValidationError):
+        reports.patient_summary(dermatologist, lesion.id, language="en", diagnosis="cancer")
+
+
+def test_referral_letter(services: Services, reports: ReportService, dermatologist: CurrentUser,
+                         chart: dict[str, int]) -> None:
+    text = pdf_text(reports.referral_letter(dermatologist, chart["referral"]).pdf)
+    for expected in ("Addenbrooke's Hospital", "Cambridge", "Ngata, Aroha", "MRN-2024-7", "Urgency: Urgent",
+                     "Changing pigmented lesion", "Clinical diagnosis: Suspected melanoma", "47.0%", "Dr Derma"):
+        assert expected in text, expected
+    assert [e.table_name for e in _events(services, AuditAction.EXPORT)] == ["referrals"]
+
+
+def test_report_for_an_unsaved_result(services: Services, reports: ReportService, dermatologist: CurrentUser,
+                                      analysed: tuple[object, np.ndarray]) -> None:
+    result, image = analysed
+    patient = services.patients.create(dermatologist, PatientInput("MRN-L", "Lena", "Lind", date(1990, 1, 1)))
+    report = reports.lesion_report_for_result(dermatologist, patient, result, image, lesion_site="chest")
+    text = pdf_text(report.pdf)
+    assert "Lind, Lena" in text and "MRN-L" in text and "Model attention" in text
+    from dermstation.reports.layout import percent
+
+    assert percent(result.malignancy, "en") in text
+    assert all(percent(p, "en") in text for _c, p in result.probabilities)
+    assert [e.table_name for e in _events(services, AuditAction.EXPORT)] == ["patients"]
+
+
+@pytest.fixture(scope="module")
+def analysed() -> tuple[object, np.ndarray]:
+    from dermstation.inference.analyzer import Analyzer
+
+    try:
+        analyzer = Analyzer.from_models_dir()
+    except Exception as exc:  # noqa: BLE001 - no models in this checkout
+        pytest.skip(f"models unavailable: {exc}")
+    rgb, _mask = ph2_image("IMD004")
+    return analyzer.analyze(rgb, pixel_spacing_mm=0.0125), rgb
+
+
+def test_diagnosis_class_words() -> None:
+    assert diagnosis_class("Suspected melanoma") == "mel"
+    assert diagnosis_class("Actinic keratosis") == "akiec"
+    assert diagnosis_class("Seborrhoeic keratosis") == "bkl"
+    assert diagnosis_class("Compound naevus") == "nv"
+    assert diagnosis_class("nv") == "nv" and diagnosis_class("Basal cell carcinoma") == "bcc"
+    assert diagnosis_class("Eczema") is None
+
+
+def test_write_pdf_is_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "r.pdf"
+    write_pdf(target, b"%PDF-1.4 x")
+    assert target.read_bytes() == b"%PDF-1.4 x" and [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
