@@ -78,6 +78,14 @@ def usable_providers() -> tuple[str, ...]:
     available = set(ort.get_available_providers())
     found: list[str] = []
     if _cuda_device_present():
+        # CUDA/cuDNN may come as pip wheels (nvidia-*): let onnxruntime put them on the loader's path
+        preload = getattr(ort, "preload_dlls", None)
+        if preload is not None:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    preload()
+            except Exception as exc:  # noqa: BLE001 - a failed preload only means "probe as is"
+                log.debug("onnxruntime.preload_dlls failed: %s", exc)
         for provider in (TENSORRT, CUDA):
             lib = _provider_library(provider)
             # loading the provider library resolves cuBLAS/cuDNN/TensorRT: if it loads, they are there
