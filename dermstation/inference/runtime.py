@@ -134,6 +134,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def provider_options(provider: str) -> dict[str, str]:
+    """TensorRT builds an engine per model and input shape (minutes): cache them between runs."""
+    if provider != TENSORRT:
+        return {}
+    import platformdirs
+
+    cache = Path(platformdirs.user_cache_dir("DermStation", "DermStation")) / "tensorrt"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return {}
+    return {"trt_engine_cache_enable": "True", "trt_engine_cache_path": str(cache),
+            "trt_timing_cache_enable": "True", "trt_timing_cache_path": str(cache)}
+
+
 def _shape_matches(card_shape: tuple[int | None, ...], model_shape: list) -> bool:
     if len(card_shape) != len(model_shape):
         return False
@@ -189,8 +204,9 @@ def _verify_io(card: ModelCard, session: ort.InferenceSession) -> None:
 def _create_session(path: Path, providers: tuple[str, ...], threads: int | None) -> ort.InferenceSession:
     """Try each provider in order; a GPU provider that fails to initialise is skipped silently."""
     last_error: Exception | None = None
-    for provider in providers:
-        chain = [provider] if provider == CPU else [provider, CPU]
+    for i, provider in enumerate(providers):
+        # nodes the first provider cannot run fall back to the ones after it (TensorRT -> CUDA -> CPU)
+        chain = [(p, provider_options(p)) for p in providers[i:]]
         sink = io.StringIO()
         opts = session_options(threads)
         if provider != CPU:
