@@ -9,10 +9,15 @@ from dermstation.core.config import Paths, load_settings
 from dermstation.core.config import database_url as configured_database_url
 from dermstation.records.database import DEFAULT_BUSY_TIMEOUT_S, Database
 from dermstation.records.image_store import ImageStore
+from dermstation.services.analysis import AnalysisService
+from dermstation.services.appointments import AppointmentService
+from dermstation.services.assistant import AssistantService
 from dermstation.services.audit import AuditLog
 from dermstation.services.auth import AuthService
 from dermstation.services.captures import CaptureService
+from dermstation.services.hospitals import HospitalService
 from dermstation.services.patients import PatientService
+from dermstation.services.referrals import ReferralService
 from dermstation.services.settings import SettingsStore
 from dermstation.services.users import UserService
 
@@ -30,6 +35,11 @@ class Services:
     captures: CaptureService
     audit: AuditLog
     image_store: ImageStore
+    analysis: AnalysisService
+    appointments: AppointmentService
+    hospitals: HospitalService
+    referrals: ReferralService
+    assistant: AssistantService
 
     def close(self) -> None:
         """Release database connections (call on shutdown)."""
@@ -53,6 +63,7 @@ def build_services(
     log.info("database opened (%s)", database.backend)
     image_store = ImageStore(paths.image_store)
     audit = AuditLog(database)
+    settings = settings_store.load()
     return Services(
         paths=paths,
         settings_store=settings_store,
@@ -63,4 +74,10 @@ def build_services(
         captures=CaptureService(database, audit, image_store),
         audit=audit,
         image_store=image_store,
+        # the models load lazily, on the first analysis, so start-up stays fast
+        analysis=AnalysisService(provider="cpu" if settings.execution_provider == "cpu" else "auto"),
+        appointments=AppointmentService(database, audit, settings_store),
+        hospitals=HospitalService(database, audit, settings_store),
+        referrals=ReferralService(database, audit),
+        assistant=AssistantService(database, audit, settings_store),
     )
