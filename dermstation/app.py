@@ -25,6 +25,9 @@ from dermstation.core.config import APP_AUTHOR, APP_NAME, database_url, default_
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _, set_language
 from dermstation.core.logs import configure_logging
+from dermstation.services.assistant import AssistantService
+from dermstation.services.container import build_services
+from dermstation.services.reception import build_reception_services
 from dermstation.ui.errors import ErrorPresenter
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations
@@ -70,15 +73,15 @@ def main(argv: list[str]) -> int:
     async def session() -> int:
         try:
             # Opening may migrate (after a backup): that is database work, on the database thread.
-            from dermstation.services.container import build_services
-
             services = await ops.db(build_services, paths, url)
+            reception = build_reception_services(services)
+            assistant = AssistantService(services.database, services.audit, services.settings_store)
         except DermStationError as exc:
             log.error("cannot open the database: %s", exc)
             await dialog_finished(_fatal_box(exc))
             return 1
         try:
-            return await Shell(services, ops, url).run()
+            return await Shell(services, ops, url, reception, assistant).run()
         finally:
             await ops.db(services.close)
 

@@ -31,8 +31,10 @@ from dermstation.ui.settings_page import SettingsPage
 from dermstation.ui.theme import icon
 
 if TYPE_CHECKING:
+    from dermstation.services.assistant import AssistantService
     from dermstation.services.auth import AuthService
     from dermstation.services.patients import PatientService
+    from dermstation.services.reception import ReceptionServices
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser
     from dermstation.services.users import UserService
@@ -72,12 +74,16 @@ class MainWindow(QMainWindow):
         clinic_name: str,
         database_label: str,
         language: str,
+        reception: ReceptionServices | None = None,
+        assistant: AssistantService | None = None,
     ) -> None:
         super().__init__()
         self.user = user
         self._auth = auth
         self._ops = ops
         self._reason = "quit"
+        self._reception = reception
+        self._assistant = assistant
         self.clinic_name = clinic_name
         self.setWindowTitle(f"{clinic_name} — DermStation" if clinic_name else "DermStation")
         self.setMinimumSize(QSize(900, 580))
@@ -102,7 +108,7 @@ class MainWindow(QMainWindow):
             item.setToolTip(section_title(section))
             item.setSizeHint(QSize(0, self.fontMetrics().height() + 18))
             self.navigation.addItem(item)
-        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.navigation.currentRowChanged.connect(self._section_chosen)
         self.navigation.setCurrentRow(0)
 
         central = QWidget()
@@ -138,7 +144,9 @@ class MainWindow(QMainWindow):
         if section is Section.PATIENTS:
             return PatientsPage(patients, self.user, self._ops)
         if section is Section.SETTINGS:
-            page = SettingsPage(self.user, settings_store, users, auth, preferences, self._ops, language)
+            page = SettingsPage(
+                self.user, settings_store, users, auth, preferences, self._ops, language, self._assistant
+            )
             page.language_changed.connect(lambda _lang: self.close_for("relaunch"))
             page.clinic_saved.connect(lambda settings: self._clinic_renamed(settings.clinic_name))
             return page
@@ -148,6 +156,16 @@ class MainWindow(QMainWindow):
                 _("The analysis view arrives with the analysis workstation: dermoscopy images, "
                   "lesion segmentation and classifier results. Patient records are ready now."),
                 icon("analysis"),
+            )
+        if section is Section.SCHEDULE and self._reception is not None:
+            from dermstation.ui.schedule.page import SchedulePage
+
+            return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops)
+        if section is Section.HOSPITALS and self._reception is not None:
+            from dermstation.ui.hospitals.page import HospitalsPage
+
+            return HospitalsPage(
+                self._reception.hospitals, self._reception.referrals, patients, self.user, self._ops
             )
         if section is Section.SCHEDULE:
             return PlaceholderPage(
@@ -182,6 +200,19 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def _section_chosen(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        if row < 0:
+            return
+        page = self.pages[self.sections[row]]
+        # Schedule and hospitals read fresh data each time they are opened (another workstation may
+        # have booked or referred meanwhile); patients and settings keep their own state.
+        reload = getattr(page, "reload", None) or (
+            getattr(page, "refresh", None) if self.sections[row] in (Section.SCHEDULE, Section.HOSPITALS) else None
+        )
+        if callable(reload):
+            reload()
 
     def section_names(self) -> list[Section]:
         return list(self.sections)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.config import Settings
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _
 from dermstation.ui.accounts import ChangePasswordDialog, NewUserDialog, ResetPasswordDialog, UserTableModel
@@ -33,6 +32,7 @@ from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
+    from dermstation.services.assistant import AssistantService
     from dermstation.services.auth import AuthService
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser, UserInfo
@@ -51,6 +51,17 @@ def _card(title: str, subtitle: str = "") -> tuple[QFrame, QVBoxLayout]:
         note.setWordWrap(True)
         layout.addWidget(note)
     return card, layout
+
+
+def _degrees(text: str, field: str) -> float | None:
+    """A typed coordinate ("52.52" or "52,52"); empty means not set."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationError(_("Enter the position in decimal degrees, e.g. 52.5200."), field=field) from None
 
 
 def _language_combo(current: str) -> QComboBox:
@@ -79,6 +90,7 @@ class SettingsPage(QScrollArea):
         preferences: UiPreferences,
         ops: Operations,
         language: str,
+        assistant: AssistantService | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -88,7 +100,6 @@ class SettingsPage(QScrollArea):
         self._auth = auth
         self._preferences = preferences
         self._ops = ops
-        self._settings: Settings | None = None
         self.is_admin = manages_clinic(user.role)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -118,6 +129,11 @@ class SettingsPage(QScrollArea):
             cards.addWidget(card, 2)
             cards.addWidget(self._clinic_card(), 3)
             layout.addLayout(cards)
+            if assistant is not None:
+                from dermstation.ui.assistant_settings import AssistantSettings
+
+                self.assistant_card = AssistantSettings(assistant, user, ops)
+                layout.addWidget(self.assistant_card)
             layout.addWidget(self._users_card(), 1)
         else:
             card.setMaximumWidth(560)
@@ -135,9 +151,18 @@ class SettingsPage(QScrollArea):
         self.clinic_name = QLineEdit()
         self.clinic_name.setObjectName("clinicName")
         self.clinic_language = _language_combo("en")
+        self.latitude = QLineEdit()
+        self.latitude.setPlaceholderText(_("e.g. 52.5200"))
+        self.longitude = QLineEdit()
+        self.longitude.setPlaceholderText(_("e.g. 13.4050"))
+        for edit in (self.latitude, self.longitude):
+            edit.setMaximumWidth(160)
+            edit.setToolTip(_("Decimal degrees; used for distances to hospitals."))
         form = QFormLayout()
         form.addRow(_("Clinic name"), self.clinic_errors.field("clinic_name", self.clinic_name))
         form.addRow(_("Default language"), self.clinic_errors.field("language", self.clinic_language))
+        form.addRow(_("Latitude"), self.clinic_errors.field("clinic_latitude", self.latitude))
+        form.addRow(_("Longitude"), self.clinic_errors.field("clinic_longitude", self.longitude))
         box.addWidget(general)
         box.addLayout(form)
         self.save_clinic_button = QPushButton(_("Save clinic settings"))
@@ -149,19 +174,27 @@ class SettingsPage(QScrollArea):
 
     async def _save_clinic(self) -> None:
         self.clinic_errors.clear()
-        current = self._settings or await self._ops.db(self._settings_store.load)
-        changed = current.with_changes(
-            clinic_name=self.clinic_name.text().strip(), language=self.clinic_language.currentData()
-        )
-        if not changed.clinic_name:
-            self.clinic_errors.show(ValidationError(_("Please enter the clinic's name."), field="clinic_name"))
+        try:
+            latitude = _degrees(self.latitude.text(), "clinic_latitude")
+            longitude = _degrees(self.longitude.text(), "clinic_longitude")
+            if not self.clinic_name.text().strip():
+                raise ValidationError(_("Please enter the clinic's name."), field="clinic_name")
+        except ValidationError as exc:
+            self.clinic_errors.show(exc)
             return
+        # Re-read first: other cards (the assistant's) save into the same settings file.
+        current = await self._ops.db(self._settings_store.load)
+        changed = current.with_changes(
+            clinic_name=self.clinic_name.text().strip(),
+            language=self.clinic_language.currentData(),
+            clinic_latitude=latitude,
+            clinic_longitude=longitude,
+        )
         try:
             await self._ops.db(self._settings_store.save, self._user, changed)
         except ValidationError as exc:
             self.clinic_errors.show(exc)
             return
-        self._settings = changed
         self.clinic_saved.emit(changed)
 
     # --- users (admin) -----------------------------------------------------------------------
@@ -206,9 +239,11 @@ class SettingsPage(QScrollArea):
         self._ops.spawn(self._load(), key=f"settings-{id(self)}", parent=self)
 
     async def _load(self) -> None:
-        self._settings = await self._ops.db(self._settings_store.load)
-        self.clinic_name.setText(self._settings.clinic_name)
-        self.clinic_language.setCurrentIndex(max(self.clinic_language.findData(self._settings.language), 0))
+        settings = await self._ops.db(self._settings_store.load)
+        self.clinic_name.setText(settings.clinic_name)
+        self.clinic_language.setCurrentIndex(max(self.clinic_language.findData(settings.language), 0))
+        for edit, value in ((self.latitude, settings.clinic_latitude), (self.longitude, settings.clinic_longitude)):
+            edit.setText("" if value is None else f"{value:.6f}".rstrip("0").rstrip("."))
         await self._load_users()
 
     async def _load_users(self, select_id: int | None = None) -> None:

@@ -17,7 +17,9 @@ from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.sign_in import FirstRunDialog, SignInDialog
 
 if TYPE_CHECKING:
+    from dermstation.services.assistant import AssistantService
     from dermstation.services.container import Services
+    from dermstation.services.reception import ReceptionServices
     from dermstation.services.types import CurrentUser
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,17 @@ log = logging.getLogger(__name__)
 class Shell:
     """Runs one workstation session after another until the user quits."""
 
-    def __init__(self, services: Services, ops: Operations, database_url: str) -> None:
+    def __init__(
+        self,
+        services: Services,
+        ops: Operations,
+        database_url: str,
+        reception: ReceptionServices | None = None,
+        assistant: AssistantService | None = None,
+    ) -> None:
         self._services = services
+        self._reception = reception
+        self._assistant = assistant
         self._ops = ops
         self._database_label = describe_database(database_url)
         self.preferences = UiPreferences(services.paths.data_dir / "ui-preferences.ini")
@@ -83,6 +94,8 @@ class Shell:
             clinic_name=clinic_name,
             database_label=self._database_label,
             language=language,
+            reception=self._reception,
+            assistant=self._assistant,
         )
         closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         window.closed.connect(lambda reason: closed.done() or closed.set_result(reason))

@@ -9,7 +9,7 @@ from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
 
 
-def _window(qtbot, services, user, ops) -> MainWindow:
+def _window(qtbot, services, user, ops, reception=None) -> MainWindow:
     window = MainWindow(
         user,
         patients=services.patients,
@@ -21,6 +21,7 @@ def _window(qtbot, services, user, ops) -> MainWindow:
         clinic_name="Riverside Dermatology",
         database_label=describe_database(f"sqlite:///{services.paths.database_file}"),
         language="en",
+        reception=reception,
     )
     qtbot.addWidget(window)
     window.show()
@@ -84,3 +85,19 @@ def test_sign_out_closes_with_its_reason(qtbot, services, dermatologist, ops) ->
         window.sign_out_action.trigger()
     assert blocker.args == ["sign_out"]
     assert not window.isVisible()
+
+
+def test_schedule_and_hospitals_pages_when_their_services_are_given(qtbot, services, receptionist, ops) -> None:
+    from dermstation.services.reception import build_reception_services
+    from dermstation.ui.hospitals.page import HospitalsPage
+    from dermstation.ui.schedule.page import SchedulePage
+
+    window = _window(qtbot, services, receptionist, ops, build_reception_services(services))
+    assert isinstance(window.pages[Section.SCHEDULE], SchedulePage)
+    assert isinstance(window.pages[Section.HOSPITALS], HospitalsPage)
+    schedule = window.pages[Section.SCHEDULE]
+    with qtbot.waitSignal(schedule.loaded, timeout=5000):
+        window.show_section(Section.SCHEDULE)  # opening the section loads it
+    hospitals = window.pages[Section.HOSPITALS]
+    with qtbot.waitSignal(hospitals.loaded, timeout=5000):
+        window.show_section(Section.HOSPITALS)

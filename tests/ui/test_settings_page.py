@@ -77,3 +77,31 @@ def test_admin_creates_disables_and_resets_a_user(qtbot, services, admin, ops) -
     with qtbot.waitSignal(page.users_shown, timeout=5000):
         page.toggle_button.click()  # enable again
     assert services.auth.sign_in("derm2", "another good one").username == "derm2"
+
+
+def test_admin_sets_the_clinic_location(qtbot, services, admin, ops) -> None:
+    services.settings_store.set_clinic_name("Clinic")
+    page = _page(qtbot, services, admin, ops)
+    page.latitude.setText("north")
+    page.save_clinic_button.click()
+    qtbot.waitUntil(lambda: "decimal degrees" in page.clinic_errors.message_for("clinic_latitude"), timeout=5000)
+    page.latitude.setText("95")  # the service's range check, shown beside the field
+    page.save_clinic_button.click()
+    qtbot.waitUntil(lambda: "-90" in page.clinic_errors.message_for("clinic_latitude"), timeout=5000)
+    page.latitude.setText("52,52")
+    page.longitude.setText("13.405")
+    with qtbot.waitSignal(page.clinic_saved, timeout=5000):
+        page.save_clinic_button.click()
+    saved = services.settings_store.load()
+    assert (saved.clinic_latitude, saved.clinic_longitude) == (52.52, 13.405)
+
+
+def test_assistant_card_for_admins_when_the_service_is_given(qtbot, services, admin, ops) -> None:
+    from dermstation.services.assistant import AssistantService
+
+    assistant = AssistantService(services.database, services.audit, services.settings_store)
+    prefs = UiPreferences(services.paths.data_dir / "ui.ini")
+    page = SettingsPage(admin, services.settings_store, services.users, services.auth, prefs, ops, "en", assistant)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: not ops.busy(), timeout=5000)
+    assert page.assistant_card.enabled.isChecked()
