@@ -108,3 +108,21 @@ def test_markup_in_user_text_is_escaped() -> None:
     data = report_data(assessment=replace(report_data().assessment, notes="<b>bold</b> & <script> 5 < 7"))
     text = pdf_text(render_lesion_report(data))
     assert "<b>bold</b> & <script> 5 < 7" in text
+
+
+def test_renders_from_several_threads_at_once() -> None:
+    """The UI renders on its worker pool: concurrent renders must not disturb each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from report_samples import summary_data
+
+    from dermstation.reports import render_patient_summary
+
+    lesion = report_data()
+    summaries = [summary_data(lang) for lang in ("hi", "ar", "de", "en")]
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(lambda _i: render_lesion_report(lesion), range(4)))
+        letters = list(pool.map(render_patient_summary, summaries * 2))
+    texts = {pdf_text(pdf) for pdf in reports}
+    assert len(texts) == 1 and "MRN-004711" in texts.pop()
+    assert [pdf_text(a) == pdf_text(b) for a, b in zip(letters[:4], letters[4:], strict=True)] == [True] * 4
