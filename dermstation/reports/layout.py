@@ -170,6 +170,11 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, bold: 
 PageHook = Callable[[Canvas, object], None]
 
 
+def _shorten(text: str, limit: int) -> str:
+    """One footer line: a very long name is cut (the full name is in the body of the page)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: str, footer_note: str,
                    page_label: Callable[[int], str]) -> PageHook:
     """The header (clinic, title) and footer (identifier, statement, page number) drawn on every page."""
@@ -191,7 +196,7 @@ def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: 
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, MARGIN - 2 * mm, width - MARGIN, MARGIN - 2 * mm)
         canvas.setFillColor(MUTED)
-        draw_text(canvas, MARGIN, MARGIN - 6 * mm, footer_left, 7.5)
+        draw_text(canvas, MARGIN, MARGIN - 6 * mm, _shorten(footer_left, 90), 7.5)
         draw_text(canvas, width - MARGIN, MARGIN - 6 * mm, page_label(canvas.getPageNumber()), 7.5, anchor="right")
         if footer_note:
             draw_text(canvas, width / 2, MARGIN - 10 * mm, footer_note, 7, anchor="centre")

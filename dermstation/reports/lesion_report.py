@@ -240,7 +240,7 @@ def render_lesion_report(data: ReportData) -> bytes:
     clinic_line = " · ".join(x for x in (data.clinic.address, data.clinic.phone, data.clinic.email) if x)
     furniture = page_furniture(
         _("Lesion report"), data.clinic.name, clinic_line,
-        f"{data.patient.full_name} · {data.patient.record_number}",
+        f"{data.patient.record_number} · {data.patient.full_name}",
         _("AI output is decision support, not a diagnosis."),
         lambda n: _("Page") + f" {n}",
     )
