@@ -22,6 +22,7 @@ from dermstation.core.i18n import _
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.compare import LesionComparison, compare_metrics
 from dermstation.inference.metrics.base import Measurement
+from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore
 from dermstation.records.models import AnalysisRecord, ClinicianAssessment, ImageCapture, Lesion, User
@@ -298,6 +299,11 @@ class AnalysisRecordService:
             return int(session.scalar(
                 select(func.count(AnalysisRecord.id)).join(ImageCapture)
                 .where(ImageCapture.lesion_id == lesion_id)) or 0)
+
+
+def mask_contour(mask: np.ndarray | None) -> np.ndarray:
+    """The outline of a stored mask as (K, 2) int (x, y) points; empty without a mask."""
+    return np.zeros((0, 2), np.int32) if mask is None else outer_contour(mask)
 
 
 DIAGNOSIS_CLASSES = LESION_CLASSES

@@ -1,0 +1,1 @@
+"""The dermatologist's Analysis section: live view, import, analysis, assessment, lesion history."""

@@ -1,0 +1,341 @@
+"""A lesion over time: its captures as a timeline, and two dates side by side with what changed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGraphicsPathItem,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dermstation.core.i18n import _, format_moment, format_number
+from dermstation.inference.compare import SIGNIFICANT_GROWTH_PCT, LesionComparison
+from dermstation.services.analysis_records import mask_contour
+from dermstation.services.imports import decode_capture
+from dermstation.services.workstation import mask_change
+from dermstation.ui.analysis.image_view import CONTOUR_COLOUR, ZoomableView, contour_path, qimage_from_rgb
+from dermstation.ui.analysis.panels import metric_value
+from dermstation.ui.analysis.probability_chart import class_label, percent
+
+if TYPE_CHECKING:
+    from dermstation.services.analysis_records import AnalysisRecordService, StoredAnalysis, TimelineEntry
+    from dermstation.services.types import CurrentUser
+    from dermstation.ui.operations import Operations
+
+GROWN = QColor(220, 40, 40, 110)
+BEFORE_OUTLINE = QColor("#FFD54A")
+CHANGED_STYLE = "color:#8C1D18; font-weight:600;"
+STABLE_STYLE = "color:#1E4D33;"
+
+
+def signed_pct(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{'+' if value > 0 else ''}{format_number(value, 1)} %"
+
+
+def entry_text(entry: TimelineEntry) -> str:
+    when = format_moment(entry.capture.taken_at.astimezone())
+    a = entry.analysis
+    if a is None:
+        return _("{when} — not analysed").format(when=when)
+    diameter = a.metric("diameter")
+    size = f" · ⌀ {metric_value(diameter)}" if diameter is not None else ""
+    return _("{when} — {name}, malignancy {score}{size}").format(
+        when=when, name=class_label(a.prediction), score=percent(a.malignancy), size=size)
+
+
+class _Pane(QWidget):
+    """One date of the comparison: its picture, outline(s) and a caption."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene = QGraphicsScene(self)
+        self.view = ZoomableView(self.scene)
+        self.view.setMinimumSize(200, 180)
+        self.image = QGraphicsPixmapItem()
+        self.image.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.change = QGraphicsPixmapItem()
+        self.outline = QGraphicsPathItem()
+        pen = QPen(CONTOUR_COLOUR, 2.0)
+        pen.setCosmetic(True)
+        self.outline.setPen(pen)
+        self.earlier = QGraphicsPathItem()
+        pen = QPen(BEFORE_OUTLINE, 2.0, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.earlier.setPen(pen)
+        for z, item in enumerate((self.image, self.change, self.earlier, self.outline)):
+            item.setZValue(z)
+            self.scene.addItem(item)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.caption)
+
+    def display(self, rgb: np.ndarray, contour: np.ndarray, caption: str,
+             grown: np.ndarray | None = None, earlier: np.ndarray | None = None) -> None:
+        h, w = rgb.shape[:2]
+        self.image.setPixmap(QPixmap.fromImage(qimage_from_rgb(rgb)))
+        self.outline.setPath(contour_path(contour))
+        self.earlier.setPath(contour_path(earlier) if earlier is not None else QPainterPath())
+        if grown is not None and grown.any():
+            rgba = np.zeros((*grown.shape, 4), np.uint8)
+            rgba[grown] = (GROWN.red(), GROWN.green(), GROWN.blue(), GROWN.alpha())
+            image = QImage(np.ascontiguousarray(rgba).data, grown.shape[1], grown.shape[0], 4 * grown.shape[1],
+                           QImage.Format.Format_RGBA8888).copy()
+            self.change.setPixmap(QPixmap.fromImage(image))
+        else:
+            self.change.setPixmap(QPixmap())
+        self.scene.setSceneRect(QRectF(0, 0, w, h))
+        self.caption.setText(caption)
+        self.view.fit()
+        self.show()
+
+
+class HistoryView(QWidget):
+    timeline_shown = Signal(int)  # number of captures
+    compared = Signal(object)  # LesionComparison
+    open_capture = Signal(int)  # capture id (double-click)
+
+    def __init__(self, records: AnalysisRecordService, user: CurrentUser, ops: Operations,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._records = records
+        self._user = user
+        self._ops = ops
+        self._lesion_id: int | None = None
+        self._entries: tuple[TimelineEntry, ...] = ()
+
+        self.timeline = QListWidget()
+        self.timeline.setObjectName("timeline")
+        self.timeline.setWordWrap(True)
+        self.timeline.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.timeline.itemActivated.connect(lambda item: self.open_capture.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.empty = QLabel(_("No pictures of this lesion yet. Import or capture one."))
+        self.empty.setProperty("role", "empty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.before = QComboBox()
+        self.after = QComboBox()
+        for combo in (self.before, self.after):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
+            combo.currentIndexChanged.connect(self._choice_changed)
+        self.before.setAccessibleName(_("Earlier date"))
+        self.after.setAccessibleName(_("Later date"))
+
+        self.left_pane = _Pane()
+        self.right_pane = _Pane()
+        self.deltas = QFrame()
+        self.deltas.setObjectName("card")
+        self.delta_grid = QGridLayout(self.deltas)
+        self.delta_grid.setContentsMargins(12, 8, 12, 8)
+        self.delta_labels: dict[str, QLabel] = {}
+        self.summary = QLabel()
+        self.summary.setObjectName("changeSummary")
+        self.summary.setWordWrap(True)
+        self.note = QLabel(_("The later picture shows the earlier outline dashed and new lesion area in red. "
+                             "Compare pictures taken at the same magnification."))
+        self.note.setProperty("role", "subtitle")
+        self.note.setWordWrap(True)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel(_("Captures"))
+        title.setProperty("role", "section")
+        left_layout.addWidget(title)
+        left_layout.addWidget(self.timeline, 1)
+        left_layout.addWidget(self.empty, 1)
+
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel(_("Compare")))
+        pick.addWidget(self.before, 1)
+        pick.addWidget(QLabel("→"))
+        pick.addWidget(self.after, 1)
+        panes = QHBoxLayout()
+        panes.addWidget(self.left_pane, 1)
+        panes.addWidget(self.right_pane, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(pick)
+        right_layout.addLayout(panes, 1)
+        right_layout.addWidget(self.summary)
+        right_layout.addWidget(self.deltas)
+        right_layout.addWidget(self.note)
+        self.compare_area = right
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 5)
+        left.setMinimumWidth(220)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._show_entries(())
+
+    @property
+    def entries(self) -> tuple[TimelineEntry, ...]:
+        return self._entries
+
+    # --- loading --------------------------------------------------------------------------------
+    def set_lesion(self, lesion_id: int | None) -> None:
+        self._lesion_id = lesion_id
+        if lesion_id is None:
+            self._show_entries(())
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._lesion_id is not None:
+            self._ops.spawn(self._load(self._lesion_id), key=f"timeline-{id(self)}", parent=self)
+
+    async def _load(self, lesion_id: int) -> None:
+        entries = await self._ops.db(self._records.timeline, self._user, lesion_id)
+        if lesion_id == self._lesion_id:
+            self._show_entries(entries)
+
+    def _show_entries(self, entries: tuple[TimelineEntry, ...]) -> None:
+        self._entries = entries
+        self.timeline.clear()
+        for entry in reversed(entries):  # newest on top
+            item = QListWidgetItem(entry_text(entry))
+            item.setData(Qt.ItemDataRole.UserRole, entry.capture.id)
+            if entry.analysis is not None and entry.analysis.suspicious:
+                item.setForeground(QColor("#8C1D18"))
+            item.setToolTip(entry.original_name or "")
+            self.timeline.addItem(item)
+        self.timeline.setVisible(bool(entries))
+        self.empty.setVisible(not entries)
+        analysed = [e for e in entries if e.analysis is not None]
+        for combo in (self.before, self.after):
+            combo.blockSignals(True)
+            combo.clear()
+            for e in analysed:
+                combo.addItem(format_moment(e.capture.taken_at.astimezone()), e.analysis.id)
+            combo.blockSignals(False)
+        enough = len(analysed) >= 2
+        self.compare_area.setEnabled(enough)
+        self._clear_comparison(
+            _("Analyse at least two pictures of this lesion to compare them.") if not enough else "")
+        if enough:
+            self.before.setCurrentIndex(0)
+            self.after.setCurrentIndex(len(analysed) - 1)
+            self._choice_changed()
+        self.timeline_shown.emit(len(entries))
+
+    def _clear_comparison(self, text: str) -> None:
+        self.left_pane.hide()
+        self.right_pane.hide()
+        self.deltas.hide()
+        self.note.hide()
+        self.summary.setText(text)
+        self.summary.setStyleSheet("")
+
+    # --- comparing ------------------------------------------------------------------------------
+    def compare_ids(self, before_id: int, after_id: int) -> None:
+        self.before.setCurrentIndex(self.before.findData(before_id))
+        self.after.setCurrentIndex(self.after.findData(after_id))
+
+    def _choice_changed(self) -> None:
+        b, a = self.before.currentData(), self.after.currentData()
+        if b is None or a is None:
+            return
+        if b == a:
+            self._clear_comparison(_("Choose two different dates."))
+            return
+        self._ops.spawn(self._compare(b, a), key=f"compare-{id(self)}", parent=self)
+
+    async def _compare(self, before_id: int, after_id: int) -> None:
+        before: StoredAnalysis = await self._ops.db(self._records.load, self._user, before_id)
+        after: StoredAnalysis = await self._ops.db(self._records.load, self._user, after_id)
+        if after.taken_at < before.taken_at:
+            before, after = after, before
+        img_b = await self._ops.db(self._records.capture_image, self._user, before.capture_id)
+        img_a = await self._ops.db(self._records.capture_image, self._user, after.capture_id)
+        loaded_b = await self._ops.work(decode_capture, img_b)
+        loaded_a = await self._ops.work(decode_capture, img_a)
+        change = await self._ops.work(mask_change, before.mask, after.mask)
+        contour_b = await self._ops.work(mask_contour, before.mask)
+        contour_a = await self._ops.work(mask_contour, after.mask)
+        comparison = self._records.compare(before, after)
+        self.left_pane.display(loaded_b.pixels, contour_b, format_moment(before.taken_at.astimezone()))
+        self.right_pane.display(loaded_a.pixels, contour_a, format_moment(after.taken_at.astimezone()),
+                             change.grown if change else None, change.before_contour if change else None)
+        self._show_deltas(before, after, comparison)
+        self.compared.emit(comparison)
+
+    def _show_deltas(self, before: StoredAnalysis, after: StoredAnalysis, c: LesionComparison) -> None:
+        while self.delta_grid.count():
+            item = self.delta_grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.delta_labels = {}
+        rows = []
+        for name, label, pct in (("diameter", _("Diameter"), c.diameter_change_pct),
+                                 ("area", _("Area"), c.area_change_pct)):
+            mb, ma = before.metric(name), after.metric(name)
+            values = f"{metric_value(mb)} → {metric_value(ma)}" if mb and ma else "—"
+            rows.append((name, label, values, signed_pct(pct), pct is not None and pct > SIGNIFICANT_GROWTH_PCT))
+        cb, ca = before.metric("colour_count"), after.metric("colour_count")
+        colour_change = []
+        if c.colours_added:
+            colour_change.append(_("new: {colours}").format(colours=", ".join(_(x) for x in c.colours_added)))
+        if c.colours_lost:
+            colour_change.append(_("gone: {colours}").format(colours=", ".join(_(x) for x in c.colours_lost)))
+        rows.append(("colours", _("Colours"),
+                     f"{metric_value(cb)} → {metric_value(ca)}" if cb and ca else "—",
+                     "; ".join(colour_change) or _("no change"), bool(c.colours_added)))
+        rows.append(("malignancy", _("Malignancy score"), f"{percent(before.malignancy)} → {percent(after.malignancy)}",
+                     signed_pct(100 * c.malignancy_change) if c.malignancy_change is not None else "—",
+                     after.suspicious and not before.suspicious))
+        for r, (key, label, values, delta, flagged) in enumerate(rows):
+            name = QLabel(label)
+            name.setProperty("role", "fieldName")
+            value = QLabel(values)
+            change = QLabel(("▲ " if flagged else "") + delta)
+            change.setStyleSheet(CHANGED_STYLE if flagged else STABLE_STYLE)
+            change.setWordWrap(True)
+            change.setProperty("flagged", flagged)
+            self.delta_labels[key] = change
+            self.delta_grid.addWidget(name, r, 0)
+            self.delta_grid.addWidget(value, r, 1)
+            self.delta_grid.addWidget(change, r, 2)
+        self.delta_grid.setColumnStretch(2, 1)
+        if not c.comparable:
+            text = _("Sizes cannot be compared: one picture has no known scale.")
+            style = "color:#5A3B00;"
+        elif c.grew or c.colours_added:
+            text = _("Changed: the lesion grew or gained colours since {date}.").format(
+                date=format_moment(before.taken_at.astimezone()))
+            style = "background:#FDECEA; border:1px solid #D9534F; border-radius:6px; color:#6E1410; padding:6px 10px;" \
+                    " font-weight:600;"
+        else:
+            text = _("No significant change in size or colours.")
+            style = "background:#EAF4EE; border:1px solid #9CC8AE; border-radius:6px; color:#1E4D33; padding:6px 10px;"
+        self.summary.setText(text)
+        self.summary.setStyleSheet(f"QLabel#changeSummary {{ {style} }}")
+        self.deltas.show()
+        self.note.show()

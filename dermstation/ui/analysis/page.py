@@ -1,0 +1,548 @@
+"""The Analysis section: choose patient and lesion; import, capture live, analyse, sign, follow up.
+
+Widgets only wire signals to service calls (through ``ui.operations``) and render results; the
+work itself (decoding, inference, storing) happens in the services on the worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dermstation.capture.camera import LatestFrameCamera
+from dermstation.core.errors import DermStationError, ValidationError
+from dermstation.core.i18n import _, ngettext
+from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
+from dermstation.services.analysis_records import StoredAnalysis, mask_contour
+from dermstation.services.imports import decode_capture
+from dermstation.ui.analysis.assessment import AssessmentForm
+from dermstation.ui.analysis.body_site_picker import BodySitePicker
+from dermstation.ui.analysis.history import HistoryView
+from dermstation.ui.analysis.image_view import LesionImageView
+from dermstation.ui.analysis.live_view import LiveView
+from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLine, QualityBanner, section
+from dermstation.ui.analysis.probability_chart import ProbabilityChart
+from dermstation.ui.text import breakable
+from dermstation.ui.theme import set_role
+
+if TYPE_CHECKING:
+    from dermstation.services.imports import ImportReport
+    from dermstation.services.patients import PatientService
+    from dermstation.services.types import CurrentUser, LesionSummary, PatientSummary
+    from dermstation.services.workstation import WorkstationServices
+    from dermstation.ui.operations import Operations
+
+SEARCH_DEBOUNCE_MS = 250
+INLINE_ERROR = ("QLabel#pageMessage { background:#FDECEA; border:1px solid #F3B8B3; border-radius:6px;"
+                " color:#8C1D18; padding:8px 10px; }")
+INLINE_INFO = ("QLabel#pageMessage { background:#EAF1F5; border:1px solid #C5D6E0; border-radius:6px;"
+               " color:#163A49; padding:8px 10px; }")
+
+
+@dataclass(frozen=True, eq=False)
+class ShownAnalysis:
+    """What the analysis view shows: the picture, the stored analysis, and its overlays."""
+
+    capture_id: int
+    image: np.ndarray
+    stored: StoredAnalysis
+    contour: np.ndarray
+    cam: np.ndarray | None
+
+
+def lesion_title(lesion: LesionSummary) -> str:
+    return f"{lesion.body_site} — {lesion.label}" if lesion.label else lesion.body_site
+
+
+def local_files(urls: list) -> list[Path]:
+    return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+
+
+class NewLesionDialog(QDialog):
+    """Record a lesion by clicking its site on the body diagram."""
+
+    saved = Signal(object)  # LesionSummary
+
+    def __init__(self, patients: PatientService, user: CurrentUser, ops: Operations, patient_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._patients, self._user, self._ops, self._patient_id = patients, user, ops, patient_id
+        self.setWindowTitle(_("New lesion"))
+        self.picker = BodySitePicker()
+        self.label = QLineEdit()
+        self.label.setPlaceholderText(_("e.g. L1"))
+        self.error = set_role(QLabel(), "fieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText(_("Save"))
+        self.save_button.setEnabled(False)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
+        buttons.accepted.connect(lambda: self._ops.spawn(self._save(), parent=self))
+        buttons.rejected.connect(self.reject)
+        self.picker.site_changed.connect(lambda text: self.save_button.setEnabled(bool(text)))
+        form = QFormLayout()
+        form.addRow(_("Label"), self.label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.picker, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(440, 520)
+
+    async def _save(self) -> None:
+        try:
+            lesion = await self._ops.db(self._patients.add_lesion, self._user, self._patient_id,
+                                        self.picker.site_text(), self.label.text().strip())
+        except ValidationError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return
+        self.saved.emit(lesion)
+        self.accept()
+
+
+class AnalysisPage(QWidget):
+    patients_found = Signal(int)
+    lesions_loaded = Signal(int)
+    imported = Signal(object)  # ImportReport
+    analysis_shown = Signal(object)  # ShownAnalysis
+    message_shown = Signal(str)
+
+    def __init__(
+        self,
+        workstation: WorkstationServices,
+        patients: PatientService,
+        user: CurrentUser,
+        ops: Operations,
+        camera_factory: Callable[..., LatestFrameCamera] = LatestFrameCamera,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ws = workstation
+        self._patients = patients
+        self._user = user
+        self._ops = ops
+        self._patient_id: int | None = None
+        self._lesions: tuple[LesionSummary, ...] = ()
+        self._shown: ShownAnalysis | None = None
+        self._open_latest = False
+        self._task: asyncio.Task | None = None
+        self._key = f"analysis-{id(self)}"
+        self.setAcceptDrops(True)
+
+        # --- patient and lesion ---------------------------------------------------------------
+        title = set_role(QLabel(_("Analysis")), "title")
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText(_("Find a patient"))
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.patient = QComboBox()
+        self.patient.setAccessibleName(_("Patient"))
+        self.patient.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.patient.setMinimumContentsLength(18)
+        self.patient.currentIndexChanged.connect(self._patient_changed)
+        self.lesion = QComboBox()
+        self.lesion.setAccessibleName(_("Lesion"))
+        self.lesion.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.lesion.setMinimumContentsLength(14)
+        self.lesion.currentIndexChanged.connect(self._lesion_changed)
+        self.new_lesion_button = QPushButton(_("New lesion…"))
+        self.new_lesion_button.clicked.connect(self.new_lesion)
+        self.import_button = QPushButton(_("Import…"))
+        self.import_button.setProperty("primary", True)
+        self.import_button.setToolTip(_("Images (JPEG, PNG, TIFF, BMP) and DICOM files; you can also drop them here"))
+        self.import_button.clicked.connect(self.choose_files)
+
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        top.addWidget(title)
+        top.addSpacing(12)
+        top.addWidget(self.search, 2)
+        top.addWidget(self.patient, 3)
+        top.addWidget(QLabel(_("Lesion")))
+        top.addWidget(self.lesion, 2)
+        top.addWidget(self.new_lesion_button)
+        top.addWidget(self.import_button)
+
+        self.message = QLabel()
+        self.message.setObjectName("pageMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+
+        # --- analysis tab -----------------------------------------------------------------------
+        self.image_view = LesionImageView()
+        self.headline = Headline()
+        self.quality = QualityBanner()
+        self.chart = ProbabilityChart()
+        self.metrics = MetricsPanel()
+        self.model_line = ModelLine()
+        self.assessment = AssessmentForm(workstation.records, user, ops)
+        self.reanalyse_button = QPushButton(_("Analyse again"))
+        self.reanalyse_button.setToolTip(_("Run the models on this picture again (shows the heatmap)"))
+        self.reanalyse_button.clicked.connect(
+            lambda: self._shown and self.analyse_capture(self._shown.capture_id))
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 8, 0)
+        side_layout.setSpacing(8)
+        side_layout.addWidget(self.quality)
+        side_layout.addWidget(self.headline)
+        side_layout.addWidget(section(_("Class probabilities")))
+        side_layout.addWidget(self.chart)
+        side_layout.addWidget(section(_("Lesion measurements")))
+        side_layout.addWidget(self.metrics)
+        side_layout.addWidget(self.model_line)
+        side_layout.addWidget(self.reanalyse_button, 0, Qt.AlignmentFlag.AlignLeft)
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setStyleSheet("color:#DDE3E8;")
+        side_layout.addWidget(rule)
+        side_layout.addWidget(section(_("Your assessment")))
+        side_layout.addWidget(self.assessment)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(side)
+        scroll.setMinimumWidth(300)
+        result = QSplitter(Qt.Orientation.Horizontal)
+        result.setChildrenCollapsible(False)
+        result.addWidget(self.image_view)
+        result.addWidget(scroll)
+        result.setStretchFactor(0, 3)
+        result.setStretchFactor(1, 2)
+
+        self.busy = QWidget()
+        busy_layout = QHBoxLayout(self.busy)
+        busy_layout.setContentsMargins(0, 0, 0, 0)
+        self.busy_label = QLabel()
+        self.cancel_button = QPushButton(_("Cancel"))
+        self.cancel_button.clicked.connect(self.cancel)
+        busy_layout.addWidget(self.busy_label, 1)
+        busy_layout.addWidget(self.cancel_button)
+        self.busy.hide()
+
+        self.empty = set_role(QLabel(), "empty")
+        self.empty.setObjectName("emptyAnalysis")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.result_stack = QStackedWidget()
+        self.result_stack.addWidget(self.empty)
+        self.result_stack.addWidget(result)
+        analysis_tab = QWidget()
+        analysis_layout = QVBoxLayout(analysis_tab)
+        analysis_layout.setContentsMargins(0, 8, 0, 0)
+        analysis_layout.addWidget(self.busy)
+        analysis_layout.addWidget(self.result_stack, 1)
+
+        self.live = LiveView(workstation, user, ops, camera_factory)
+        self.live.captured.connect(self._captured)
+        self.history = HistoryView(workstation.records, user, ops)
+        self.history.open_capture.connect(self.open_capture)
+        self.history.timeline_shown.connect(self._timeline_shown)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(analysis_tab, _("Analysis"))
+        self.tabs.addTab(self.live, _("Live view"))
+        self.tabs.addTab(self.history, _("History"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 12)
+        layout.setSpacing(10)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.tabs, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh_patients)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.search.setFocus)
+        self._show_empty()
+        self._update_actions()
+
+    # --- patients and lesions ---------------------------------------------------------------------
+    def refresh_patients(self) -> None:
+        self._ops.spawn(self._search(self.search.text()), key=f"{self._key}-search", parent=self)
+
+    async def _search(self, text: str) -> None:
+        found: list[PatientSummary] = await self._ops.db(self._patients.search, self._user, text, 50)
+        current = self.patient.currentData()
+        self.patient.blockSignals(True)
+        self.patient.clear()
+        self.patient.addItem(_("Choose a patient") if found else _("No patient found"), None)
+        for p in found:
+            self.patient.addItem(f"{p.display_name} · {p.record_number}", p.id)
+        index = self.patient.findData(current) if current is not None else -1
+        self.patient.setCurrentIndex(max(index, 0))
+        self.patient.blockSignals(False)
+        if index <= 0 and len(found) == 1 and text.strip():
+            self.patient.setCurrentIndex(1)
+        elif index <= 0 and self._patient_id is not None:
+            self._patient_changed()
+        self.patients_found.emit(len(found))
+
+    def show_patient(self, patient_id: int, lesion_id: int | None = None) -> None:
+        """Open a patient (and lesion) chosen elsewhere, e.g. from the patient chart."""
+        self._ops.spawn(self._show_patient(patient_id, lesion_id), key=f"{self._key}-patient", parent=self)
+
+    async def _show_patient(self, patient_id: int, lesion_id: int | None) -> None:
+        detail = await self._ops.db(self._patients.get, self._user, patient_id)
+        self.patient.blockSignals(True)
+        if self.patient.findData(patient_id) < 0:
+            self.patient.addItem(f"{detail.display_name} · {detail.record_number}", patient_id)
+        self.patient.setCurrentIndex(self.patient.findData(patient_id))
+        self.patient.blockSignals(False)
+        await self._load_lesions(patient_id, lesion_id)
+
+    def _patient_changed(self) -> None:
+        patient_id = self.patient.currentData()
+        self.patient.setToolTip(self.patient.currentText())
+        if patient_id is None:
+            self._patient_id = None
+            self._set_lesions((), None)
+            return
+        self._ops.spawn(self._load_lesions(patient_id, None), key=f"{self._key}-patient", parent=self)
+
+    async def _load_lesions(self, patient_id: int, select: int | None) -> None:
+        chart = await self._ops.db(self._patients.chart, self._user, patient_id)
+        self._patient_id = patient_id
+        self._set_lesions(chart.lesions, select)
+
+    def _set_lesions(self, lesions: tuple[LesionSummary, ...], select: int | None) -> None:
+        self._lesions = lesions
+        self.lesion.blockSignals(True)
+        self.lesion.clear()
+        if not lesions:
+            self.lesion.addItem(_("No lesions yet") if self._patient_id else "—", None)
+        for lesion in lesions:
+            self.lesion.addItem(lesion_title(lesion), lesion.id)
+        index = self.lesion.findData(select) if select is not None else len(lesions) - 1
+        self.lesion.setCurrentIndex(max(index, 0))
+        self.lesion.blockSignals(False)
+        self._lesion_changed()
+        self.lesions_loaded.emit(len(lesions))
+
+    @property
+    def lesion_id(self) -> int | None:
+        return self.lesion.currentData()
+
+    def _lesion_changed(self) -> None:
+        lesion_id = self.lesion_id
+        self.lesion.setToolTip(self.lesion.currentText())
+        if self._shown is None or self._shown.stored.lesion_id != lesion_id:
+            self._shown = None
+            self.image_view.clear()
+            self._show_empty()
+        self._open_latest = lesion_id is not None
+        self.live.set_lesion(lesion_id)
+        self.history.set_lesion(lesion_id)
+        self.assessment.set_subject(lesion_id, self._shown.stored.id if self._shown else None)
+        self._update_actions()
+
+    def _timeline_shown(self, _count: int) -> None:
+        # a freshly chosen lesion opens on its newest picture
+        if self._open_latest and self._shown is None and self.history.entries:
+            self._open_latest = False
+            self.open_capture(self.history.entries[-1].capture.id)
+
+    def new_lesion(self) -> NewLesionDialog | None:
+        if self._patient_id is None:
+            return None
+        dialog = NewLesionDialog(self._patients, self._user, self._ops, self._patient_id, self)
+        dialog.saved.connect(lambda lesion: self._ops.spawn(
+            self._load_lesions(self._patient_id, lesion.id), key=f"{self._key}-patient", parent=self))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _update_actions(self) -> None:
+        has_lesion = self.lesion_id is not None
+        self.import_button.setEnabled(has_lesion)
+        self.new_lesion_button.setEnabled(self._patient_id is not None)
+        self.reanalyse_button.setEnabled(self._shown is not None)
+
+    def _show_empty(self, text: str | None = None) -> None:
+        if text is None:
+            if self._patient_id is None:
+                text = _("Find a patient above to begin.")
+            elif self.lesion_id is None:
+                text = _("This patient has no lesions yet. Use “New lesion…” to mark one on the body diagram.")
+            else:
+                text = _("Drop pictures here or use “Import…”, or capture one in Live view.")
+        self.empty.setText(text)
+        self.result_stack.setCurrentWidget(self.empty)
+
+    def _set_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(breakable(text))
+        self.message.setStyleSheet(INLINE_ERROR if error else INLINE_INFO)
+        self.message.setVisible(bool(text))
+        self.message_shown.emit(text)
+
+    # --- importing --------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in ANALYSABLE_EXTENSIONS)
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self, _("Import pictures"), "", _("Images and DICOM ({patterns});;All files (*)").format(patterns=patterns))
+        if paths:
+            self.import_files(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() and local_files(event.mimeData().urls()) and self.lesion_id is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = local_files(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.import_files(paths)
+
+    def import_files(self, paths: list[str | Path]) -> None:
+        lesion_id = self.lesion_id
+        if lesion_id is None:
+            self._set_message(_("Choose a patient and a lesion before importing."), error=True)
+            return
+        self._ops.spawn(self._import(lesion_id, [Path(p) for p in paths]), key=f"{self._key}-import", parent=self)
+
+    async def _import(self, lesion_id: int, paths: list[Path]) -> None:
+        self._set_message("")
+        report: ImportReport = await self._ops.with_progress(
+            self._ws.imports.import_files, self._user, lesion_id, paths,
+            label=_("Importing pictures…"), parent=self, on_db=True)
+        lines = []
+        if report.imported:
+            lines.append(ngettext("Imported {n} picture.", "Imported {n} pictures.", len(report.imported)).format(
+                n=len(report.imported)))
+        if report.cancelled:
+            lines.append(_("Import cancelled."))
+        for failure in report.failures[:8]:
+            lines.append(_("{name}: {message}").format(name=failure.path.name, message=failure.message))
+        if len(report.failures) > 8:
+            lines.append(_("… and {n} more files could not be imported.").format(n=len(report.failures) - 8))
+        if not report.imported and not report.failures and not report.cancelled:
+            lines.append(_("No pictures found in what was dropped."))
+        self._set_message("\n".join(lines), error=bool(report.failures) or not report.imported)
+        self.history.refresh()
+        self.imported.emit(report)
+        if report.imported and lesion_id == self.lesion_id:
+            self.tabs.setCurrentIndex(0)
+            self.analyse_capture(report.imported[-1].id)
+
+    def _captured(self, summary) -> None:  # noqa: ANN001 - CaptureSummary
+        self.history.refresh()
+        self.analyse_capture(summary.id, switch=False)
+
+    # --- analysing --------------------------------------------------------------------------------
+    def analyse_capture(self, capture_id: int, switch: bool = True) -> None:
+        """Run the models on a stored picture, store the analysis, show it."""
+        if switch:
+            self.tabs.setCurrentIndex(0)
+        self._task = self._ops.spawn(self._run(self._analyse(capture_id), _("Analysing the picture…")),
+                                     key=f"{self._key}-analysis", parent=self)
+
+    def open_capture(self, capture_id: int) -> None:
+        """Show a picture: its latest stored analysis if there is one, else a new analysis."""
+        entry = next((e for e in self.history.entries if e.capture.id == capture_id), None)
+        if entry is None or entry.analysis is None:
+            self.analyse_capture(capture_id)
+            return
+        self.tabs.setCurrentIndex(0)
+        self._task = self._ops.spawn(self._run(self._open(capture_id, entry.analysis.id), _("Opening the picture…")),
+                                     key=f"{self._key}-analysis", parent=self)
+
+    def cancel(self) -> None:
+        """Stop the analysis in progress (its result is dropped)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _run(self, coro, label: str) -> None:  # noqa: ANN001 - a coroutine
+        self.busy_label.setText(label)
+        self.busy.show()
+        try:
+            await coro
+        except DermStationError as exc:
+            self._set_message(exc.message, error=True)
+            if self._shown is None:
+                self._show_empty(exc.message)
+        finally:
+            self.busy.hide()
+
+    async def _analyse(self, capture_id: int) -> None:
+        image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
+        loaded = await self._ops.work(decode_capture, image)
+        result = await self._ops.work(self._ws.analysis.analyze_image, loaded.pixels,
+                                      loaded.pixel_spacing(image.pixel_spacing_mm))
+        stored = await self._ops.db(self._ws.records.save, self._user, capture_id, result)
+        self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam))
+        self.history.refresh()
+
+    async def _open(self, capture_id: int, analysis_id: int) -> None:
+        image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
+        stored = await self._ops.db(self._ws.records.load, self._user, analysis_id)
+        loaded = await self._ops.work(decode_capture, image)
+        contour = await self._ops.work(mask_contour, stored.mask)
+        self._show(ShownAnalysis(capture_id, loaded.pixels, stored, contour, None))
+
+    def _show(self, shown: ShownAnalysis) -> None:
+        if shown.stored.lesion_id != self.lesion_id:
+            return  # the user moved on to another lesion meanwhile
+        self._shown = shown
+        a = shown.stored
+        self.image_view.show_image(shown.image, shown.contour, shown.cam)
+        self.headline.show_analysis(a)
+        self.quality.show_flags(a.quality_flags, a.quality_messages)
+        self.chart.set_values(a.probabilities, a.malignancy, a.threshold)
+        self.metrics.show_metrics(a.metrics)
+        self.model_line.show_analysis(a)
+        self.assessment.set_subject(a.lesion_id, a.id)
+        self.result_stack.setCurrentIndex(1)
+        self._update_actions()
+        self.analysis_shown.emit(shown)
+
+    @property
+    def shown(self) -> ShownAnalysis | None:
+        return self._shown
+
+    # --- tabs -------------------------------------------------------------------------------------
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is not self.live and self.live.running:
+            self.live.stop_camera()  # give the camera back when nobody looks at it
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        self.live.stop_camera()
+        super().closeEvent(event)

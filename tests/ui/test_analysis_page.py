@@ -1,0 +1,147 @@
+"""The Analysis page through its real widgets: import, analysis, overlays, signing, live view, errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from dermstation.core.domain import CaptureSource
+from dermstation.services.types import PatientInput
+from dermstation.services.workstation import build_workstation_services
+from dermstation.ui.analysis.page import AnalysisPage
+from dermstation.ui.analysis.probability_chart import class_label
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from analysis_fixtures import analysis_service, ph2_video  # noqa: E402, F401
+
+
+@pytest.fixture
+def ws(services, analysis_service):  # noqa: F811
+    return build_workstation_services(services, analysis_service)
+
+
+@pytest.fixture
+def lesion(services, dermatologist):
+    patient = services.patients.create(dermatologist, PatientInput("MRN-7", "Jo", "March", None))
+    return services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
+
+
+def _page(qtbot, services, user, ops, ws, lesion=None) -> AnalysisPage:
+    page = AnalysisPage(ws, services.patients, user, ops)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    if lesion is not None:
+        patient_id = services.patients.search(user, "March")[0].id
+        with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+            page.show_patient(patient_id, lesion.id)
+        assert page.lesion_id == lesion.id
+    return page
+
+
+def test_empty_page_says_how_to_start(qtbot, services, dermatologist, ops, ws) -> None:
+    page = _page(qtbot, services, dermatologist, ops, ws)
+    assert page.result_stack.currentWidget() is page.empty
+    assert "patient" in page.empty.text()
+    assert not page.import_button.isEnabled()
+
+
+def test_find_patient_then_import_analyse_toggle_and_sign(qtbot, services, dermatologist, ops, ws, lesion,
+                                                          shared_data: Path) -> None:
+    page = _page(qtbot, services, dermatologist, ops, ws)
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+        page.search.setText("march")  # one match: chosen, its newest lesion selected
+    assert page.lesion_id == lesion.id and page.import_button.isEnabled()
+
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000) as shown:
+        page.import_files([shared_data / "ph2" / "images" / "IMD006.jpg"])
+    result = shown.args[0]
+    stored = result.stored
+    assert stored.prediction in ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+    assert page.result_stack.currentIndex() == 1
+    assert class_label(stored.prediction) in page.headline.text()
+    assert len(page.chart.rows()) == 7 and page.chart.rows()[0].startswith(class_label(stored.prediction))
+    assert "diameter" in page.metrics.values and "px" in page.metrics.values["diameter"].text()
+    assert stored.model_name in page.model_line.text()
+    assert "Imported 1 picture." in page.message.text()
+    timeline = ws.records.timeline(dermatologist, lesion.id)
+    assert timeline[0].capture.source == CaptureSource.FILE and timeline[0].analysis.id == stored.id
+
+    view = page.image_view
+    assert view.contour_item.isVisible() and not view.contour_item.path().isEmpty()
+    view.contour_toggle.click()
+    assert not view.contour_item.isVisible()
+    assert view.heatmap_toggle.isEnabled() and not view.heatmap_item.isVisible()
+    view.heatmap_toggle.click()
+    assert view.heatmap_item.isVisible() and view.opacity.isEnabled()
+    view.opacity.setValue(80)
+    assert view.heatmap_item.opacity() == pytest.approx(0.8)
+    before = view.view.zoom()
+    view.zoom_in.click()
+    assert view.view.zoom() > before
+
+    form = page.assessment
+    assert form.sign_button.isEnabled()
+    form.diagnosis.setCurrentIndex(form.diagnosis.findData("nv"))
+    form.notes.setPlainText("Regular network; review in 6 months.")
+    with qtbot.waitSignal(form.signed, timeout=10000) as signed:
+        form.sign_button.click()
+    assert signed.args[0].diagnosis == "Melanocytic nevus" and signed.args[0].analysis_id == stored.id
+    qtbot.waitUntil(lambda: "Dr Derma" in form.history.text(), timeout=10000)
+    assert [a.diagnosis for a in ws.records.assessments(dermatologist, lesion.id)] == ["Melanocytic nevus"]
+
+
+def test_bad_file_shows_a_clear_message(qtbot, services, dermatologist, ops, ws, lesion, tmp_path) -> None:
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    bad = tmp_path / "scan.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    with qtbot.waitSignal(page.imported, timeout=10000) as imported:
+        page.import_files([bad])
+    assert imported.args[0].failures and not imported.args[0].imported
+    assert page.message.isVisible() and "scan.jpg" in page.message.text()
+    assert page.result_stack.currentWidget() is page.empty
+
+
+def test_admin_sees_results_but_cannot_sign(qtbot, services, admin, dermatologist, ops, ws, lesion) -> None:
+    page = _page(qtbot, services, admin, ops, ws, lesion)
+    assert not page.assessment.may_sign and not page.assessment.sign_button.isEnabled()
+    assert "dermatologist" in page.assessment.note.text()
+
+
+def test_live_view_shows_frames_and_space_captures(qtbot, services, dermatologist, ops, ws, lesion,
+                                                   ph2_video: Path) -> None:  # noqa: F811
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    live = page.live
+    page.tabs.setCurrentWidget(live)
+    with qtbot.waitSignal(live.frame_shown, timeout=10000):
+        live.start_camera(str(ph2_video))
+    assert not live.preview.pixmap().isNull()
+    with qtbot.waitSignal(live.analysis_shown, timeout=60000) as analysed:
+        pass
+    assert analysed.args[0].top_class and len(analysed.args[0].contour) >= 0
+    qtbot.waitUntil(lambda: "fps" in live.fps.text(), timeout=5000)
+    assert class_label(analysed.args[0].top_class) in live.top_class.text() or live.top_class.text()
+
+    live.setFocus()
+    with qtbot.waitSignal(live.captured, timeout=10000) as captured:
+        qtbot.keyClick(live, Qt.Key.Key_Space)
+    capture = captured.args[0]
+    assert capture.source == CaptureSource.CAMERA and (capture.width, capture.height) == (640, 480)
+    assert "Captured 640 × 480" in live.capture_note.text()
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000):
+        pass  # the capture is analysed for the Analysis tab
+    page.tabs.setCurrentIndex(0)  # leaving the live tab gives the camera back
+    assert not live.running
+
+
+def test_unavailable_camera_says_so(qtbot, services, dermatologist, ops, ws, lesion, tmp_path) -> None:
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    page.tabs.setCurrentWidget(page.live)
+    with qtbot.waitSignal(page.live.camera_message, timeout=10000,
+                          check_params_cb=lambda text: bool(text)) as message:
+        page.live.start_camera(str(tmp_path / "unplugged.avi"))
+    assert "not available" in message.args[0] and page.live.message.isVisible()
+    page.live.stop_camera()
