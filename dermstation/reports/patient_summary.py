@@ -79,8 +79,8 @@ def _box(content: list[Any], width: float, background: colors.Color, edge: color
     return table
 
 
-def render_patient_summary(data: PatientSummaryData) -> bytes:
-    """The patient summary as PDF bytes (A4)."""
+def _render(data: PatientSummaryData, scale: float) -> tuple[bytes, int]:
+    """The PDF at a type ``scale``, and its page count."""
     if data.diagnosis_class is not None and data.diagnosis_class not in LESION_CLASSES:
         raise ValidationError("Unknown diagnosis for the patient summary", field="diagnosis_class")
     unknown = [step for step in data.next_steps if step not in NEXT_STEPS]
@@ -90,7 +90,7 @@ def render_patient_summary(data: PatientSummaryData) -> bytes:
     t = patient_text(lang)
     labels = t["labels"]
     rtl = lang in RTL_LANGUAGES
-    s = make_styles(rtl=rtl, scale=1.05)
+    s = make_styles(rtl=rtl, scale=scale)
     width = PAGE[0] - 2 * MARGIN
     story: list[Any] = [para(t["title"], s.h1)]
     story.append(_rows(
@@ -137,4 +137,17 @@ def render_patient_summary(data: PatientSummaryData) -> bytes:
                             topMargin=MARGIN + CONTENT_TOP_GAP, bottomMargin=MARGIN + 6 * mm,
                             title=t["title"], author=data.clinic.name, lang=lang, creator="DermStation")
     doc.build(story, onFirstPage=furniture, onLaterPages=furniture)
-    return buf.getvalue()
+    return buf.getvalue(), doc.page
+
+
+def render_patient_summary(data: PatientSummaryData) -> bytes:
+    """The patient summary as PDF bytes (A4): one page when slightly smaller type achieves it (some
+    languages need more room for the same words), else as many as the text needs at full size."""
+    first, pages = _render(data, 1.05)
+    if pages == 1:
+        return first
+    for scale in (0.97, 0.9):
+        pdf, pages = _render(data, scale)
+        if pages == 1:
+            return pdf
+    return first

@@ -13,7 +13,7 @@ from dermstation.core.errors import ValidationError
 from dermstation.reports import render_patient_summary
 from dermstation.reports.patient_summary import NEXT_STEPS, TEXT_DIR, available_languages, patient_text
 
-REQUIRED = ("en", "de", "es", "fr", "hi", "ar")
+REQUIRED = ("en", "de", "es", "fr", "hi", "ar", "ta", "te")
 
 
 def _keys(value: object, prefix: str = "") -> set[str]:
@@ -67,6 +67,16 @@ def test_arabic_summary_extracts() -> None:
     text = pdf_text(pdf)
     for word in ("فاطمة", "الزهراء", "الاسم", "طبيبك", "الشمس", "MRN-004711", "Addenbrooke's Hospital"):
         assert word in text, word
+
+
+@pytest.mark.parametrize(("lang", "name"), [("ta", "செல்வி முருகன்"), ("te", "లక్ష్మి రెడ్డి")])
+def test_tamil_and_telugu_summaries_fit_one_page(lang: str, name: str) -> None:
+    # their text layer loses shaped conjuncts (reportlab maps those glyphs to private-use code points),
+    # so only the Latin parts are compared here; test_fonts checks that the scripts were shaped
+    pdf = render_patient_summary(summary_data(lang, name=name))
+    assert pdf_pages(pdf) == 1
+    text = pdf_text(pdf)
+    assert "MRN-004711" in text and "Addenbrooke's Hospital" in text and "SPF 30" in text
 
 
 def test_tamil_and_telugu_names_render_in_english_summary() -> None:
