@@ -11,7 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.uid import JPEGLossless
+from pydicom.uid import JPEGLosslessSV1
 
 from dermstation.core.body_sites import Laterality
 from dermstation.core.domain import Sex
@@ -91,7 +91,7 @@ def test_non_photographs_are_refused(name: str, words: str) -> None:
 
 def test_jpeg_lossless_decodes_or_says_what_is_missing() -> None:
     path = bundled("SC_rgb_jpeg_gdcm.dcm")
-    assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == JPEGLossless
+    assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == JPEGLosslessSV1
     try:
         img = read_dicom_image(path)
     except DicomReadError as exc:
