@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QByteArray, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog
 
 from dermstation.core.i18n import current_language, set_language
@@ -45,6 +45,7 @@ class Shell:
         self._qt_translator: QTranslator | None = None
         self.window: MainWindow | None = None
         self.dialog: QDialog | None = None
+        self._geometry: QByteArray | None = None  # the window reopens where it was (language change)
 
     async def run(self) -> int:
         """Returns the process exit code (0: the user quit)."""
@@ -100,10 +101,13 @@ class Shell:
         closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         window.closed.connect(lambda reason: closed.done() or closed.set_result(reason))
         self.window = window
+        if self._geometry is not None:
+            window.restoreGeometry(self._geometry)
         window.show()
         try:
             return await closed
         finally:
+            self._geometry = window.saveGeometry()
             self.window = None
             window.deleteLater()
 
