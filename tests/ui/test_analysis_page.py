@@ -145,3 +145,25 @@ def test_unavailable_camera_says_so(qtbot, services, dermatologist, ops, ws, les
         page.live.start_camera(str(tmp_path / "unplugged.avi"))
     assert "not available" in message.args[0] and page.live.message.isVisible()
     page.live.stop_camera()
+
+
+@pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")  # the only constructor Qt has
+def test_dropping_files_imports_them(qtbot, services, dermatologist, ops, ws, lesion, shared_data: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(shared_data / "ph2" / "images" / n)) for n in ("IMD006.jpg", "IMD010.jpg")])
+    enter = QDragEnterEvent(page.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    page.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(page.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000):
+        with qtbot.waitSignal(page.imported, timeout=20000) as imported:
+            page.dropEvent(drop)
+    assert len(imported.args[0].imported) == 2
+    assert "Imported 2 pictures." in page.message.text()
+    qtbot.waitUntil(lambda: page.history.timeline.count() == 2, timeout=10000)

@@ -61,7 +61,8 @@ def test_stored_free_text_is_shown(qtbot) -> None:
     assert picker.site() is None
 
 
-def test_new_lesion_dialog_saves_the_picked_site(qtbot, services, dermatologist, ops, analysis_service) -> None:
+def test_new_lesion_dialog_saves_the_picked_site(qtbot, services, dermatologist, ops,
+                                                 analysis_service) -> None:  # noqa: F811
     from dermstation.services.types import PatientInput
     from dermstation.services.workstation import build_workstation_services
     from dermstation.ui.analysis.page import AnalysisPage

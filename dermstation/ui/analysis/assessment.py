@@ -46,6 +46,9 @@ class AssessmentForm(QWidget):
         self.diagnosis = QComboBox()
         self.diagnosis.setEditable(True)
         self.diagnosis.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # long class names must not force the side panel wider than the window
+        self.diagnosis.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.diagnosis.setMinimumContentsLength(12)
         self.diagnosis.addItem("", "")
         for cls in LESION_CLASSES:
             self.diagnosis.addItem(class_label(cls), cls)

@@ -128,6 +128,7 @@ class HistoryView(QWidget):
         self.timeline.setObjectName("timeline")
         self.timeline.setWordWrap(True)
         self.timeline.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.timeline.setSpacing(3)
         self.timeline.itemActivated.connect(lambda item: self.open_capture.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.empty = QLabel(_("No pictures of this lesion yet. Import or capture one."))
         self.empty.setProperty("role", "empty")

@@ -135,6 +135,8 @@ class LiveView(QWidget):
         self.fps = QLabel()
         self.fps.setObjectName("liveFps")
         self.fps.setProperty("role", "subtitle")
+        self.fps.setMinimumWidth(self.fps.fontMetrics().horizontalAdvance("3840 × 2160  ·  30 fps  ·  analysis 10.0/s"))
+        self.fps.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.freeze_button = QPushButton(_("Freeze"))
         self.freeze_button.setCheckable(True)
         self.freeze_button.setToolTip(_("Hold the current picture (F)"))
@@ -211,6 +213,8 @@ class LiveView(QWidget):
             source = parse_source(str(text))
         w, h = self.resolution.currentData()
         exposure = None if self.auto_exposure.isChecked() else float(self.exposure.value())
+        if isinstance(source, str) and self.source.currentText() != source:
+            self.source.setEditText(source)
         self._camera = self._factory(source, resolution=(w, h), exposure=exposure)
         self._camera.start()
         self._shown_index = 0
@@ -338,6 +342,8 @@ class LiveView(QWidget):
 
     def _update_rates(self, camera: LatestFrameCamera) -> None:
         parts = [_("{fps} fps").format(fps=format_number(camera.fps, 0))]
+        if self._frame is not None:
+            parts.insert(0, "{} × {}".format(*self._frame.size))
         if self.analyse_live.isChecked() and len(self._analysis_times) >= 2:
             span = self._analysis_times[-1] - self._analysis_times[0]
             if span > 0 and now_recent(self._analysis_times[-1]):

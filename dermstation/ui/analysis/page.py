@@ -451,7 +451,8 @@ class AnalysisPage(QWidget):
         if report.cancelled:
             lines.append(_("Import cancelled."))
         for failure in report.failures[:8]:
-            lines.append(_("{name}: {message}").format(name=failure.path.name, message=failure.message))
+            lines.append(failure.message if failure.path.name in failure.message else
+                         _("{name}: {message}").format(name=failure.path.name, message=failure.message))
         if len(report.failures) > 8:
             lines.append(_("… and {n} more files could not be imported.").format(n=len(report.failures) - 8))
         if not report.imported and not report.failures and not report.cancelled:
@@ -522,6 +523,7 @@ class AnalysisPage(QWidget):
         if shown.stored.lesion_id != self.lesion_id:
             return  # the user moved on to another lesion meanwhile
         self._shown = shown
+        self.busy.hide()
         a = shown.stored
         self.image_view.show_image(shown.image, shown.contour, shown.cam)
         self.headline.show_analysis(a)
