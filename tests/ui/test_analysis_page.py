@@ -161,9 +161,9 @@ def test_dropping_files_imports_them(qtbot, services, dermatologist, ops, ws, le
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(page.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(page.analysis_shown, timeout=120000):
-        with qtbot.waitSignal(page.imported, timeout=20000) as imported:
-            page.dropEvent(drop)
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000), \
+            qtbot.waitSignal(page.imported, timeout=20000) as imported:
+        page.dropEvent(drop)
     assert len(imported.args[0].imported) == 2
     assert "Imported 2 pictures." in page.message.text()
     qtbot.waitUntil(lambda: page.history.timeline.count() == 2, timeout=10000)
