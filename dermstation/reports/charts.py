@@ -23,6 +23,7 @@ def probability_chart(
     width: float,
     language: str = "en",
     row: float = 13.0,
+    top_class: str = "",
 ) -> Drawing:
     """Bars for each (class, p); the top class dark, malignant classes orange; percentages at the end."""
     register_fonts()
@@ -31,7 +32,7 @@ def probability_chart(
     bar_w = width - label_w - value_w
     height = row * len(probabilities) + 14
     d = Drawing(width, height)
-    top = max((p for _, p in probabilities), default=0.0)
+    top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + bar_w * tick
         d.add(Line(x, 10, x, height, strokeColor=RULE, strokeWidth=0.4))
@@ -39,9 +40,10 @@ def probability_chart(
                      textAnchor="middle"))
     for i, (cls, p) in enumerate(probabilities):
         y = height - (i + 1) * row
-        colour = BAR_TOP if p == top else BAR_MALIGNANT if cls in malignant else BAR
+        is_top = cls == top_class
+        colour = BAR_TOP if is_top else BAR_MALIGNANT if cls in malignant else BAR
         d.add(String(label_w - 4, y + 3, labels.get(cls, cls),
-                     fontName=font_for(dominant_script(labels.get(cls, cls)), bold=p == top),
+                     fontName=font_for(dominant_script(labels.get(cls, cls)), bold=is_top),
                      fontSize=7.5, textAnchor="end"))
         d.add(Rect(label_w, y + 1.5, max(0.5, bar_w * p), row - 4, fillColor=colour, strokeColor=None))
         d.add(String(label_w + bar_w + 4, y + 3, percent(p, language), fontName=BASE_FONT, fontSize=7.5))

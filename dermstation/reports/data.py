@@ -84,6 +84,7 @@ class ReportData:
     captured_at: datetime | None = None
     generated_at: datetime | None = None
     language: str = "en"
+    prediction: str = ""  # the model's top class as it recorded it (ties); default: the largest probability
 
     @property
     def suspicious(self) -> bool:
@@ -91,6 +92,8 @@ class ReportData:
 
     @property
     def top_class(self) -> str:
+        if self.prediction:
+            return self.prediction
         return max(self.probabilities, key=lambda cp: cp[1])[0] if self.probabilities else ""
 
 

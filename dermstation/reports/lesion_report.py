@@ -126,7 +126,8 @@ def _images_row(data: ReportData, s: Styles, width: float) -> Table:
 def _model_block(data: ReportData, s: Styles, width: float) -> list[object]:
     lang = data.language
     labels = {c: _(LESION_CLASS_NAMES.get(c, c)) for c, _p in data.probabilities}
-    chart = probability_chart(data.probabilities, labels, frozenset(MALIGNANT_CLASSES), width * 0.6, lang)
+    chart = probability_chart(data.probabilities, labels, frozenset(MALIGNANT_CLASSES), width * 0.6, lang,
+                              top_class=data.top_class)
     gauge = malignancy_gauge(data.malignancy, data.threshold, width * 0.36, _("Malignancy score"),
                              _("threshold"), lang)
     top = data.top_class

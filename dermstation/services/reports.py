@@ -268,6 +268,7 @@ class ReportService:
                 captured_at=capture.taken_at,
                 generated_at=datetime.now().astimezone(),
                 language=language,
+                prediction=row.prediction,
             )
             self._audit.record(session, actor.id, output, "analyses", row.id, f"lesion report patient={patient.id}")
             name = f"lesion-report-{patient.record_number}-{analysis_id}.pdf"
@@ -299,7 +300,7 @@ class ReportService:
             quality_flags=tuple(f.message for f in result.quality_flags),
             models=tuple(ModelLine(m.name, m.version) for m in result.models), provider=result.provider,
             assessment=assessment, captured_at=captured_at, generated_at=datetime.now().astimezone(),
-            language=language,
+            language=language, prediction=result.top_class,
         )
         return ReportFile(render_lesion_report(data), f"lesion-report-{patient.record_number}.pdf")
 

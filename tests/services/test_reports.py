@@ -98,7 +98,7 @@ def test_lesion_report_from_stored_analysis(services: Services, reports: ReportS
     report = reports.lesion_report(dermatologist, chart["analysis1"])
     text = pdf_text(report.pdf)
     for expected in ("Riverside Dermatology Clinic", "Ngata, Aroha", "MRN-2024-7", "left forearm",
-                     "Suspected melanoma", "Excision biopsy booked.", "Dr Derma", "47.0%", "35.0%", "42.0%",
+                     "Suspected melanoma", "Excision biopsy booked.", "Dr Derma", "47.0%", "35.0%", "42.0%", "Most likely class: Melanocytic nevus (42.0%)",
                      norm("36.0 mm²"), norm("30.0 mm²"), "+20.0%", "8.3 mm", "+10.1%", "November 3, 2025",
                      "ham10000-effnet-b0 1.3.0", "ph2-unet-seg 1.1.0", "The image is slightly blurred.",
                      "decision support"):
