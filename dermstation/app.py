@@ -25,9 +25,11 @@ from dermstation.core.config import APP_AUTHOR, APP_NAME, database_url, default_
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _, set_language
 from dermstation.core.logs import configure_logging
+from dermstation.services.analysis import AnalysisService
 from dermstation.services.assistant import AssistantService
 from dermstation.services.container import build_services
 from dermstation.services.reception import build_reception_services
+from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.errors import ErrorPresenter
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations
@@ -76,12 +78,16 @@ def main(argv: list[str]) -> int:
             services = await ops.db(build_services, paths, url)
             reception = build_reception_services(services)
             assistant = AssistantService(services.database, services.audit, services.settings_store)
+            # Models load (and are verified) on the first analysis, not at start-up.
+            workstation = build_workstation_services(
+                services, AnalysisService(provider=settings.execution_provider)
+            )
         except DermStationError as exc:
             log.error("cannot open the database: %s", exc)
             await dialog_finished(_fatal_box(exc))
             return 1
         try:
-            return await Shell(services, ops, url, reception, assistant).run()
+            return await Shell(services, ops, url, reception, assistant, workstation).run()
         finally:
             await ops.db(services.close)
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser
     from dermstation.services.users import UserService
+    from dermstation.services.workstation import WorkstationServices
 
 
 def describe_database(url: str) -> str:
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         language: str,
         reception: ReceptionServices | None = None,
         assistant: AssistantService | None = None,
+        workstation: WorkstationServices | None = None,
     ) -> None:
         super().__init__()
         self.user = user
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self._reason = "quit"
         self._reception = reception
         self._assistant = assistant
+        self._workstation = workstation
         self.clinic_name = clinic_name
         self.setWindowTitle(f"{clinic_name} — DermStation" if clinic_name else "DermStation")
         self.setMinimumSize(QSize(900, 580))
@@ -150,6 +153,10 @@ class MainWindow(QMainWindow):
             page.language_changed.connect(lambda _lang: self.close_for("relaunch"))
             page.clinic_saved.connect(lambda settings: self._clinic_renamed(settings.clinic_name))
             return page
+        if section is Section.ANALYSIS and self._workstation is not None:
+            from dermstation.ui.analysis.page import AnalysisPage
+
+            return AnalysisPage(self._workstation, patients, self.user, self._ops)
         if section is Section.ANALYSIS:
             return PlaceholderPage(
                 _("Analysis"),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dermstation.services.container import Services
     from dermstation.services.reception import ReceptionServices
     from dermstation.services.types import CurrentUser
+    from dermstation.services.workstation import WorkstationServices
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ class Shell:
         database_url: str,
         reception: ReceptionServices | None = None,
         assistant: AssistantService | None = None,
+        workstation: WorkstationServices | None = None,
     ) -> None:
         self._services = services
+        self._workstation = workstation
         self._reception = reception
         self._assistant = assistant
         self._ops = ops
@@ -97,6 +100,7 @@ class Shell:
             language=language,
             reception=self._reception,
             assistant=self._assistant,
+            workstation=self._workstation,
         )
         closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         window.closed.connect(lambda reason: closed.done() or closed.set_result(reason))

@@ -9,7 +9,7 @@ from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
 
 
-def _window(qtbot, services, user, ops, reception=None) -> MainWindow:
+def _window(qtbot, services, user, ops, reception=None, workstation=None) -> MainWindow:
     window = MainWindow(
         user,
         patients=services.patients,
@@ -22,6 +22,7 @@ def _window(qtbot, services, user, ops, reception=None) -> MainWindow:
         database_label=describe_database(f"sqlite:///{services.paths.database_file}"),
         language="en",
         reception=reception,
+        workstation=workstation,
     )
     qtbot.addWidget(window)
     window.show()
@@ -101,3 +102,13 @@ def test_schedule_and_hospitals_pages_when_their_services_are_given(qtbot, servi
     hospitals = window.pages[Section.HOSPITALS]
     with qtbot.waitSignal(hospitals.loaded, timeout=5000):
         window.show_section(Section.HOSPITALS)
+
+
+def test_analysis_page_when_the_workstation_services_are_given(qtbot, services, dermatologist, ops) -> None:
+    from dermstation.services.analysis import AnalysisService
+    from dermstation.services.workstation import build_workstation_services
+    from dermstation.ui.analysis.page import AnalysisPage
+
+    workstation = build_workstation_services(services, AnalysisService())  # models load on first use
+    window = _window(qtbot, services, dermatologist, ops, workstation=workstation)
+    assert isinstance(window.show_section(Section.ANALYSIS), AnalysisPage)
