@@ -167,3 +167,74 @@ def test_dropping_files_imports_them(qtbot, services, dermatologist, ops, ws, le
     assert len(imported.args[0].imported) == 2
     assert "Imported 2 pictures." in page.message.text()
     qtbot.waitUntil(lambda: page.history.timeline.count() == 2, timeout=10000)
+
+
+class _SlowAnalysis:
+    """The real analysis, held at a gate: shows what the UI does while inference is busy."""
+
+    def __init__(self, real) -> None:
+        import threading
+
+        self.real = real
+        self.gate = threading.Event()
+        self.calls = 0
+
+    def analyze_image(self, image, pixel_spacing_mm=None, tta=False):
+        self.calls += 1
+        self.gate.wait(30)
+        return self.real.analyze_image(image, pixel_spacing_mm, tta)
+
+
+def test_preview_stays_live_while_inference_is_busy(qtbot, services, dermatologist, ops, ws, lesion,
+                                                    ph2_video: Path) -> None:  # noqa: F811
+    from dermstation.services.workstation import WorkstationServices
+
+    slow = _SlowAnalysis(ws.analysis)
+    page = _page(qtbot, services, dermatologist, ops, WorkstationServices(slow, ws.records, ws.imports), lesion)
+    live = page.live
+    page.tabs.setCurrentWidget(live)
+    shown: list[int] = []
+    live.frame_shown.connect(shown.append)
+    live.start_camera(str(ph2_video))
+    qtbot.waitUntil(lambda: len(shown) >= 8, timeout=10000)  # frames keep coming while the analyser waits
+    assert slow.calls == 1  # busy analyser: newer frames were dropped, not queued
+    with qtbot.waitSignal(live.analysis_shown, timeout=60000):
+        slow.gate.set()
+    live.stop_camera()
+    assert slow.calls <= 3
+
+
+def test_a_running_analysis_can_be_cancelled(qtbot, services, dermatologist, ops, ws, lesion,
+                                             shared_data: Path) -> None:
+    from dermstation.services.workstation import WorkstationServices
+
+    slow = _SlowAnalysis(ws.analysis)
+    page = _page(qtbot, services, dermatologist, ops, WorkstationServices(slow, ws.records, ws.imports), lesion)
+    shown: list[object] = []
+    page.analysis_shown.connect(shown.append)
+    with qtbot.waitSignal(page.imported, timeout=20000):
+        page.import_files([shared_data / "ph2" / "images" / "IMD006.jpg"])
+    qtbot.waitUntil(lambda: slow.calls == 1 and page.busy.isVisible(), timeout=10000)
+    with qtbot.waitSignal(ops.settled, timeout=10000, check_params_cb=lambda key: key.endswith("-analysis")):
+        page.cancel_button.click()
+    slow.gate.set()
+    assert not page.busy.isVisible() and not shown
+    assert page.result_stack.currentWidget() is page.empty
+    assert ws.records.timeline(dermatologist, lesion.id)[0].analysis is None  # nothing stored
+
+
+def test_camera_message_clears_when_the_camera_returns(qtbot, services, dermatologist, ops, ws, lesion,
+                                                       ph2_video: Path, tmp_path: Path) -> None:  # noqa: F811
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    live = page.live
+    live.analyse_live.setChecked(False)
+    page.tabs.setCurrentWidget(live)
+    source = tmp_path / "usb-camera.avi"
+    with qtbot.waitSignal(live.camera_message, timeout=10000, check_params_cb=bool):
+        live.start_camera(str(source))
+    with qtbot.waitSignal(live.camera_message, timeout=20000, check_params_cb=lambda text: text == ""):
+        source.write_bytes(ph2_video.read_bytes())  # plugged in
+    assert not live.message.isVisible()
+    with qtbot.waitSignal(live.frame_shown, timeout=10000):
+        pass
+    live.stop_camera()

@@ -7,6 +7,7 @@ frames, it never queues them), so the preview stays smooth however slow the CPU 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from dermstation.services.types import CaptureSummary, CurrentUser
     from dermstation.services.workstation import WorkstationServices
     from dermstation.ui.operations import Operations
+
+log = logging.getLogger(__name__)
 
 POLL_MS = 15
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080), (2592, 1944), (3840, 2160))
@@ -360,6 +363,11 @@ class LiveView(QWidget):
             return
         except DermStationError as exc:
             self.top_class.setText(exc.message)
+            return
+        except Exception:  # noqa: BLE001 - one bad frame must not raise a dialog per frame
+            log.exception("live analysis failed")
+            self.analyse_live.setChecked(False)
+            self.top_class.setText(_("Live analysis stopped after an error (see the log)."))
             return
         finally:
             self._analysing = False
