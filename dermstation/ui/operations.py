@@ -131,8 +131,7 @@ class Operations(QObject):
                 dialog.deleteLater()
 
     async def _submit(self, executor: Executor, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
-        call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)
-        return await asyncio.wrap_future(executor.submit(call), loop=self._loop)
+        return await asyncio.wrap_future(executor.submit(functools.partial(fn, *args, **kwargs)), loop=self._loop)
 
     # --- starting work from signal handlers ----------------------------------------------------
     def spawn(
