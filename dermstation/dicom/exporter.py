@@ -95,12 +95,24 @@ class ExportedInstance:
     dataset: Dataset
 
 
+def _local(value: datetime) -> datetime:
+    """DICOM dates and times are local: an aware time is shown in this computer's zone."""
+    return value.astimezone() if value.tzinfo is not None else value
+
+
 def _da(value: date | datetime | None) -> str:
+    if isinstance(value, datetime):
+        value = _local(value)
     return value.strftime("%Y%m%d") if value else ""
 
 
 def _tm(value: datetime | None) -> str:
-    return value.strftime("%H%M%S") if value else ""
+    return _local(value).strftime("%H%M%S") if value else ""
+
+
+def _offset(value: datetime) -> str:
+    """Timezone Offset From UTC (0008,0201), e.g. "+0100"."""
+    return _local(value).strftime("%z") if value.tzinfo is not None else ""
 
 
 def _person_name(family: str, given: str) -> str:
@@ -132,8 +144,11 @@ def _base(sop_class: str, patient: ExportPatient, study: ExportStudy, modality: 
     ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: names in any script
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = sop_uid
-    ds.InstanceCreationDate = _da(datetime.now(UTC))
-    ds.InstanceCreationTime = _tm(datetime.now(UTC))
+    now = datetime.now(UTC)
+    ds.InstanceCreationDate = _da(now)
+    ds.InstanceCreationTime = _tm(now)
+    if _offset(study.started_at):
+        ds.TimezoneOffsetFromUTC = _offset(study.started_at)
     # Patient
     ds.PatientName = _person_name(patient.family_name, patient.given_name)
     ds.PatientID = patient.patient_id
@@ -210,7 +225,7 @@ def build_photograph(
     ds = _base(VL_PHOTOGRAPHIC, patient, study, "XC", series_uid, 1,
                "Dermoscopy" if dermoscopy else "Clinical photograph", pixels, acquired_at)
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
-    ds.AcquisitionDateTime = acquired_at.strftime("%Y%m%d%H%M%S")
+    ds.AcquisitionDateTime = _da(acquired_at) + _tm(acquired_at)
     ds.AcquisitionContextSequence = Sequence([])
     if pixel_spacing_mm is not None and pixel_spacing_mm > 0:
         ds.PixelSpacing = [f"{pixel_spacing_mm:.6g}", f"{pixel_spacing_mm:.6g}"]

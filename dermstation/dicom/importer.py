@@ -125,13 +125,14 @@ def _datetime(day: object, time: object) -> datetime | None:
 
 
 def _spacing(ds: Dataset) -> tuple[float, float] | None:
+    """(row, column) spacing in mm from the first attribute that states a usable one."""
     for keyword in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
         value = ds.get(keyword)
-        if value is None:
+        if value is None or value == "":
             continue
+        items = [value] if isinstance(value, str | int | float) else list(value)
         try:
-            values = [float(v) for v in (value if isinstance(value, list | tuple) or hasattr(value, "__len__")
-                                         and not isinstance(value, str) else [value])]
+            values = [float(v) for v in items]
         except (TypeError, ValueError):
             continue
         if len(values) == 1:
@@ -139,6 +140,17 @@ def _spacing(ds: Dataset) -> tuple[float, float] | None:
         if len(values) >= 2 and all(np.isfinite(v) and 0 < v < 1000 for v in values[:2]):
             return float(values[0]), float(values[1])
     return None
+
+
+def _acquired_at(ds: Dataset) -> datetime | None:
+    """When the image was taken: Acquisition DateTime, else Content, else Acquisition Date/Time."""
+    stamp = str(ds.get("AcquisitionDateTime", "") or "").strip()
+    if stamp:
+        found = _datetime(stamp[:8], stamp[8:14])
+        if found is not None:
+            return found
+    return (_datetime(ds.get("ContentDate"), ds.get("ContentTime"))
+            or _datetime(ds.get("AcquisitionDate"), ds.get("AcquisitionTime")))
 
 
 def _patient(ds: Dataset) -> DicomPatient:
@@ -292,10 +304,7 @@ def decode_dataset(ds: Dataset, name: str = "The DICOM file") -> DicomImage:
     rgb.flags.writeable = False
     spacing = _spacing(ds)
     body_words, site = _body_part(ds)
-    acquired = (_datetime(ds.get("AcquisitionDateTime", "")[:8] if ds.get("AcquisitionDateTime") else None,
-                          str(ds.get("AcquisitionDateTime", ""))[8:])
-                or _datetime(ds.get("ContentDate"), ds.get("ContentTime"))
-                or _datetime(ds.get("AcquisitionDate"), ds.get("AcquisitionTime")))
+    acquired = _acquired_at(ds)
     return DicomImage(
         pixels=rgb,
         pixel_spacing_mm=float(np.mean(spacing)) if spacing else None,

@@ -64,7 +64,9 @@ def test_photograph_round_trip(tmp_path: Path, rgb: np.ndarray) -> None:
     assert back.Modality == "XC" and list(back.ImageType) == ["ORIGINAL", "PRIMARY"]
     assert str(back.PatientName) == "Okonkwo-Whitfield^Adaeze Jörg" and back.PatientID == "MRN-004711"
     assert back.PatientBirthDate == "19790423" and back.PatientSex == "F"
-    assert back.StudyDate == "20260514" and back.StudyTime == "101205" and back.AccessionNumber == "ACC1"
+    local = STUDY.started_at.astimezone()  # DICOM dates and times are local, with the offset stated
+    assert (back.StudyDate, back.StudyTime) == (local.strftime("%Y%m%d"), local.strftime("%H%M%S"))
+    assert back.TimezoneOffsetFromUTC == local.strftime("%z") and back.AccessionNumber == "ACC1"
     region = back.AnatomicRegionSequence[0]
     assert (region.CodeValue, region.CodingSchemeDesignator, region.CodeMeaning) == ("14975008", "SCT", "Forearm")
     assert region.AnatomicRegionModifierSequence[0].CodeMeaning == "Left" and back.Laterality == "L"
