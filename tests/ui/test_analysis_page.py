@@ -238,3 +238,20 @@ def test_camera_message_clears_when_the_camera_returns(qtbot, services, dermatol
     with qtbot.waitSignal(live.frame_shown, timeout=10000):
         pass
     live.stop_camera()
+
+
+def test_poor_picture_shows_a_prominent_quality_warning(qtbot, services, dermatologist, ops, ws, lesion,
+                                                        shared_data: Path, tmp_path: Path) -> None:
+    import cv2
+
+    image = cv2.imread(str(shared_data / "ph2" / "images" / "IMD018.jpg"))
+    dark = cv2.GaussianBlur((image * 0.15).astype("uint8"), (31, 31), 0)  # underexposed and out of focus
+    cv2.imwrite(str(tmp_path / "dark.png"), dark)
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000) as shown:
+        page.import_files([tmp_path / "dark.png"])
+    flags = shown.args[0].stored.quality_flags
+    assert "underexposed" in flags
+    assert page.quality.isVisible() and page.quality.level in ("warning", "severe")
+    assert "too dark" in page.quality.text()
+    assert page.headline.style_name in ("neutral", "suspicious")  # never green over a poor picture

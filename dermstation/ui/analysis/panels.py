@@ -37,6 +37,8 @@ BANNER_STYLE = {
               "color:#6E1410; padding:8px 10px;",
     "suspicious": "background:#FDECEA; border:1px solid #D9534F; border-radius:6px; color:#6E1410;"
                   "padding:6px 10px; font-weight:600;",
+    "neutral": "background:#F1F4F7; border:1px solid #C5CED6; border-radius:6px; color:#1F2A33;"
+               "padding:6px 10px; font-weight:600;",
     "reassuring": "background:#EAF4EE; border:1px solid #9CC8AE; border-radius:6px; color:#1E4D33;"
                   "padding:6px 10px; font-weight:600;",
 }
@@ -94,6 +96,7 @@ class Headline(QLabel):
         super().__init__(parent)
         self.setObjectName("resultHeadline")
         self.setWordWrap(True)
+        self.style_name = ""
 
     def show_analysis(self, a: StoredAnalysis) -> None:
         top = dict(a.probabilities).get(a.prediction, 0.0)
@@ -101,8 +104,14 @@ class Headline(QLabel):
         if a.threshold is not None:
             text += "\n" + (_("Malignancy score above the operating threshold: consider excision or referral.")
                             if a.suspicious else _("Malignancy score below the operating threshold."))
+        if a.quality_flags and not a.suspicious:
+            # a low score from a poor picture must not look like reassurance
+            text += "\n" + _("The picture has quality problems (see above): the score may be wrong.")
+            style = "neutral"
+        else:
+            style = "suspicious" if a.suspicious else "reassuring"
         self.setText(text)
-        style = "suspicious" if a.suspicious else "reassuring"
+        self.style_name = style
         self.setStyleSheet(f"QLabel#resultHeadline {{ {BANNER_STYLE[style]} }}")
         refresh_style(self)
 
