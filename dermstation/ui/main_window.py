@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
         auth: AuthService, preferences: UiPreferences, language: str,
     ) -> QWidget:
         if section is Section.PATIENTS:
-            return PatientsPage(patients, self.user, self._ops)
+            appointments = self._reception.appointments if self._reception is not None else None
+            return PatientsPage(patients, self.user, self._ops, appointments)
         if section is Section.SETTINGS:
             page = SettingsPage(
                 self.user, settings_store, users, auth, preferences, self._ops, language, self._assistant

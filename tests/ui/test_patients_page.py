@@ -149,3 +149,19 @@ def test_keyboard_shortcuts(qtbot, services, dermatologist, ops) -> None:
     dialog = page.findChild(PatientDialog)
     assert dialog is not None and dialog.isVisible()
     dialog.reject()
+
+
+def test_chart_shows_the_patients_appointments_when_booking_is_available(qtbot, services, receptionist, ops):
+    from dermstation.services.reception import build_reception_services
+
+    services.patients.create(receptionist, PatientInput("R1", "Jo", "March", None))
+    reception = build_reception_services(services)
+    page = PatientsPage(services.patients, receptionist, ops, reception.appointments)
+    qtbot.addWidget(page)
+    page.show()
+    with qtbot.waitSignal(page.results_shown, timeout=5000):
+        page.refresh()
+    with qtbot.waitSignal(page.appointments.shown, timeout=5000) as blocker:
+        page.table.selectRow(0)
+    assert not blocker.args[0].upcoming and not blocker.args[0].past
+    assert page.appointments.isVisibleTo(page)

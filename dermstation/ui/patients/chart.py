@@ -50,7 +50,8 @@ class PatientPanel(QScrollArea):
     edit_requested = Signal()
     add_lesion_requested = Signal()
 
-    def __init__(self, clinical: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, clinical: bool, extra: QWidget | None = None, parent: QWidget | None = None) -> None:
+        """``extra`` (e.g. the patient's appointments) goes below the details and the lesions."""
         super().__init__(parent)
         self.clinical = clinical
         self.patient: PatientDetail | None = None
@@ -128,6 +129,8 @@ class PatientPanel(QScrollArea):
             layout.addWidget(self.no_lesions)
         else:
             self.lesions.hide()
+        if extra is not None:
+            layout.addWidget(extra)
         layout.addStretch(0 if clinical else 1)
         self.setWidget(body)
 

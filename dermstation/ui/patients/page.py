@@ -29,6 +29,7 @@ from dermstation.ui.patients.list_model import PatientListModel
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
+    from dermstation.services.appointments import AppointmentService
     from dermstation.services.patients import PatientService
     from dermstation.services.types import CurrentUser, PatientDetail
 
@@ -44,7 +45,14 @@ class PatientsPage(QWidget):
     #: A patient was created or changed.
     patient_saved = Signal(object)
 
-    def __init__(self, patients: PatientService, user: CurrentUser, ops: Operations, parent: QWidget | None = None):
+    def __init__(
+        self,
+        patients: PatientService,
+        user: CurrentUser,
+        ops: Operations,
+        appointments: AppointmentService | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self._patients = patients
         self._user = user
@@ -111,7 +119,12 @@ class PatientsPage(QWidget):
         left_layout.addWidget(self.results, 1)
         left_layout.addWidget(self.count)
 
-        self.panel = PatientPanel(self.clinical)
+        self.appointments = None
+        if appointments is not None:
+            from dermstation.ui.schedule.patient_appointments import PatientAppointmentsPanel
+
+            self.appointments = PatientAppointmentsPanel(appointments, user, ops)
+        self.panel = PatientPanel(self.clinical, self.appointments)
         self.panel.edit_requested.connect(self.edit_patient)
         self.panel.add_lesion_requested.connect(self._add_lesion)
         self.nothing_selected = set_role(QLabel(_("Select a patient to see their details.")), "empty")
@@ -222,6 +235,8 @@ class PatientsPage(QWidget):
             patient = await self._ops.db(self._patients.get, self._user, patient_id)
             self.panel.show_patient(patient)
         self.detail.setCurrentWidget(self.panel)
+        if self.appointments is not None:
+            self.appointments.show_patient(patient_id)
         self.patient_shown.emit(patient)
 
     # --- create and edit --------------------------------------------------------------------
