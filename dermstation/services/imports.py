@@ -63,6 +63,20 @@ def decode_capture(image: CaptureImage) -> LoadedImage:
     return load_array(decoded, bgr=True, source=f"capture {image.capture_id}")
 
 
+def thumbnail(image: CaptureImage, side: int = 96) -> np.ndarray:
+    """A small RGB preview of a stored picture (longest side ``side``), for timelines."""
+    buf = np.frombuffer(image.data, np.uint8)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_REDUCED_COLOR_4)
+    if decoded is None:
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise ImageReadError(_("The stored image cannot be decoded."), f"capture {image.capture_id}")
+    h, w = decoded.shape[:2]
+    scale = side / max(h, w)
+    small = cv2.resize(decoded, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+
+
 class ImportService:
     def __init__(self, captures: CaptureService) -> None:
         self._captures = captures

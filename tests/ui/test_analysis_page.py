@@ -255,3 +255,13 @@ def test_poor_picture_shows_a_prominent_quality_warning(qtbot, services, dermato
     assert page.quality.isVisible() and page.quality.level in ("warning", "severe")
     assert "too dark" in page.quality.text()
     assert page.headline.style_name in ("neutral", "suspicious")  # never green over a poor picture
+
+
+def test_switching_patients_by_search(qtbot, services, dermatologist, ops, ws, lesion) -> None:
+    other = services.patients.create(dermatologist, PatientInput("MRN-8", "Kim", "Zhou", None))
+    services.patients.add_lesion(dermatologist, other.id, "right thigh, posterior", "Z1")
+    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+        page.search.setText("zhou")
+    assert page.lesion.currentText() == "right thigh, posterior — Z1"
+    assert "Zhou, Kim" in page.patient.currentText()

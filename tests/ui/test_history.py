@@ -60,6 +60,10 @@ def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, op
     assert not view.left_pane.image.pixmap().isNull() and not view.right_pane.image.pixmap().isNull()
     assert not view.right_pane.earlier.path().isEmpty()  # the earlier outline drawn on the later picture
 
+    with qtbot.waitSignal(view.thumbnails_shown, timeout=20000):
+        view.refresh()
+    assert all(not view.timeline.item(i).icon().isNull() for i in range(3))
+
     with qtbot.waitSignal(view.open_capture, timeout=2000) as opened:
         view.timeline.itemActivated.emit(view.timeline.item(2))
     assert opened.args[0] == old.capture_id

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from dermstation.core.i18n import _, format_moment, format_number
 from dermstation.inference.compare import SIGNIFICANT_GROWTH_PCT, LesionComparison
 from dermstation.services.analysis_records import mask_contour
-from dermstation.services.imports import decode_capture
+from dermstation.services.imports import decode_capture, thumbnail
 from dermstation.services.workstation import mask_change
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR, ZoomableView, contour_path, qimage_from_rgb
 from dermstation.ui.analysis.panels import metric_value
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from dermstation.services.types import CurrentUser
     from dermstation.ui.operations import Operations
 
+THUMB = 64
+MAX_THUMBNAILS = 60
 GROWN = QColor(220, 40, 40, 110)
 BEFORE_OUTLINE = QColor("#FFD54A")
 CHANGED_STYLE = "color:#8C1D18; font-weight:600;"
@@ -114,6 +116,7 @@ class HistoryView(QWidget):
     timeline_shown = Signal(int)  # number of captures
     compared = Signal(object)  # LesionComparison
     open_capture = Signal(int)  # capture id (double-click)
+    thumbnails_shown = Signal(int)
 
     def __init__(self, records: AnalysisRecordService, user: CurrentUser, ops: Operations,
                  parent: QWidget | None = None) -> None:
@@ -129,6 +132,7 @@ class HistoryView(QWidget):
         self.timeline.setWordWrap(True)
         self.timeline.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.timeline.setSpacing(3)
+        self.timeline.setIconSize(QSize(THUMB, THUMB))
         self.timeline.itemActivated.connect(lambda item: self.open_capture.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.empty = QLabel(_("No pictures of this lesion yet. Import or capture one."))
         self.empty.setProperty("role", "empty")
@@ -217,6 +221,17 @@ class HistoryView(QWidget):
         entries = await self._ops.db(self._records.timeline, self._user, lesion_id)
         if lesion_id == self._lesion_id:
             self._show_entries(entries)
+            self._ops.spawn(self._load_thumbnails(lesion_id, entries), key=f"thumbs-{id(self)}", parent=self)
+
+    async def _load_thumbnails(self, lesion_id: int, entries: tuple[TimelineEntry, ...]) -> None:
+        """Fill in the pictures after the list is on screen, newest first."""
+        for row, entry in enumerate(reversed(entries[-MAX_THUMBNAILS:])):
+            image = await self._ops.db(self._records.capture_image, self._user, entry.capture.id)
+            rgb = await self._ops.work(thumbnail, image, THUMB * 2)  # sharp on HiDPI screens
+            if lesion_id != self._lesion_id or row >= self.timeline.count():
+                return
+            self.timeline.item(row).setIcon(QIcon(QPixmap.fromImage(qimage_from_rgb(rgb))))
+        self.thumbnails_shown.emit(min(len(entries), MAX_THUMBNAILS))
 
     def _show_entries(self, entries: tuple[TimelineEntry, ...]) -> None:
         self._entries = entries

@@ -154,6 +154,7 @@ class AnalysisPage(QWidget):
         self._shown: ShownAnalysis | None = None
         self._open_latest = False
         self._task: asyncio.Task | None = None
+        self._listed = False
         self._key = f"analysis-{id(self)}"
         self.setAcceptDrops(True)
 
@@ -300,19 +301,18 @@ class AnalysisPage(QWidget):
 
     async def _search(self, text: str) -> None:
         found: list[PatientSummary] = await self._ops.db(self._patients.search, self._user, text, 50)
-        current = self.patient.currentData()
+        current, current_text = self.patient.currentData(), self.patient.currentText()
         self.patient.blockSignals(True)
         self.patient.clear()
         self.patient.addItem(_("Choose a patient") if found else _("No patient found"), None)
         for p in found:
             self.patient.addItem(f"{p.display_name} · {p.record_number}", p.id)
-        index = self.patient.findData(current) if current is not None else -1
-        self.patient.setCurrentIndex(max(index, 0))
+        if current is not None and self.patient.findData(current) < 0:
+            self.patient.insertItem(1, current_text, current)  # the open patient stays open
+        self.patient.setCurrentIndex(max(self.patient.findData(current), 0) if current is not None else 0)
         self.patient.blockSignals(False)
-        if index <= 0 and len(found) == 1 and text.strip():
-            self.patient.setCurrentIndex(1)
-        elif index <= 0 and self._patient_id is not None:
-            self._patient_changed()
+        if len(found) == 1 and text.strip() and found[0].id != current:
+            self.patient.setCurrentIndex(self.patient.findData(found[0].id))  # the one match opens
         self.patients_found.emit(len(found))
 
     def show_patient(self, patient_id: int, lesion_id: int | None = None) -> None:
@@ -544,6 +544,17 @@ class AnalysisPage(QWidget):
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is not self.live and self.live.running:
             self.live.stop_camera()  # give the camera back when nobody looks at it
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().showEvent(event)
+        if not self._listed:
+            self._listed = True
+            self.refresh_patients()  # the most recent patients, before anything is typed
+
+    def hideEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        if not event.spontaneous():  # another section, not a minimised window: free the camera
+            self.live.stop_camera()
+        super().hideEvent(event)
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         self.live.stop_camera()
