@@ -20,6 +20,8 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from dermstation.reports import text_layer
+
 FONTS_DIR = Path(__file__).resolve().parent / "resources" / "fonts"
 
 LATIN = "latin"
@@ -78,14 +80,19 @@ def register_fonts() -> None:
     with _lock:
         if _registered:
             return
+        faces: dict[str, Path] = {}
         for family in FAMILIES.values():
-            pdfmetrics.registerFont(TTFont(family.regular, str(FONTS_DIR / family.regular_file)))
-            pdfmetrics.registerFont(TTFont(family.bold, str(FONTS_DIR / family.bold_file)))
+            for name, file in ((family.regular, family.regular_file), (family.bold, family.bold_file)):
+                font = TTFont(name, str(FONTS_DIR / file))
+                pdfmetrics.registerFont(font)
+                face = font.face.name
+                faces[face.decode() if isinstance(face, bytes) else str(face)] = FONTS_DIR / file
             # <b> inside a paragraph switches to the bold face of the same family
             addMapping(family.regular, 0, 0, family.regular)
             addMapping(family.regular, 1, 0, family.bold)
             addMapping(family.regular, 0, 1, family.regular)
             addMapping(family.regular, 1, 1, family.bold)
+        text_layer.install(faces)
         _registered = True
 
 

@@ -59,6 +59,10 @@ def test_hindi_summary_extracts() -> None:
         assert word in flat, word
     poppler = pdftotext(pdf)
     assert poppler is None or ("राम कुमार" in poppler and "नाम" in poppler)
+    from dermstation.reports import text_layer
+
+    if text_layer.available():  # conjuncts keep their characters (reports/text_layer.py)
+        assert "त्वचा" in flat and "प्रकार" in flat
 
 
 def test_arabic_summary_extracts() -> None:
