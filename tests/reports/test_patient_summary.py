@@ -75,8 +75,8 @@ def test_arabic_summary_extracts() -> None:
 
 @pytest.mark.parametrize(("lang", "name"), [("ta", "செல்வி முருகன்"), ("te", "లక్ష్మి రెడ్డి")])
 def test_tamil_and_telugu_summaries_fit_one_page(lang: str, name: str) -> None:
-    # their text layer loses shaped conjuncts (reportlab maps those glyphs to private-use code points),
-    # so only the Latin parts are compared here; test_fonts checks that the scripts were shaped
+    # vowel signs drawn before their consonant come out of the text layer in drawing order, so only the
+    # Latin parts are compared here; test_fonts checks the shaping and the conjuncts' characters
     pdf = render_patient_summary(summary_data(lang, name=name))
     assert pdf_pages(pdf) == 1
     text = pdf_text(pdf)
