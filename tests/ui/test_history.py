@@ -56,7 +56,8 @@ def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, op
     assert change.diameter_change_pct == pytest.approx(100 * (d_new - d_old) / d_old)
     grew = change.diameter_change_pct > 10
     assert view.delta_labels["diameter"].property("flagged") is grew
-    assert ("grew" in view.summary.text()) is (grew or bool(change.colours_added))
+    assert ("Changed" in view.summary.text()) is (grew or bool(change.colours_added))
+    assert "_" not in view.delta_labels["colours"].text()
     assert not view.left_pane.image.pixmap().isNull() and not view.right_pane.image.pixmap().isNull()
     assert not view.right_pane.earlier.path().isEmpty()  # the earlier outline drawn on the later picture
 

@@ -62,6 +62,15 @@ def entry_text(entry: TimelineEntry) -> str:
         when=when, name=class_label(a.prediction), score=percent(a.malignancy), size=size)
 
 
+def colour_name(key: str, *analyses: StoredAnalysis) -> str:
+    """The people's name of an ABCD colour ("dark_brown" -> "Dark brown"), as the metric labels it."""
+    for a in analyses:
+        m = a.metric(f"colour_{key}")
+        if m is not None and m.label:
+            return _(m.label).lower()
+    return key.replace("_", " ")
+
+
 class _Pane(QWidget):
     """One date of the comparison: its picture, outline(s) and a caption."""
 
@@ -317,10 +326,13 @@ class HistoryView(QWidget):
             rows.append((name, label, values, signed_pct(pct), pct is not None and pct > SIGNIFICANT_GROWTH_PCT))
         cb, ca = before.metric("colour_count"), after.metric("colour_count")
         colour_change = []
+        def names(keys: tuple[str, ...]) -> str:
+            return ", ".join(colour_name(k, before, after) for k in keys)
+
         if c.colours_added:
-            colour_change.append(_("new: {colours}").format(colours=", ".join(_(x) for x in c.colours_added)))
+            colour_change.append(_("new: {colours}").format(colours=names(c.colours_added)))
         if c.colours_lost:
-            colour_change.append(_("gone: {colours}").format(colours=", ".join(_(x) for x in c.colours_lost)))
+            colour_change.append(_("gone: {colours}").format(colours=names(c.colours_lost)))
         rows.append(("colours", _("Colours"),
                      f"{metric_value(cb)} → {metric_value(ca)}" if cb and ca else "—",
                      "; ".join(colour_change) or _("no change"), bool(c.colours_added)))
@@ -344,8 +356,13 @@ class HistoryView(QWidget):
             text = _("Sizes cannot be compared: one picture has no known scale.")
             style = "color:#5A3B00;"
         elif c.grew or c.colours_added:
-            text = _("Changed: the lesion grew or gained colours since {date}.").format(
-                date=format_moment(before.taken_at.astimezone()))
+            since = format_moment(before.taken_at.astimezone())
+            if c.grew and c.colours_added:
+                text = _("Changed: the lesion grew and gained colours since {date}.").format(date=since)
+            elif c.grew:
+                text = _("Changed: the lesion grew since {date}.").format(date=since)
+            else:
+                text = _("Changed: the lesion gained colours since {date}.").format(date=since)
             style = "background:#FDECEA; border:1px solid #D9534F; border-radius:6px; color:#6E1410; padding:6px 10px;" \
                     " font-weight:600;"
         else:
