@@ -15,9 +15,11 @@ from dermstation.services.assistant import AssistantService
 from dermstation.services.audit import AuditLog
 from dermstation.services.auth import AuthService
 from dermstation.services.captures import CaptureService
+from dermstation.services.dicom_import import DicomImportService
 from dermstation.services.hospitals import HospitalService
 from dermstation.services.patients import PatientService
 from dermstation.services.referrals import ReferralService
+from dermstation.services.reports import ReportService
 from dermstation.services.settings import SettingsStore
 from dermstation.services.users import UserService
 
@@ -40,6 +42,8 @@ class Services:
     hospitals: HospitalService
     referrals: ReferralService
     assistant: AssistantService
+    reports: ReportService
+    dicom_import: DicomImportService
 
     def close(self) -> None:
         """Release database connections (call on shutdown)."""
@@ -80,4 +84,6 @@ def build_services(
         hospitals=HospitalService(database, audit, settings_store),
         referrals=ReferralService(database, audit),
         assistant=AssistantService(database, audit, settings_store),
+        reports=ReportService(database, audit, image_store, settings_store),
+        dicom_import=DicomImportService(database, audit, image_store),
     )
