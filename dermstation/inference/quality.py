@@ -123,8 +123,8 @@ def mask_flags(q: MaskQuality) -> list[QualityFlag]:
                             _("The lesion found is too small to analyse: move closer or zoom in."))]
     if q.border_touch > MAX_BORDER_TOUCH or q.lesion_fraction > MAX_LESION_FRACTION:
         return [QualityFlag(QualityIssue.LESION_FILLS_FRAME,
-                            _("The lesion was not separated from the surrounding skin: frame the whole lesion "
-                              "with some normal skin around it."))]
+                            _("The lesion reaches the edges of the image or was not separated from the skin: "
+                              "frame the whole lesion with some normal skin around it."))]
     return []
 
 
