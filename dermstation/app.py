@@ -25,10 +25,8 @@ from dermstation.core.config import APP_AUTHOR, APP_NAME, database_url, default_
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _, set_language
 from dermstation.core.logs import configure_logging
-from dermstation.services.analysis import AnalysisService
-from dermstation.services.assistant import AssistantService
 from dermstation.services.container import build_services
-from dermstation.services.reception import build_reception_services
+from dermstation.services.reception import ReceptionServices
 from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.errors import ErrorPresenter
 from dermstation.ui.forms import dialog_finished
@@ -76,18 +74,15 @@ def main(argv: list[str]) -> int:
         try:
             # Opening may migrate (after a backup): that is database work, on the database thread.
             services = await ops.db(build_services, paths, url)
-            reception = build_reception_services(services)
-            assistant = AssistantService(services.database, services.audit, services.settings_store)
+            reception = ReceptionServices(services.appointments, services.hospitals, services.referrals)
             # Models load (and are verified) on the first analysis, not at start-up.
-            workstation = build_workstation_services(
-                services, AnalysisService(provider=settings.execution_provider)
-            )
+            workstation = build_workstation_services(services, services.analysis)
         except DermStationError as exc:
             log.error("cannot open the database: %s", exc)
             await dialog_finished(_fatal_box(exc))
             return 1
         try:
-            return await Shell(services, ops, url, reception, assistant, workstation).run()
+            return await Shell(services, ops, url, reception, services.assistant, workstation).run()
         finally:
             await ops.db(services.close)
 

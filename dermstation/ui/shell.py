@@ -61,6 +61,9 @@ class Shell:
                 return 0
             assert setup.user is not None
             self.preferences.last_username = setup.user.username
+            if self._reception is not None:
+                # a new clinic starts with the (clearly marked) sample referral directory
+                await self._ops.db(self._reception.hospitals.load_sample_directory_if_empty, setup.user)
         user: CurrentUser | None = None
         while True:
             settings = await self._ops.db(services.settings_store.load)

@@ -3,6 +3,7 @@
 from PySide6.QtWidgets import QApplication
 
 from dermstation.core.i18n import _, current_language
+from dermstation.services.reception import ReceptionServices
 from dermstation.ui.main_window import MainWindow
 from dermstation.ui.navigation import Section
 from dermstation.ui.shell import Shell
@@ -10,7 +11,8 @@ from dermstation.ui.sign_in import FirstRunDialog, SignInDialog
 
 
 def test_first_run_to_sign_out_and_quit(qtbot, loop, services, ops, database_url) -> None:
-    shell = Shell(services, ops, database_url)
+    reception = ReceptionServices(services.appointments, services.hospitals, services.referrals)
+    shell = Shell(services, ops, database_url, reception)
     session = loop.create_task(shell.run())
 
     qtbot.waitUntil(lambda: isinstance(shell.dialog, FirstRunDialog), timeout=5000)
@@ -35,6 +37,9 @@ def test_first_run_to_sign_out_and_quit(qtbot, loop, services, ops, database_url
     window = shell.window
     assert window.windowTitle() == "Riverside Dermatology — DermStation"
     assert window.section_names() == list(Section)
+    # a new clinic starts with the sample referral directory, marked as such
+    directory = services.hospitals.list(window.user)
+    assert directory and all(h.sample for h in directory)
 
     window.sign_out_action.trigger()
     qtbot.waitUntil(lambda: isinstance(shell.dialog, SignInDialog), timeout=5000)
