@@ -99,7 +99,7 @@ def write_classifier_card(onnx_path: Path, version: str, tta: bool, training: di
         "file": onnx_path.name,
         "sha256": sha256(onnx_path),
         "opset": 17,
-        "architecture": "compact ResNet (basic blocks 1-2-2-2, widths 32-64-128-256, BatchNorm); head = 1x1 conv "
+        "architecture": "compact ResNet (stride-4 stem, basic blocks 1-2-2-1, widths 32-64-128-256, BatchNorm, output stride 16); head = 1x1 conv "
                         "to 7 class maps, logits = global average of the maps",
         "input": {"name": "image", "shape": [None, 3, CLS_SIZE, CLS_SIZE], "dtype": "float32", "layout": "NCHW"},
         "outputs": {"logits": "logits", "class_maps": "class_maps"},

@@ -50,12 +50,13 @@ def export_segmenter(ckpt: Path | None, version: str, training: dict | None = No
     return path
 
 
-def export_classifier(ckpt: Path | None, version: str, tta: bool, training: dict | None = None) -> Path:
+def export_classifier(ckpt: Path | None, version: str, tta: bool, training: dict | None = None,
+                      models: Path = MODELS) -> Path:
     net = CamNet(widths=CLS_WIDTHS)
     if ckpt is not None:
         state = torch.load(ckpt, weights_only=False)
         net.load_state_dict(state["net"])
-    path = MODELS / "classifier.onnx"
+    path = models / "classifier.onnx"
     _export(ExportWrapper(net, tta), torch.randn(1, 3, CLS_SIZE, CLS_SIZE), path, ["logits", "class_maps"])
     cards.write_classifier_card(path, version, tta, training)
     return path
@@ -67,6 +68,7 @@ def main() -> None:
     ap.add_argument("--ckpt", type=Path)
     ap.add_argument("--version", default="0.0.1")
     ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--models-dir", type=Path, default=MODELS, help="classifier only: where to write (ablations)")
     ap.add_argument("--training-json", type=Path, help="facts about the run (command, epochs, minutes) for the card")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -74,7 +76,7 @@ def main() -> None:
     if args.which == "segmenter":
         export_segmenter(args.ckpt, args.version, training)
     else:
-        export_classifier(args.ckpt, args.version, args.tta, training)
+        export_classifier(args.ckpt, args.version, args.tta, training, args.models_dir)
 
 
 if __name__ == "__main__":

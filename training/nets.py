@@ -104,14 +104,16 @@ class CamNet(nn.Module):
     """
 
     def __init__(self, num_classes: int = 7, widths: tuple[int, ...] = (32, 64, 128, 256),
-                 blocks: tuple[int, ...] = (1, 2, 2, 2), dropout: float = 0.2) -> None:
+                 blocks: tuple[int, ...] = (1, 2, 2, 1), strides: tuple[int, ...] = (1, 2, 2, 1),
+                 dropout: float = 0.2) -> None:
         super().__init__()
-        self.stem = nn.Sequential(conv_bn(3, widths[0] // 2, stride=2), conv_bn(widths[0] // 2, widths[0]))
+        # stride-4 stem: the budget is 2 CPU cores, so the network works at 1/4 resolution from the start
+        self.stem = nn.Sequential(conv_bn(3, widths[0] // 2, stride=2), conv_bn(widths[0] // 2, widths[0], stride=2))
         layers: list[nn.Module] = []
         cin = widths[0]
-        for s, (w, n) in enumerate(zip(widths, blocks, strict=True)):
+        for w, n, st in zip(widths, blocks, strides, strict=True):
             for b in range(n):
-                layers.append(BasicBlock(cin, w, 2 if (b == 0 and s > 0) else 1))
+                layers.append(BasicBlock(cin, w, st if b == 0 else 1))
                 cin = w
         self.features = nn.Sequential(*layers)
         self.drop = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()

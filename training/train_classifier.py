@@ -95,6 +95,7 @@ def main() -> None:
     ap.add_argument("--ema", type=float, default=0.998)
     ap.add_argument("--patience", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, help="start from these weights (a best.pt), e.g. to continue a shorter run")
     args = ap.parse_args()
     torch.set_num_threads(2)
     cv2.setNumThreads(1)
@@ -111,6 +112,8 @@ def main() -> None:
     loader = DataLoader(TrainSet(tr_img, tr_box, tr_y, args.seed), batch_size=args.batch, sampler=sampler,
                         num_workers=1, drop_last=True, persistent_workers=True)
     net = CamNet(widths=CLS_WIDTHS)
+    if args.init is not None:
+        net.load_state_dict(torch.load(args.init, weights_only=False)["net"])
     ema = CamNet(widths=CLS_WIDTHS)
     ema.load_state_dict(net.state_dict())
     for p in ema.parameters():
