@@ -120,8 +120,8 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     opts.enable_mem_pattern = True
     opts.enable_cpu_mem_arena = True
     opts.log_severity_level = ORT_LOG_SEVERITY
-    # no busy-waiting between ops: on a desktop the GUI (and here, a training job) needs those cores;
-    # measured faster, not slower, when the CPU is shared (benchmarks/README.md)
+    # no busy-waiting: the two sessions alternate with OpenCV work, and one session's spinning threads
+    # starve the other; the whole analysis measured 2x faster without (benchmarks/README.md)
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return opts
 
