@@ -9,7 +9,8 @@ Measures (medians after warm-up):
   * the whole Analyzer on PH² images (765x572): per stage and end to end, with the models run by
     onnxruntime and, as the baseline, by PyTorch eager (same preprocessing and post-processing);
   * the live-camera path: a 640x480 frame, no TTA; and TTA on.
-  * 32 images analysed one after the other (throughput).
+  * 32 images analysed one after the other (throughput);
+  * the whole analysis again with onnxruntime's thread spinning on (the option the app turns off).
 """
 
 from __future__ import annotations
@@ -153,6 +154,16 @@ def main() -> None:
     }
     e2e["speedup_total"] = round(e2e["pytorch_eager"]["total"] / e2e["onnxruntime"]["total"], 2)  # type: ignore[index]
     out["end_to_end_765x572"] = e2e
+    # A/B: the same analysis with onnxruntime's thread spinning turned back on
+    def spinning(model: runtime.ModelSession) -> runtime.ModelSession:
+        opts = runtime.session_options(args.threads)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1")
+        session = ort.InferenceSession(str(model.card.model_path), opts, providers=["CPUExecutionProvider"])
+        return runtime.ModelSession(model.card, session)
+
+    a_spin = Analyzer(spinning(seg_ort), spinning(cls_ort))
+    out["end_to_end_765x572_with_spinning"] = stage_medians(a_spin.analyze, images, args.runs)
+    del a_spin
     frames = [cv2.resize(im, (640, 480), interpolation=cv2.INTER_AREA) for im in images]
     out["live_640x480"] = {
         "onnxruntime": stage_medians(a_ort.analyze, frames, args.runs),
