@@ -159,7 +159,8 @@ def main() -> None:
         torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                     "sched": sched.state_dict(), "epoch": epoch, "best": best, "bad": bad, "history": history}, ck)
         print(json.dumps(row), flush=True)
-        if bad >= args.patience:
+        # one-cycle: val dips while the learning rate is high, so stop early only in the annealing half
+        if bad >= args.patience and epoch >= args.epochs // 2:
             print("early stop", flush=True)
             break
     (args.out / "history.json").write_text(json.dumps(history, indent=1))
