@@ -8,8 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.config import (CLS_MEAN, CLS_SIZE, CLS_STD, CROP_MARGIN, CROP_MIN_FRACTION, SEG_H, SEG_MEAN,
-                             SEG_STD, SEG_THRESHOLD, SEG_W, SOG_P)
+from training.config import (
+    CLS_MEAN,
+    CLS_SIZE,
+    CLS_STD,
+    CROP_MARGIN,
+    CROP_MIN_FRACTION,
+    SEG_H,
+    SEG_MEAN,
+    SEG_STD,
+    SEG_THRESHOLD,
+    SEG_W,
+    SOG_P,
+)
 from training.data import CLASSES, MALIGNANT
 
 HAM = {

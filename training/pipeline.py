@@ -15,8 +15,17 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from dermstation.inference.preprocess import (Box, StepSpec, compose, crop_box, largest_component, lesion_box,
-                                              restore_aspect, resize_to, to_tensor)
+from dermstation.inference.preprocess import (
+    Box,
+    StepSpec,
+    compose,
+    crop_box,
+    largest_component,
+    lesion_box,
+    resize_to,
+    restore_aspect,
+    to_tensor,
+)
 from training.data import MODELS, RUNS, read_rgb
 
 

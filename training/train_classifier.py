@@ -3,8 +3,8 @@
     python -m training.train_classifier --out .train_runs/classifier
 
 Needs models/segmenter.onnx (lesion boxes come from it, exactly as in the app). Early stopping and
-checkpoint selection on HAM val (mean of balanced accuracy and macro AUC of the EMA weights); PH2 is
-never touched here.
+checkpoint selection on HAM val (mean of balanced accuracy and macro AUC, raw or EMA weights, whichever
+scores higher); PH2 is never touched here.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from dermstation.inference.preprocess import crop_box, resize_to, shades_of_grey, to_tensor
+from training import cards
 from training.augment import blur_noise, colour_jitter
 from training.config import CLS_MEAN, CLS_SIZE, CLS_STD, CLS_WIDTHS, SOG_P
 from training.data import CLASSES, MODELS, RUNS, ham_split
 from training.metrics import classification_metrics
 from training.nets import CamNet
 from training.pipeline import Segmenter, ham_image, lesion_boxes
-from training import cards
 
 
 def eval_tensor(img: np.ndarray, box) -> np.ndarray:
@@ -124,7 +124,9 @@ def main() -> None:
     ck = args.out / "last.pt"
     if ck.exists():  # resume
         st = torch.load(ck, weights_only=False)
-        net.load_state_dict(st["net"]); ema.load_state_dict(st["ema"]); opt.load_state_dict(st["opt"])
+        net.load_state_dict(st["net"])
+        ema.load_state_dict(st["ema"])
+        opt.load_state_dict(st["opt"])
         sched.load_state_dict(st["sched"])
         start, best, bad, history = st["epoch"] + 1, st["best"], st["bad"], st["history"]
     t0 = time.time() - (history[-1]["seconds"] if history else 0.0)
@@ -134,7 +136,10 @@ def main() -> None:
         for x, y in loader:
             logits, _ = net(x)
             loss = F.cross_entropy(logits, y)
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
             with torch.no_grad():
                 for pe, pn in zip(ema.state_dict().values(), net.state_dict().values(), strict=True):
                     if pe.dtype.is_floating_point:

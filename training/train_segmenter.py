@@ -16,11 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from dermstation.inference.preprocess import largest_component, resize_to, to_tensor
-from training.config import SEG_H, SEG_MEAN, SEG_STD, SEG_THRESHOLD, SEG_W, SEG_WIDTHS
 from training.augment import blur_noise, colour_jitter, random_affine
+from training.config import SEG_H, SEG_MEAN, SEG_STD, SEG_THRESHOLD, SEG_W, SEG_WIDTHS
 from training.data import RUNS, ph2_items, read_mask, read_rgb
 from training.nets import UNetPlusPlus
-
 
 
 def load_train(scale_w: int = 384, scale_h: int = 288) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -97,7 +96,9 @@ def main() -> None:
     ck = args.out / "last.pt"
     if ck.exists():  # resume
         state = torch.load(ck, weights_only=False)
-        net.load_state_dict(state["net"]); opt.load_state_dict(state["opt"]); sched.load_state_dict(state["sched"])
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
         start, best, bad, history = state["epoch"] + 1, state["best"], state["bad"], state["history"]
         rng = np.random.default_rng(args.seed + start)
     t0 = time.time()
@@ -115,7 +116,10 @@ def main() -> None:
             inter = (p * y).sum((1, 2, 3))
             dice = 1 - (2 * inter + 1) / (p.sum((1, 2, 3)) + y.sum((1, 2, 3)) + 1)
             loss = F.binary_cross_entropy_with_logits(logit, y) + dice.mean()
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
             losses.append(loss.item())
         v = evaluate_val(net, val)
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), **v, "seconds": time.time() - t0})

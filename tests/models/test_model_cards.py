@@ -7,7 +7,6 @@ the card's own pipeline (no cached boxes) and compares with the card within 0.00
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
