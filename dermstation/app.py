@@ -82,7 +82,8 @@ def main(argv: list[str]) -> int:
             await dialog_finished(_fatal_box(exc))
             return 1
         try:
-            return await Shell(services, ops, url, reception, services.assistant, workstation).run()
+            return await Shell(services, ops, url, reception, services.assistant, workstation,
+                               services.reports).run()
         finally:
             await ops.db(services.close)
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from dermstation.services.auth import AuthService
     from dermstation.services.patients import PatientService
     from dermstation.services.reception import ReceptionServices
+    from dermstation.services.reports import ReportService
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser
     from dermstation.services.users import UserService
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         reception: ReceptionServices | None = None,
         assistant: AssistantService | None = None,
         workstation: WorkstationServices | None = None,
+        reports: ReportService | None = None,
     ) -> None:
         super().__init__()
         self.user = user
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self._reception = reception
         self._assistant = assistant
         self._workstation = workstation
+        self._reports = reports
         self.clinic_name = clinic_name
         self.setWindowTitle(f"{clinic_name} — DermStation" if clinic_name else "DermStation")
         self.setMinimumSize(QSize(900, 580))
@@ -157,7 +160,8 @@ class MainWindow(QMainWindow):
         if section is Section.ANALYSIS and self._workstation is not None:
             from dermstation.ui.analysis.page import AnalysisPage
 
-            return AnalysisPage(self._workstation, patients, self.user, self._ops)
+            return AnalysisPage(self._workstation, patients, self.user, self._ops,
+                                reports=self._reports, assistant=self._assistant)
         if section is Section.ANALYSIS:
             return PlaceholderPage(
                 _("Analysis"),

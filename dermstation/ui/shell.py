@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from dermstation.services.assistant import AssistantService
     from dermstation.services.container import Services
     from dermstation.services.reception import ReceptionServices
+    from dermstation.services.reports import ReportService
     from dermstation.services.types import CurrentUser
     from dermstation.services.workstation import WorkstationServices
 
@@ -37,8 +38,10 @@ class Shell:
         reception: ReceptionServices | None = None,
         assistant: AssistantService | None = None,
         workstation: WorkstationServices | None = None,
+        reports: ReportService | None = None,
     ) -> None:
         self._services = services
+        self._reports = reports
         self._workstation = workstation
         self._reception = reception
         self._assistant = assistant
@@ -104,6 +107,7 @@ class Shell:
             reception=self._reception,
             assistant=self._assistant,
             workstation=self._workstation,
+            reports=self._reports,
         )
         closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         window.closed.connect(lambda reason: closed.done() or closed.set_result(reason))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from pathlib import Path
 
@@ -265,3 +267,98 @@ def test_switching_patients_by_search(qtbot, services, dermatologist, ops, ws, l
         page.search.setText("zhou")
     assert page.lesion.currentText() == "right thigh, posterior — Z1"
     assert "Zhou, Kim" in page.patient.currentText()
+
+
+# --- reports and the patient explanation ---------------------------------------------------------------
+@pytest.fixture
+def offline_assistant(services, monkeypatch: pytest.MonkeyPatch):
+    """The real assistant service with no API key (an in-memory keyring): it answers offline."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assistant"))
+    from memory_keyring import use_memory_keyring
+
+    from dermstation.assistant.keys import KeyStore
+    from dermstation.services.assistant import AssistantService
+
+    monkeypatch.delenv("DERMSTATION_PERPLEXITY_API_KEY", raising=False)
+    with use_memory_keyring():
+        yield AssistantService(services.database, services.audit, services.settings_store, keys=KeyStore())
+
+
+def _analysed_page(qtbot, services, user, ops, ws, lesion, shared_data: Path, **extra) -> AnalysisPage:
+    page = AnalysisPage(ws, services.patients, user, ops, **extra)
+    qtbot.addWidget(page)
+    page.resize(1280, 820)
+    page.show()
+    patient_id = services.patients.search(user, "March")[0].id
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+        page.show_patient(patient_id, lesion.id)
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000):
+        page.import_files([shared_data / "ph2" / "images" / "IMD006.jpg"])
+    return page
+
+
+def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services, dermatologist, ops, ws, lesion,
+                                                                 shared_data: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+    from test_report_preview import save_shot
+
+    page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, shared_data, reports=services.reports)
+    assert page.report_button.isVisible() and page.report_button.isEnabled()
+    assert [a.text() for a in page.report_button.menu().actions()] == ["Lesion report…", "Patient summary…"]
+    if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
+        page.grab().save(str(Path(shots) / "analysis_page_report_button.png"))
+
+    with qtbot.waitSignal(page.report_opened, timeout=60000) as opened:
+        page.lesion_report_action.trigger()
+    dialog = opened.args[0]
+    assert dialog.isVisible() and dialog.windowTitle() == "Lesion report"
+    assert dialog.page_count() >= 1
+    save_shot(qtbot, dialog, "report_preview_lesion.png")
+    target = tmp_path / dialog.report.suggested_name
+    with qtbot.waitSignal(dialog.saved, timeout=10000):
+        dialog.save_to(target)
+    text = " ".join(page_.extract_text() for page_ in PdfReader(str(target)).pages)
+    assert "MRN-7" in text
+    dialog.close_button.click()
+
+    chooser = page.patient_summary()  # asks the language, the UI's by default
+    assert chooser is not None and chooser.chosen() == "en" and chooser.language.count() == 8
+    chooser.language.setCurrentIndex(chooser.language.findData("de"))
+    with qtbot.waitSignal(page.report_opened, timeout=60000) as opened:
+        chooser.accept()
+    summary = opened.args[0]
+    assert summary.report.suggested_name.endswith("-de.pdf") and summary.page_count() >= 1
+    german = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.report.pdf)).pages).split())
+    assert "MRN-7" in german and "Ihr" in german
+    summary.close()
+
+
+def test_explain_tab_answers_offline_for_the_stored_analysis(qtbot, services, dermatologist, ops, ws, lesion,
+                                                             shared_data: Path, offline_assistant) -> None:
+    page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, shared_data,
+                          assistant=offline_assistant)
+    panel = page.assistant_panel
+    assert panel is not None and page.tabs.tabText(page.tabs.indexOf(panel)) == "Explain to patient"
+    assert page.tabs.isTabEnabled(page.tabs.indexOf(panel))
+    page.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: "offline knowledge base" in panel.mode.text(), timeout=10000)
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)
+    with qtbot.waitSignal(panel.answered, timeout=20000) as answered:
+        panel.ask()
+    explanation = answered.args[0]
+    assert explanation.offline and explanation.analysis_id == page.shown.stored.id
+    assert panel.badge.text() == "Offline knowledge base" and panel.answer.toPlainText().strip()
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)  # the exchange is stored
+    if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
+        page.grab().save(str(Path(shots) / "analysis_page_explain_tab.png"))
+
+
+def test_reports_and_explanation_are_hidden_without_services_or_role(qtbot, services, dermatologist, receptionist,
+                                                                     ops, ws, offline_assistant) -> None:
+    plain = AnalysisPage(ws, services.patients, dermatologist, ops)
+    qtbot.addWidget(plain)
+    assert plain.report_button.isHidden() and plain.assistant_panel is None and plain.tabs.count() == 3
+    clerk = AnalysisPage(ws, services.patients, receptionist, ops, reports=services.reports,
+                         assistant=offline_assistant)
+    qtbot.addWidget(clerk)
+    assert clerk.report_button.isHidden() and clerk.assistant_panel is None and clerk.tabs.count() == 3

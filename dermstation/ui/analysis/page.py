@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -36,10 +37,11 @@ from PySide6.QtWidgets import (
 
 from dermstation.capture.camera import LatestFrameCamera
 from dermstation.core.errors import DermStationError, ValidationError
-from dermstation.core.i18n import _, ngettext
+from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, ngettext
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
+from dermstation.services.permissions import CLINICAL_ROLES
 from dermstation.ui.analysis.assessment import AssessmentForm
 from dermstation.ui.analysis.body_site_picker import BodySitePicker
 from dermstation.ui.analysis.history import HistoryView
@@ -47,12 +49,17 @@ from dermstation.ui.analysis.image_view import LesionImageView
 from dermstation.ui.analysis.live_view import LiveView
 from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLine, QualityBanner, section
 from dermstation.ui.analysis.probability_chart import ProbabilityChart
+from dermstation.ui.assistant_panel import AssistantPanel
+from dermstation.ui.forms import open_dialog
+from dermstation.ui.report_preview import ReportPreviewDialog
 from dermstation.ui.text import breakable
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
+    from dermstation.services.assistant import AssistantService
     from dermstation.services.imports import ImportReport
     from dermstation.services.patients import PatientService
+    from dermstation.services.reports import ReportFile, ReportService
     from dermstation.services.types import CurrentUser, LesionSummary, PatientSummary
     from dermstation.services.workstation import WorkstationServices
     from dermstation.ui.operations import Operations
@@ -128,12 +135,40 @@ class NewLesionDialog(QDialog):
         self.accept()
 
 
+class SummaryLanguageDialog(QDialog):
+    """Asks which language the patient summary is written in."""
+
+    def __init__(self, language: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Patient summary"))
+        self.language = QComboBox()
+        self.language.setAccessibleName(_("Language"))
+        for code, name in SUPPORTED_LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(self.language.findData(language), 0))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Create summary"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow(_("Language for the patient"), self.language)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("The summary explains the signed assessment in plain words.")))
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> str:
+        return self.language.currentData()
+
+
 class AnalysisPage(QWidget):
     patients_found = Signal(int)
     lesions_loaded = Signal(int)
     imported = Signal(object)  # ImportReport
     analysis_shown = Signal(object)  # ShownAnalysis
     message_shown = Signal(str)
+    report_opened = Signal(object)  # ReportPreviewDialog
 
     def __init__(
         self,
@@ -143,8 +178,14 @@ class AnalysisPage(QWidget):
         ops: Operations,
         camera_factory: Callable[..., LatestFrameCamera] = LatestFrameCamera,
         parent: QWidget | None = None,
+        *,
+        reports: ReportService | None = None,
+        assistant: AssistantService | None = None,
     ) -> None:
         super().__init__(parent)
+        clinical = user.role in CLINICAL_ROLES
+        # reports and the patient explanation are for clinicians; without the service they are hidden
+        self._reports = reports if clinical else None
         self._ws = workstation
         self._patients = patients
         self._user = user
@@ -222,6 +263,13 @@ class AnalysisPage(QWidget):
         side_layout.addWidget(section(_("Lesion measurements")))
         side_layout.addWidget(self.metrics)
         side_layout.addWidget(self.model_line)
+        self.report_button = QPushButton(_("Report"))
+        self.report_button.setToolTip(_("A PDF report of this analysis, or a summary for the patient"))
+        report_menu = QMenu(self.report_button)
+        self.lesion_report_action = report_menu.addAction(_("Lesion report…"), self.lesion_report)
+        self.patient_summary_action = report_menu.addAction(_("Patient summary…"), self.patient_summary)
+        self.report_button.setMenu(report_menu)
+        self.report_button.setVisible(self._reports is not None)
         side_layout.addWidget(self.reanalyse_button, 0, Qt.AlignmentFlag.AlignLeft)
         rule = QFrame()
         rule.setFrameShape(QFrame.Shape.HLine)
@@ -277,7 +325,16 @@ class AnalysisPage(QWidget):
         self.tabs.addTab(analysis_tab, _("Analysis"))
         self.tabs.addTab(self.live, _("Live view"))
         self.tabs.addTab(self.history, _("History"))
+        self.assistant_panel: AssistantPanel | None = None
+        if assistant is not None and clinical:
+            self.assistant_panel = AssistantPanel(assistant, user, ops)
+            self.tabs.addTab(self.assistant_panel, _("Explain to patient"))
         self.tabs.currentChanged.connect(self._tab_changed)
+        corner = QWidget()  # beside the tabs: always in view, whatever the side panel's scroll
+        corner_layout = QHBoxLayout(corner)
+        corner_layout.setContentsMargins(0, 0, 0, 4)
+        corner_layout.addWidget(self.report_button)
+        self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 12)
@@ -371,6 +428,8 @@ class AnalysisPage(QWidget):
         self.live.set_lesion(lesion_id)
         self.history.set_lesion(lesion_id)
         self.assessment.set_subject(lesion_id, self._shown.stored.id if self._shown else None)
+        if self.assistant_panel is not None and self._shown is None:
+            self.assistant_panel.set_analysis(None)
         self._update_actions()
 
     def _timeline_shown(self, _count: int) -> None:
@@ -394,6 +453,9 @@ class AnalysisPage(QWidget):
         self.import_button.setEnabled(has_lesion)
         self.new_lesion_button.setEnabled(self._patient_id is not None)
         self.reanalyse_button.setEnabled(self._shown is not None)
+        self.report_button.setEnabled(self._shown is not None and not self._ops.busy(f"{self._key}-report"))
+        if self.assistant_panel is not None:
+            self.tabs.setTabEnabled(self.tabs.indexOf(self.assistant_panel), self._shown is not None)
 
     def _show_empty(self, text: str | None = None) -> None:
         if text is None:
@@ -532,6 +594,8 @@ class AnalysisPage(QWidget):
         self.metrics.show_metrics(a.metrics)
         self.model_line.show_analysis(a)
         self.assessment.set_subject(a.lesion_id, a.id)
+        if self.assistant_panel is not None:
+            self.assistant_panel.set_analysis(a.id, current_language())
         self.result_stack.setCurrentIndex(1)
         self._update_actions()
         self.analysis_shown.emit(shown)
@@ -539,6 +603,48 @@ class AnalysisPage(QWidget):
     @property
     def shown(self) -> ShownAnalysis | None:
         return self._shown
+
+    # --- reports ----------------------------------------------------------------------------------
+    def lesion_report(self) -> None:
+        """Render the lesion report of the shown analysis and preview it."""
+        if self._reports is None or self._shown is None:
+            return
+        self._start_report(self._lesion_report(self._shown.stored.id), _("Lesion report"))
+
+    def patient_summary(self, language: str | None = None) -> SummaryLanguageDialog | None:
+        """The plain-language summary of the shown lesion; asks the language unless it is given."""
+        if self._reports is None or self._shown is None:
+            return None
+        lesion_id = self._shown.stored.lesion_id
+        if language is not None:
+            self._start_report(self._patient_summary(lesion_id, language), _("Patient summary"))
+            return None
+        dialog = SummaryLanguageDialog(current_language(), self)
+        dialog.accepted.connect(lambda: self.patient_summary(dialog.chosen()))
+        open_dialog(dialog)
+        return dialog
+
+    def _start_report(self, coro, title: str) -> None:  # noqa: ANN001 - a coroutine
+        self._ops.spawn(self._report(coro, title), key=f"{self._key}-report", parent=self)
+
+    async def _lesion_report(self, analysis_id: int) -> ReportFile:
+        # one call reads, audits and renders: on the database thread, so audit writes stay serialised
+        return await self._ops.db(self._reports.lesion_report, self._user, analysis_id, language=current_language())
+
+    async def _patient_summary(self, lesion_id: int, language: str) -> ReportFile:
+        return await self._ops.db(self._reports.patient_summary, self._user, lesion_id, language=language)
+
+    async def _report(self, coro, title: str) -> None:  # noqa: ANN001 - a coroutine
+        self.report_button.setEnabled(False)
+        self.report_button.setText(_("Preparing…"))
+        try:
+            report = await coro
+        finally:
+            self.report_button.setText(_("Report"))
+            self.report_button.setEnabled(self._shown is not None)
+        dialog = ReportPreviewDialog(report, title, self._ops, self)
+        open_dialog(dialog)
+        self.report_opened.emit(dialog)
 
     # --- tabs -------------------------------------------------------------------------------------
     def _tab_changed(self, index: int) -> None:
