@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.errors import DermStationError
-from dermstation.core.i18n import _
+from dermstation.core.i18n import _, ngettext
 from dermstation.services.reports import write_pdf
 from dermstation.ui.theme import set_role
 
@@ -117,8 +117,7 @@ class ReportPreviewDialog(QDialog):
         buttons = QHBoxLayout()
         self.pages_label = set_role(QLabel(), "muted")
         if self.page_count():
-            self.pages_label.setText(_("{n} pages").format(n=self.page_count()) if self.page_count() > 1
-                                     else _("1 page"))
+            self.pages_label.setText(ngettext("{n} page", "{n} pages", self.page_count()).format(n=self.page_count()))
         buttons.addWidget(self.pages_label, 1)
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.save_button)
