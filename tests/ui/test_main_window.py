@@ -9,7 +9,7 @@ from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
 
 
-def _window(qtbot, services, user, ops, reception=None, workstation=None) -> MainWindow:
+def _window(qtbot, services, user, ops, reception=None, workstation=None, **extra) -> MainWindow:
     window = MainWindow(
         user,
         patients=services.patients,
@@ -23,6 +23,7 @@ def _window(qtbot, services, user, ops, reception=None, workstation=None) -> Mai
         language="en",
         reception=reception,
         workstation=workstation,
+        **extra,
     )
     qtbot.addWidget(window)
     window.show()
@@ -112,3 +113,15 @@ def test_analysis_page_when_the_workstation_services_are_given(qtbot, services, 
     workstation = build_workstation_services(services, AnalysisService())  # models load on first use
     window = _window(qtbot, services, dermatologist, ops, workstation=workstation)
     assert isinstance(window.show_section(Section.ANALYSIS), AnalysisPage)
+
+
+def test_analysis_page_gets_reports_and_the_assistant(qtbot, services, dermatologist, ops) -> None:
+    from dermstation.services.analysis import AnalysisService
+    from dermstation.services.workstation import build_workstation_services
+
+    workstation = build_workstation_services(services, AnalysisService())
+    window = _window(qtbot, services, dermatologist, ops, workstation=workstation, reports=services.reports,
+                     assistant=services.assistant)
+    page = window.show_section(Section.ANALYSIS)
+    assert not page.report_button.isHidden() and not page.report_button.isEnabled()  # nothing analysed yet
+    assert page.assistant_panel is not None and not page.tabs.isTabEnabled(page.tabs.indexOf(page.assistant_panel))
