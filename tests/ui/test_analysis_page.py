@@ -324,12 +324,15 @@ def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services
     chooser = page.patient_summary()  # asks the language, the UI's by default
     assert chooser is not None and chooser.chosen() == "en" and chooser.language.count() == 8
     chooser.language.setCurrentIndex(chooser.language.findData("de"))
+    if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
+        chooser.grab().save(str(Path(shots) / "summary_language.png"))
     with qtbot.waitSignal(page.report_opened, timeout=60000) as opened:
         chooser.accept()
     summary = opened.args[0]
     assert summary.report.suggested_name.endswith("-de.pdf") and summary.page_count() >= 1
     german = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.report.pdf)).pages).split())
     assert "MRN-7" in german and "Ihr" in german
+    save_shot(qtbot, summary, "report_preview_summary_de.png")
     summary.close()
 
 
