@@ -115,6 +115,31 @@ def test_chart_lists_lesions_for_clinicians(qtbot, services, dermatologist, ops)
     assert page.panel.lesion_titles() == ["left forearm — L1"]
 
 
+def test_add_lesion_from_the_chart_on_the_body_diagram(qtbot, services, dermatologist, ops) -> None:
+    from PySide6.QtCore import QPoint
+
+    from dermstation.core.body_sites import BodySite, Laterality, View
+    from dermstation.ui.lesion_dialog import NewLesionDialog
+
+    services.patients.create(dermatologist, PatientInput("R2", "Ines", "Duarte", None))
+    page = _page(qtbot, services, dermatologist, ops)
+    with qtbot.waitSignal(page.patient_shown, timeout=5000):
+        page.table.selectRow(0)
+    page.panel.add_lesion_button.click()
+    dialog = page.findChild(NewLesionDialog)
+    assert dialog is not None and not dialog.save_button.isEnabled()  # no site picked yet
+    dialog.resize(440, 520)
+    qtbot.waitExposed(dialog)
+    pos = dialog.picker.diagram.site_position(BodySite("forearm", Laterality.LEFT, View.FRONT))
+    with qtbot.waitSignal(dialog.picker.site_changed, timeout=2000):
+        qtbot.mouseClick(dialog.picker.diagram, Qt.MouseButton.LeftButton, pos=QPoint(round(pos.x()), round(pos.y())))
+    assert dialog.save_button.isEnabled()
+    dialog.label.setText("L1")
+    with qtbot.waitSignal(page.patient_shown, timeout=5000):
+        dialog.save_button.click()
+    assert page.panel.lesion_titles() == ["left forearm — L1"]
+
+
 def test_receptionist_sees_no_notes_and_no_chart(qtbot, services, dermatologist, receptionist, ops) -> None:
     services.patients.create(
         dermatologist, PatientInput("R1", "Jo", "March", None, notes="Suspicious lesion, biopsy planned.")

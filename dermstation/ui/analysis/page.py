@@ -36,14 +36,13 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.capture.camera import LatestFrameCamera
-from dermstation.core.errors import DermStationError, ValidationError
+from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, ngettext
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
 from dermstation.services.permissions import CLINICAL_ROLES
 from dermstation.ui.analysis.assessment import AssessmentForm
-from dermstation.ui.analysis.body_site_picker import BodySitePicker
 from dermstation.ui.analysis.history import HistoryView
 from dermstation.ui.analysis.image_view import LesionImageView
 from dermstation.ui.analysis.live_view import LiveView
@@ -51,6 +50,7 @@ from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLine, Qu
 from dermstation.ui.analysis.probability_chart import ProbabilityChart
 from dermstation.ui.assistant_panel import AssistantPanel
 from dermstation.ui.forms import open_dialog
+from dermstation.ui.lesion_dialog import NewLesionDialog
 from dermstation.ui.report_preview import ReportPreviewDialog
 from dermstation.ui.text import breakable
 from dermstation.ui.theme import set_role
@@ -88,51 +88,6 @@ def lesion_title(lesion: LesionSummary) -> str:
 
 def local_files(urls: list) -> list[Path]:
     return [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
-
-
-class NewLesionDialog(QDialog):
-    """Record a lesion by clicking its site on the body diagram."""
-
-    saved = Signal(object)  # LesionSummary
-
-    def __init__(self, patients: PatientService, user: CurrentUser, ops: Operations, patient_id: int,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._patients, self._user, self._ops, self._patient_id = patients, user, ops, patient_id
-        self.setWindowTitle(_("New lesion"))
-        self.picker = BodySitePicker()
-        self.label = QLineEdit()
-        self.label.setPlaceholderText(_("e.g. L1"))
-        self.error = set_role(QLabel(), "fieldError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText(_("Save"))
-        self.save_button.setEnabled(False)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
-        buttons.accepted.connect(lambda: self._ops.spawn(self._save(), parent=self))
-        buttons.rejected.connect(self.reject)
-        self.picker.site_changed.connect(lambda text: self.save_button.setEnabled(bool(text)))
-        form = QFormLayout()
-        form.addRow(_("Label"), self.label)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.picker, 1)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
-        self.resize(440, 520)
-
-    async def _save(self) -> None:
-        try:
-            lesion = await self._ops.db(self._patients.add_lesion, self._user, self._patient_id,
-                                        self.picker.site_text(), self.label.text().strip())
-        except ValidationError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
-            return
-        self.saved.emit(lesion)
-        self.accept()
 
 
 class SummaryLanguageDialog(QDialog):

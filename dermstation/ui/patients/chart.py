@@ -6,15 +6,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
     QTreeWidget,
@@ -24,16 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.domain import CaptureSource
-from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, format_day, format_moment, ngettext
-from dermstation.ui.forms import FormErrors
-from dermstation.ui.operations import Operations
 from dermstation.ui.text import birth_label, breakable, fitzpatrick_label, sex_label
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
-    from dermstation.services.patients import PatientService
-    from dermstation.services.types import CurrentUser, LesionSummary, PatientChart, PatientDetail
+    from dermstation.services.types import LesionSummary, PatientChart, PatientDetail
 
 
 def _source_label(source: CaptureSource) -> str:
@@ -180,53 +172,3 @@ class PatientPanel(QScrollArea):
 
     def lesion_titles(self) -> list[str]:
         return [self.lesions.topLevelItem(i).text(0) for i in range(self.lesions.topLevelItemCount())]
-
-
-class LesionDialog(QDialog):
-    """Record a new lesion on the patient's body map (site and a short label)."""
-
-    saved = Signal(object)
-
-    def __init__(
-        self, patients: PatientService, user: CurrentUser, ops: Operations, patient_id: int,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._patients = patients
-        self._user = user
-        self._ops = ops
-        self._patient_id = patient_id
-        self.setWindowTitle(_("Add lesion"))
-        self.setMinimumWidth(400)
-        self.body_site = QLineEdit()
-        self.body_site.setPlaceholderText(_("e.g. left forearm, dorsal"))
-        self.label = QLineEdit()
-        self.label.setPlaceholderText(_("e.g. L1"))
-        general = QLabel()
-        self.errors = FormErrors(general)
-        form = QFormLayout()
-        form.addRow(_("Body site"), self.errors.field("body_site", self.body_site))
-        form.addRow(_("Label"), self.errors.field("label", self.label))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText(_("Save"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
-        buttons.accepted.connect(lambda: self._ops.spawn(self._save(), parent=self))
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(general)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-
-    async def _save(self) -> None:
-        self.errors.clear()
-        try:
-            lesion = await self._ops.db(
-                self._patients.add_lesion, self._user, self._patient_id, self.body_site.text().strip(),
-                self.label.text().strip(),
-            )
-        except ValidationError as exc:
-            self.errors.show(exc)
-            return
-        self.saved.emit(lesion)
-        self.accept()

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.i18n import _, ngettext
+from dermstation.ui.lesion_dialog import NewLesionDialog
 from dermstation.ui.navigation import sees_clinical_data
 from dermstation.ui.operations import Operations
-from dermstation.ui.patients.chart import LesionDialog, PatientPanel
+from dermstation.ui.patients.chart import PatientPanel
 from dermstation.ui.patients.editor import PatientDialog
 from dermstation.ui.patients.list_model import PatientListModel
 from dermstation.ui.theme import set_role
@@ -267,7 +268,7 @@ class PatientsPage(QWidget):
         if self.panel.patient is None:
             return
         patient_id = self.panel.patient.id
-        dialog = LesionDialog(self._patients, self._user, self._ops, patient_id, parent=self)
+        dialog = NewLesionDialog(self._patients, self._user, self._ops, patient_id, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(lambda _lesion: self.open_patient(patient_id))
         dialog.open()
