@@ -140,8 +140,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
         patients_page = self.pages.get(Section.PATIENTS)
         if isinstance(patients_page, PatientsPage):
+            patients_page.lesion_opened.connect(self.open_lesion)
             patients_page.refresh()
             patients_page.focus_search()
+
+    def open_lesion(self, patient_id: int, lesion_id: int) -> None:
+        """Show a lesion from the patient chart in the Analysis section (when this role has one)."""
+        page = self.pages.get(Section.ANALYSIS)
+        if page is not None and hasattr(page, "show_patient"):
+            self.show_section(Section.ANALYSIS)
+            page.show_patient(patient_id, lesion_id)
 
     def _make_page(
         self, section: Section, patients: PatientService, users: UserService, settings_store: SettingsStore,

@@ -125,3 +125,27 @@ def test_analysis_page_gets_reports_and_the_assistant(qtbot, services, dermatolo
     page = window.show_section(Section.ANALYSIS)
     assert not page.report_button.isHidden() and not page.report_button.isEnabled()  # nothing analysed yet
     assert page.assistant_panel is not None and not page.tabs.isTabEnabled(page.tabs.indexOf(page.assistant_panel))
+
+
+def test_double_clicking_a_lesion_in_the_chart_opens_it_in_the_analysis_view(
+    qtbot, services, dermatologist, ops
+) -> None:
+    from dermstation.services.types import PatientInput
+    from dermstation.services.workstation import build_workstation_services
+
+    patient = services.patients.create(dermatologist, PatientInput("R5", "Lea", "Kraus", None))
+    services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
+    second = services.patients.add_lesion(dermatologist, patient.id, "right shin", "L2")
+    workstation = build_workstation_services(services, services.analysis)
+    window = _window(qtbot, services, dermatologist, ops, workstation=workstation)
+    patients = window.pages[Section.PATIENTS]
+    with qtbot.waitSignal(patients.patient_shown, timeout=5000):
+        patients.open_patient(patient.id)
+    tree = patients.panel.lesions
+    item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                if tree.topLevelItem(i).text(0).startswith("right shin"))
+    analysis = window.pages[Section.ANALYSIS]
+    with qtbot.waitSignal(analysis.lesions_loaded, timeout=5000):
+        tree.itemActivated.emit(item, 0)
+    assert window.stack.currentWidget() is analysis
+    assert analysis.lesion_id == second.id

@@ -41,6 +41,7 @@ class PatientPanel(QScrollArea):
 
     edit_requested = Signal()
     add_lesion_requested = Signal()
+    lesion_opened = Signal(int)  # lesion id: the user wants to analyse or follow up this lesion
 
     def __init__(self, clinical: bool, extra: QWidget | None = None, parent: QWidget | None = None) -> None:
         """``extra`` (e.g. the patient's appointments) goes below the details and the lesions."""
@@ -110,6 +111,8 @@ class PatientPanel(QScrollArea):
             self.lesions.setAlternatingRowColors(True)
             self.lesions.setUniformRowHeights(True)
             self.lesions.setTextElideMode(Qt.TextElideMode.ElideRight)
+            self.lesions.setToolTip(_("Double-click a lesion to open it in the analysis view."))
+            self.lesions.itemActivated.connect(self._activated)
             self.lesions.setMinimumHeight(160)
             head = self.lesions.header()
             head.setStretchLastSection(False)
@@ -169,6 +172,10 @@ class PatientPanel(QScrollArea):
             item.setExpanded(True)
         self.lesions.setVisible(bool(lesions))
         self.no_lesions.setVisible(not lesions)
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        lesion_item = item.parent() or item  # a capture row opens its lesion
+        self.lesion_opened.emit(int(lesion_item.data(0, Qt.ItemDataRole.UserRole)))
 
     def lesion_titles(self) -> list[str]:
         return [self.lesions.topLevelItem(i).text(0) for i in range(self.lesions.topLevelItemCount())]

@@ -45,6 +45,7 @@ class PatientsPage(QWidget):
     patient_shown = Signal(object)
     #: A patient was created or changed.
     patient_saved = Signal(object)
+    lesion_opened = Signal(int, int)  # patient id, lesion id
 
     def __init__(
         self,
@@ -128,6 +129,9 @@ class PatientsPage(QWidget):
         self.panel = PatientPanel(self.clinical, self.appointments)
         self.panel.edit_requested.connect(self.edit_patient)
         self.panel.add_lesion_requested.connect(self._add_lesion)
+        self.panel.lesion_opened.connect(
+            lambda lesion_id: self.panel.patient and self.lesion_opened.emit(self.panel.patient.id, lesion_id)
+        )
         self.nothing_selected = set_role(QLabel(_("Select a patient to see their details.")), "empty")
         self.nothing_selected.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.nothing_selected.setWordWrap(True)
