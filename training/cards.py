@@ -27,7 +27,7 @@ HAM = {
     "name": "HAM10000",
     "licence": "CC BY-NC-SA 4.0",
     "split": "labels.csv split column: train 4190 (training), val 897 (early stopping, temperature, threshold), "
-             "test 1897 (metrics only); one image per lesion",
+             "test 897 (metrics only); one image per lesion",
     "citation": "Tschandl, Rosendahl & Kittler, Sci Data 5, 180161 (2018), doi:10.1038/sdata.2018.161",
 }
 PH2 = {
