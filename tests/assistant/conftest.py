@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fake_perplexity import VALID_KEY, FakePerplexity  # noqa: E402
-from memory_keyring import MemoryKeyring, use_memory_keyring  # noqa: E402
+from assistant_fixtures import *  # noqa: E402, F403  (fake_perplexity, ring)
+from fake_perplexity import VALID_KEY  # noqa: E402
+from memory_keyring import MemoryKeyring  # noqa: E402
 
 __all__ = ["VALID_KEY"]
 
 
 @pytest.fixture
-def fake_perplexity() -> Iterator[FakePerplexity]:
-    server = FakePerplexity().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv("DERMSTATION_PERPLEXITY_API_KEY", raising=False)
-    with use_memory_keyring() as ring:
-        yield ring
+def memory_keyring(ring: MemoryKeyring) -> MemoryKeyring:  # noqa: F811 - the fixture, by another name
+    return ring

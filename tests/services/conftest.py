@@ -8,4 +8,5 @@ for _path in Path(__file__).resolve().parents[1:3]:
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from assistant_fixtures import *  # noqa: E402, F403
 from records_fixtures import *  # noqa: E402, F403

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -13,11 +12,9 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assistant"))
 
 from fake_perplexity import VALID_KEY, FakePerplexity, Reply  # noqa: E402
-from memory_keyring import MemoryKeyring, use_memory_keyring  # noqa: E402
+from memory_keyring import MemoryKeyring  # noqa: E402
 
-from dermstation.assistant.client import PerplexityClient, RetryPolicy  # noqa: E402
-from dermstation.assistant.explain import Explainer  # noqa: E402
-from dermstation.assistant.keys import KeySource, KeyStore  # noqa: E402
+from dermstation.assistant.keys import KeySource  # noqa: E402
 from dermstation.core.domain import AuditAction, CaptureSource  # noqa: E402
 from dermstation.core.errors import PermissionDenied, RecordNotFound, ValidationError  # noqa: E402
 from dermstation.records.assistant_models import AssistantExchange  # noqa: E402
@@ -28,27 +25,6 @@ from dermstation.services.types import CurrentUser, PatientInput  # noqa: E402
 
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
-
-@pytest.fixture
-def fake_perplexity() -> Iterator[FakePerplexity]:
-    server = FakePerplexity().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def ring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv("DERMSTATION_PERPLEXITY_API_KEY", raising=False)
-    with use_memory_keyring() as memory:
-        yield memory
-
-
-@pytest.fixture
-def assistant(services: Services, fake_perplexity: FakePerplexity, ring: MemoryKeyring) -> AssistantService:
-    keys = KeyStore()
-    explainer = Explainer(keys, lambda key: PerplexityClient(
-        key, base_url=fake_perplexity.base_url, retry=RetryPolicy(max_attempts=1), read_timeout_s=2))
-    return AssistantService(services.database, services.audit, services.settings_store, explainer, keys)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ for _path in Path(__file__).resolve().parents[1:3]:
         sys.path.insert(0, str(_path))
 
 import qasync  # noqa: E402
+from assistant_fixtures import *  # noqa: E402, F403
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from records_fixtures import *  # noqa: E402, F403
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -13,12 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assistant"))
 
 from fake_perplexity import VALID_KEY, FakePerplexity, Reply  # noqa: E402
-from memory_keyring import MemoryKeyring, use_memory_keyring  # noqa: E402
+from memory_keyring import MemoryKeyring  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from dermstation.assistant.client import PerplexityClient, RetryPolicy  # noqa: E402
-from dermstation.assistant.explain import Explainer  # noqa: E402
-from dermstation.assistant.keys import KeySource, KeyStore  # noqa: E402
+from dermstation.assistant.keys import KeySource  # noqa: E402
 from dermstation.core.domain import CaptureSource  # noqa: E402
 from dermstation.records.models import AnalysisRecord  # noqa: E402
 from dermstation.services.assistant import AssistantService  # noqa: E402
@@ -34,27 +31,6 @@ ANSWER = ("A mole (melanocytic naevus) is a common, harmless cluster of pigment 
           "features typical of a mole. Keep an eye on it and show your dermatologist any change in size, shape "
           "or colour [2].")
 
-
-@pytest.fixture
-def fake_perplexity() -> Iterator[FakePerplexity]:
-    server = FakePerplexity().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def ring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv("DERMSTATION_PERPLEXITY_API_KEY", raising=False)
-    with use_memory_keyring() as memory:
-        yield memory
-
-
-@pytest.fixture
-def assistant(services: Services, fake_perplexity: FakePerplexity, ring: MemoryKeyring) -> AssistantService:
-    keys = KeyStore()
-    explainer = Explainer(keys, lambda key: PerplexityClient(
-        key, base_url=fake_perplexity.base_url, retry=RetryPolicy(max_attempts=1), read_timeout_s=3))
-    return AssistantService(services.database, services.audit, services.settings_store, explainer, keys)
 
 
 @pytest.fixture
