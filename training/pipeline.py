@@ -20,12 +20,12 @@ from dermstation.inference.preprocess import (
     StepSpec,
     compose,
     crop_box,
-    largest_component,
     lesion_box,
     resize_to,
     restore_aspect,
     to_tensor,
 )
+from dermstation.inference.segmentation import mask_from_probability
 from training.data import MODELS, RUNS, read_rgb
 
 
@@ -47,14 +47,19 @@ class Segmenter:
         self.size = (_step(self.card, "resize")["width"], _step(self.card, "resize")["height"])
         self.norm = _step(self.card, "normalize")
 
+    def model_probability(self, image: np.ndarray) -> np.ndarray:
+        """Probability map at the model's resolution."""
+        x = to_tensor(resize_to(image, *self.size), self.norm["mean"], self.norm["std"])[None]
+        return self.session.run([self.card["outputs"]["probability"]], {self.card["input"]["name"]: x})[0][0, 0]
+
     def probability(self, image: np.ndarray) -> np.ndarray:
         """Probability map at the image's own size."""
-        x = to_tensor(resize_to(image, *self.size), self.norm["mean"], self.norm["std"])[None]
-        prob = self.session.run([self.card["outputs"]["probability"]], {self.card["input"]["name"]: x})[0][0, 0]
-        return cv2.resize(prob, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(self.model_probability(image), (image.shape[1], image.shape[0]),
+                          interpolation=cv2.INTER_LINEAR)
 
     def mask(self, image: np.ndarray) -> np.ndarray:
-        return largest_component(self.probability(image) > self.card["threshold"])
+        """The app's own post-processing (smooth, resize, threshold, largest component, fill holes)."""
+        return mask_from_probability(self.model_probability(image), image.shape[:2], self.card["threshold"])
 
 
 class Classifier:
@@ -101,7 +106,8 @@ def lesion_boxes(paths: Iterable[tuple[str, Path]], seg: Segmenter, clf_card: di
                  cache: bool = True) -> dict[str, Box]:
     """Segmenter-derived lesion boxes, cached per segmenter sha256 and crop parameters."""
     crop = _step(clf_card, "lesion_crop")
-    key = f"{seg.card['sha256'][:12]}_{crop['margin']}_{crop['min_fraction']}"
+    # "app": masks post-processed by the app's mask_from_probability (older caches used a plain threshold)
+    key = f"{seg.card['sha256'][:12]}_{crop['margin']}_{crop['min_fraction']}_app"
     path = RUNS / f"boxes_{key}.json"
     known: dict[str, list[int]] = json.loads(path.read_text()) if cache and path.exists() else {}
     out: dict[str, Box] = {}

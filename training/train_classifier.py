@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
-from dermstation.inference.preprocess import crop_box, resize_to, shades_of_grey, to_tensor
+from dermstation.inference.preprocess import centre_square_box, crop_box, resize_to, shades_of_grey, to_tensor
 from training import cards
 from training.augment import blur_noise, colour_jitter
 from training.config import CLS_MEAN, CLS_SIZE, CLS_STD, CLS_WIDTHS, SOG_P
@@ -31,34 +32,60 @@ from training.nets import CamNet
 from training.pipeline import Segmenter, ham_image, lesion_boxes
 
 
-def eval_tensor(img: np.ndarray, box) -> np.ndarray:
+@dataclass(frozen=True)
+class Recipe:
+    """The preprocessing/augmentation choices an ablation switches one at a time (shipped: the defaults)."""
+
+    framing: str = "lesion"  # "lesion": segmenter box; "whole": the image's centre square, no segmenter
+    colour_constancy: str = "sog"  # "sog": Shades of Grey (p=SOG_P) after augmentation; "none"
+    colour_aug: float = 1.0  # strength of illuminant/brightness/contrast/saturation/gamma jitter (0 = off)
+    blur_noise: bool = True
+    size: int = CLS_SIZE
+
+    def frame(self, img: np.ndarray, box) -> tuple[int, int, int, int]:
+        return tuple(box) if self.framing == "lesion" else centre_square_box(*img.shape[:2])
+
+    def colour(self, img: np.ndarray) -> np.ndarray:
+        return shades_of_grey(img, SOG_P) if self.colour_constancy == "sog" else img
+
+
+SHIPPED = Recipe()
+
+
+def eval_tensor(img: np.ndarray, box, recipe: Recipe = SHIPPED) -> np.ndarray:
     """Exactly the card's pipeline: crop -> shades_of_grey -> resize -> normalise."""
-    return to_tensor(resize_to(shades_of_grey(crop_box(img, box), SOG_P), CLS_SIZE, CLS_SIZE), CLS_MEAN, CLS_STD)
+    crop = crop_box(img, recipe.frame(img, box))
+    return to_tensor(resize_to(recipe.colour(crop), recipe.size, recipe.size), CLS_MEAN, CLS_STD)
 
 
-def train_tensor(img: np.ndarray, box, rng: np.random.Generator) -> np.ndarray:
+def train_tensor(img: np.ndarray, box, rng: np.random.Generator, recipe: Recipe = SHIPPED) -> np.ndarray:
     """Same pipeline with augmentation: box zoom/shift, rotation, flips, light/colour/blur before shades_of_grey."""
-    x0, y0, x1, y1 = box
+    x0, y0, x1, y1 = recipe.frame(img, box)
     side = (x1 - x0) * math.exp(rng.uniform(-0.25, 0.2))
     cx = (x0 + x1) / 2 + rng.uniform(-0.1, 0.1) * side
     cy = (y0 + y1) / 2 + rng.uniform(-0.1, 0.1) * side
     s = int(round(side))
     bx0, by0 = int(round(cx - s / 2)), int(round(cy - s / 2))
     crop = crop_box(img, (bx0, by0, bx0 + s, by0 + s))
-    if s > 2 * CLS_SIZE:  # only speed: shades_of_grey's estimate hardly changes, the final resize follows anyway
-        s = 2 * CLS_SIZE
+    if s > 2 * recipe.size:  # only speed: shades_of_grey's estimate hardly changes, the final resize follows anyway
+        s = 2 * recipe.size
         crop = resize_to(crop, s, s)
     mat = cv2.getRotationMatrix2D((s / 2, s / 2), rng.uniform(0, 360), 1.0)
     crop = cv2.warpAffine(crop, mat, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
-    crop = blur_noise(colour_jitter(np.ascontiguousarray(crop), rng), rng)
-    return to_tensor(resize_to(shades_of_grey(crop, SOG_P), CLS_SIZE, CLS_SIZE), CLS_MEAN, CLS_STD)
+    crop = np.ascontiguousarray(crop)
+    if recipe.colour_aug > 0:
+        crop = colour_jitter(crop, rng, recipe.colour_aug)
+    if recipe.blur_noise:
+        crop = blur_noise(crop, rng)
+    return to_tensor(resize_to(recipe.colour(crop), recipe.size, recipe.size), CLS_MEAN, CLS_STD)
 
 
 class TrainSet(Dataset):
-    def __init__(self, images: list[np.ndarray], boxes: list, labels: np.ndarray, seed: int) -> None:
-        self.images, self.boxes, self.labels, self.seed = images, boxes, labels, seed
+    def __init__(self, images: list[np.ndarray], boxes: list, labels: np.ndarray, seed: int,
+                 recipe: Recipe = SHIPPED) -> None:
+        self.images, self.boxes, self.labels, self.seed, self.recipe = images, boxes, labels, seed, recipe
         self.calls = 0
 
     def __len__(self) -> int:
@@ -67,7 +94,7 @@ class TrainSet(Dataset):
     def __getitem__(self, i: int):
         self.calls += 1
         rng = np.random.default_rng([self.seed, i, self.calls, int(time.time() * 1e6) % 2**31])
-        return torch.from_numpy(train_tensor(self.images[i], self.boxes[i], rng)), int(self.labels[i])
+        return torch.from_numpy(train_tensor(self.images[i], self.boxes[i], rng, self.recipe)), int(self.labels[i])
 
 
 def load_split(split: str, seg: Segmenter, clf_card: dict) -> tuple[list[np.ndarray], list, np.ndarray]:
@@ -96,7 +123,14 @@ def main() -> None:
     ap.add_argument("--patience", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", type=Path, help="start from these weights (a best.pt), e.g. to continue a shorter run")
+    # ablation switches (defaults = the shipped recipe)
+    ap.add_argument("--framing", choices=["lesion", "whole"], default=SHIPPED.framing)
+    ap.add_argument("--colour-constancy", choices=["sog", "none"], default=SHIPPED.colour_constancy)
+    ap.add_argument("--colour-aug", type=float, default=SHIPPED.colour_aug, help="colour jitter strength, 0 = off")
+    ap.add_argument("--no-blur-noise", action="store_true")
+    ap.add_argument("--size", type=int, default=CLS_SIZE)
     args = ap.parse_args()
+    recipe = Recipe(args.framing, args.colour_constancy, args.colour_aug, not args.no_blur_noise, args.size)
     torch.set_num_threads(2)
     cv2.setNumThreads(1)
     torch.manual_seed(args.seed)
@@ -105,11 +139,11 @@ def main() -> None:
     clf_card = {"preprocessing": cards.classifier_preprocessing()}
     tr_img, tr_box, tr_y = load_split("train", seg, clf_card)
     va_img, va_box, va_y = load_split("val", seg, clf_card)
-    xv = torch.from_numpy(np.stack([eval_tensor(i, b) for i, b in zip(va_img, va_box, strict=True)]))
+    xv = torch.from_numpy(np.stack([eval_tensor(i, b, recipe) for i, b in zip(va_img, va_box, strict=True)]))
     counts = np.bincount(tr_y, minlength=len(CLASSES))
     weights = (counts.astype(float) ** args.sampling_power / counts)[tr_y]
     sampler = WeightedRandomSampler(torch.from_numpy(weights), num_samples=len(tr_y), replacement=True)
-    loader = DataLoader(TrainSet(tr_img, tr_box, tr_y, args.seed), batch_size=args.batch, sampler=sampler,
+    loader = DataLoader(TrainSet(tr_img, tr_box, tr_y, args.seed, recipe), batch_size=args.batch, sampler=sampler,
                         num_workers=1, drop_last=True, persistent_workers=True)
     net = CamNet(widths=CLS_WIDTHS)
     if args.init is not None:
@@ -158,7 +192,7 @@ def main() -> None:
         if score > best:
             best, bad = score, 0
             torch.save({"net": (ema if which == "ema" else net).state_dict(), "epoch": epoch, "val": row[which],
-                        "which": which}, args.out / "best.pt")
+                        "which": which, "recipe": asdict(recipe)}, args.out / "best.pt")
         else:
             bad += 1
         torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
