@@ -101,7 +101,19 @@ def classifier_preprocessing() -> list[dict[str, Any]]:
     ]
 
 
-def write_classifier_card(onnx_path: Path, version: str, tta: bool, training: dict | None) -> dict[str, Any]:
+TTA_TEXT = {
+    "none": "none",
+    "flip4": "inside the graph: the image and its horizontal, vertical and double flips are averaged (class maps "
+             "flipped back); nothing to do in the app",
+    "dihedral8": "inside the graph: the image, its horizontal, vertical and double flips and the transposes of all "
+                 "four (every 90-degree rotation and mirror) are averaged (class maps mapped back); nothing to do "
+                 "in the app",
+}
+
+
+def write_classifier_card(onnx_path: Path, version: str, tta: str | bool, training: dict | None,
+                          members: int = 1) -> dict[str, Any]:
+    tta = {True: "flip4", False: "none"}[tta] if isinstance(tta, bool) else tta
     old = load(card_path(onnx_path)) if card_path(onnx_path).exists() else {}
     card = {
         "name": "dermstation-classifier",
@@ -110,13 +122,15 @@ def write_classifier_card(onnx_path: Path, version: str, tta: bool, training: di
         "file": onnx_path.name,
         "sha256": sha256(onnx_path),
         "opset": 17,
-        "architecture": "compact ResNet (stride-4 stem, basic blocks 1-2-2-1, widths 32-64-128-256, BatchNorm, output stride 16); head = 1x1 conv "
+        "architecture": (f"ensemble of {members} identically built networks, logits and class maps averaged; each a "
+                         if members > 1 else "") + "compact ResNet (stride-4 stem, basic blocks 1-2-2-1, widths 32-64-128-256, BatchNorm, output stride 16); head = 1x1 conv "
                         "to 7 class maps, logits = global average of the maps",
         "input": {"name": "image", "shape": [None, 3, CLS_SIZE, CLS_SIZE], "dtype": "float32", "layout": "NCHW"},
         "outputs": {"logits": "logits", "class_maps": "class_maps"},
         "class_maps_shape": [None, len(CLASSES), CLS_SIZE // 16, CLS_SIZE // 16],
-        "test_time_augmentation": ("inside the graph: the image and its horizontal, vertical and double flips are "
-                                   "averaged (class maps flipped back); nothing to do in the app") if tta else "none",
+        "test_time_augmentation": TTA_TEXT[tta],
+        "tta_views": tta,
+        "ensemble_members": members,
         "classes": list(CLASSES),
         "malignant_classes": list(MALIGNANT),
         "malignancy_score": "sum of the softmax probabilities (after temperature) of akiec, bcc and mel",

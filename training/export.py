@@ -1,7 +1,8 @@
 """Export trained checkpoints to ONNX and write the model cards (torch needed).
 
     python -m training.export segmenter  --ckpt .train_runs/segmenter/best.pt --version 1.0.0
-    python -m training.export classifier --ckpt .train_runs/classifier/best.pt --version 1.0.0 [--tta]
+    python -m training.export classifier --ckpt A/best.pt [--ckpt B/best.pt ...] --version 1.0.0 \
+        [--tta none|flip4|dihedral8]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from training import cards
 from training.config import CLS_SIZE, CLS_WIDTHS, SEG_H, SEG_W, SEG_WIDTHS
 from training.data import MODELS
-from training.nets import CamNet, ExportWrapper, UNetPlusPlus
+from training.nets import TTA_VIEWS, CamNet, ExportWrapper, UNetPlusPlus
 
 OPSET = 17
 
@@ -50,31 +51,35 @@ def export_segmenter(ckpt: Path | None, version: str, training: dict | None = No
     return path
 
 
-def export_classifier(ckpt: Path | None, version: str, tta: bool, training: dict | None = None,
+def export_classifier(ckpts: list[Path], version: str, tta: str, training: dict | None = None,
                       models: Path = MODELS) -> Path:
-    net = CamNet(widths=CLS_WIDTHS)
-    if ckpt is not None:
-        state = torch.load(ckpt, weights_only=False)
-        net.load_state_dict(state["net"])
+    """One ONNX graph: the members' logits (and class maps) averaged over members and TTA views."""
+    nets = []
+    for ckpt in ckpts or [None]:
+        net = CamNet(widths=CLS_WIDTHS)
+        if ckpt is not None:
+            net.load_state_dict(torch.load(ckpt, weights_only=False)["net"])
+        nets.append(net)
     path = models / "classifier.onnx"
-    _export(ExportWrapper(net, tta), torch.randn(1, 3, CLS_SIZE, CLS_SIZE), path, ["logits", "class_maps"])
-    cards.write_classifier_card(path, version, tta, training)
+    _export(ExportWrapper(nets, tta), torch.randn(1, 3, CLS_SIZE, CLS_SIZE), path, ["logits", "class_maps"])
+    cards.write_classifier_card(path, version, tta, training, members=len(nets))
     return path
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("which", choices=["segmenter", "classifier"])
-    ap.add_argument("--ckpt", type=Path)
+    ap.add_argument("--ckpt", type=Path, action="append", default=[],
+                    help="checkpoint; classifier: repeat it to export an ensemble (logits averaged)")
     ap.add_argument("--version", default="0.0.1")
-    ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--tta", choices=sorted(TTA_VIEWS), default="none", help="classifier: views averaged in the graph")
     ap.add_argument("--models-dir", type=Path, default=MODELS, help="classifier only: where to write (ablations)")
     ap.add_argument("--training-json", type=Path, help="facts about the run (command, epochs, minutes) for the card")
     args = ap.parse_args()
     torch.set_num_threads(2)
     training = json.loads(args.training_json.read_text()) if args.training_json else None
     if args.which == "segmenter":
-        export_segmenter(args.ckpt, args.version, training)
+        export_segmenter(args.ckpt[0] if args.ckpt else None, args.version, training)
     else:
         export_classifier(args.ckpt, args.version, args.tta, training, args.models_dir)
 

@@ -125,25 +125,52 @@ class CamNet(nn.Module):
         return maps.mean(dim=(2, 3)), maps
 
 
-class ExportWrapper(nn.Module):
-    """What goes into the classifier ONNX: optional flip test-time augmentation inside the graph.
+TTA_VIEWS = {"none": 1, "flip4": 4, "dihedral8": 8}
 
-    With ``tta`` the image and its mirror images run as one batch; logits are averaged and each
-    class map is flipped back before averaging, so the outputs keep their meaning and shapes.
+
+class ExportWrapper(nn.Module):
+    """What goes into the classifier ONNX: an ensemble of CamNets and test-time augmentation in the graph.
+
+    ``tta``: "none", "flip4" (the image and its horizontal, vertical and double flips) or "dihedral8"
+    (those four and their transposes = all 90-degree rotations and mirrors). All views of all members
+    run as one batch; logits are averaged and each class map is mapped back to the image's orientation
+    before averaging, so the outputs keep their meaning and shapes (logits = spatial mean of the maps).
     """
 
-    def __init__(self, net: CamNet, tta: bool) -> None:
+    def __init__(self, nets: CamNet | list[CamNet], tta: str | bool = "flip4") -> None:
         super().__init__()
-        self.net = net
-        self.tta = tta
+        self.nets = nn.ModuleList(nets if isinstance(nets, list) else [nets])
+        self.tta = {True: "flip4", False: "none"}.get(tta, tta) if isinstance(tta, bool) else tta
+        if self.tta not in TTA_VIEWS:
+            raise ValueError(f"unknown test-time augmentation {tta!r}")
+
+    @staticmethod
+    def _flips(x: torch.Tensor) -> list[torch.Tensor]:
+        return [x, x.flip(3), x.flip(2), x.flip(2).flip(3)]
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.tta:
-            return self.net(image)
-        views = torch.cat([image, image.flip(3), image.flip(2), image.flip(2).flip(3)], 0)
-        logits, maps = self.net(views)
-        # reshape (not split) keeps the batch size dynamic in the exported graph
-        logits = logits.reshape(4, -1, logits.shape[1]).mean(0)
-        m = maps.reshape(4, -1, *maps.shape[1:])
-        maps = (m[0] + m[1].flip(3) + m[2].flip(2) + m[3].flip(2).flip(3)) / 4.0
-        return logits, maps
+        n = TTA_VIEWS[self.tta]
+        views = self._flips(image) if n > 1 else [image]
+        if n == 8:
+            views = views + [v.transpose(2, 3) for v in views]
+        batch = torch.cat(views, 0)
+        logits_sum, maps_sum = None, None
+        for net in self.nets:
+            logits, maps = net(batch)
+            # reshape (not split) keeps the batch size dynamic in the exported graph
+            logits = logits.reshape(n, -1, logits.shape[1]).mean(0)
+            m = maps.reshape(n, -1, *maps.shape[1:])
+            back = [m[i] for i in range(min(n, 4))]
+            if n > 1:
+                back = self._flips_back(back)
+            if n == 8:
+                back += self._flips_back([m[4 + i].transpose(2, 3) for i in range(4)])
+            maps = torch.stack(back).mean(0)
+            logits_sum = logits if logits_sum is None else logits_sum + logits
+            maps_sum = maps if maps_sum is None else maps_sum + maps
+        k = float(len(self.nets))
+        return logits_sum / k, maps_sum / k
+
+    @staticmethod
+    def _flips_back(m: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [m[0], m[1].flip(3), m[2].flip(2), m[3].flip(2).flip(3)]

@@ -180,9 +180,13 @@ class Analyzer:
             raise ModelLoadError("A model card lists preprocessing DermStation does not know", str(exc)) from exc
         self._seg_steps = self._seg_pipeline.image_steps()
         self._cls_steps = self._cls_pipeline.image_steps()
-        # flips are already averaged inside graphs exported with TTA: add only the rotations then
-        tta_note = str(cls_card.raw.get("test_time_augmentation", "")).lower()
-        self._tta_views = ("identity", "rot90") if "graph" in tta_note else ("identity", "hflip", "vflip", "rot90")
+        # views already averaged inside the graph are not repeated: dihedral8 has every rotation and
+        # mirror, flip4 lacks only the 90-degree turn (older cards say "graph" in a free-text note)
+        in_graph = str(cls_card.raw.get("tta_views", ""))
+        if not in_graph and "graph" in str(cls_card.raw.get("test_time_augmentation", "")).lower():
+            in_graph = "flip4"
+        self._tta_views = {"dihedral8": ("identity",), "flip4": ("identity", "rot90")}.get(
+            in_graph, ("identity", "hflip", "vflip", "rot90"))
         assert cls_card.operating_threshold is not None
         self.threshold = cls_card.operating_threshold.malignancy
         malignant = cls_card.malignant_classes

@@ -86,3 +86,24 @@ def test_classifier_metrics_match_card(recomputed: dict) -> None:
     # goal-independent sanity: a broken or untrained model fails here
     assert got["balanced_accuracy"] > 0.5 and got["macro_auc"] > 0.85 and got_ext["auc"] > 0.7
     assert card["operating_threshold"]["chosen_on"] == "HAM10000 val"
+
+
+def test_classifier_graph_averages_the_views_its_card_names() -> None:
+    """A view-averaging graph gives the same logits for a rotated/mirrored input, and class maps that
+    turn with it; this fails if a view's maps were mapped back wrongly or the card names the wrong views."""
+    card = _card("classifier")
+    views = card.get("tta_views", "flip4" if "graph" in card["test_time_augmentation"] else "none")
+    assert views in ("none", "flip4", "dihedral8")
+    transforms = {"none": [], "flip4": [lambda a: a[..., ::-1], lambda a: a[..., ::-1, :]],
+                  "dihedral8": [lambda a: a[..., ::-1], lambda a: np.swapaxes(a, -1, -2),
+                                lambda a: np.rot90(a, 1, axes=(-2, -1))]}[views]
+    sess = ort.InferenceSession(str(MODELS / card["file"]), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).normal(0, 1, [2, *card["input"]["shape"][1:]]).astype(np.float32)
+    logits, maps = sess.run(["logits", "class_maps"], {"image": x})
+    for t in transforms:
+        lt, mt = sess.run(["logits", "class_maps"], {"image": np.ascontiguousarray(t(x))})
+        np.testing.assert_allclose(lt, logits, atol=1e-4)
+        np.testing.assert_allclose(mt, t(maps), atol=1e-4)
+    if views == "none":  # no averaging: a mirrored input is another input
+        lt = sess.run(["logits"], {"image": np.ascontiguousarray(x[..., ::-1])})[0]
+        assert np.abs(lt - logits).max() > 1e-3
