@@ -150,6 +150,48 @@ def fit_working_size(rgb: np.ndarray, max_side: int = WORKING_MAX_SIDE) -> tuple
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
+# EXIF orientation (1-8) -> how to turn the stored pixels upright (transpose first, then rotate)
+_ORIENT = {2: (False, "flip_lr"), 3: (False, "rot180"), 4: (False, "flip_ud"), 5: (True, None),
+           6: (False, "rot_cw"), 7: (True, "rot180"), 8: (False, "rot_ccw")}
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation tag of a PNG/TIFF/WebP file (1 = upright, also when absent or unreadable).
+
+    OpenCV applies it for JPEG only (IMREAD_COLOR); phones and some dermatoscopes also write it into PNG
+    and TIFF files, which we decode unchanged to keep 16-bit depth, so we read the tag with Pillow.
+    """
+    try:
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            value = int(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not stop the image from loading
+        return 1
+    return value if value in range(1, 9) else 1
+
+
+def apply_exif_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    if orientation not in _ORIENT:
+        return rgb
+    transpose, op = _ORIENT[orientation]
+    if transpose:
+        rgb = np.swapaxes(rgb, 0, 1)
+    if op == "flip_lr":
+        rgb = rgb[:, ::-1]
+    elif op == "flip_ud":
+        rgb = rgb[::-1]
+    elif op == "rot180":
+        rgb = rgb[::-1, ::-1]
+    elif op == "rot_cw":
+        rgb = np.rot90(rgb, -1)
+    elif op == "rot_ccw":
+        rgb = np.rot90(rgb, 1)
+    return np.ascontiguousarray(rgb)
+
+
 def load_array(
     array: np.ndarray, *, bgr: bool = False, max_side: int = WORKING_MAX_SIDE, source: str = "array"
 ) -> LoadedImage:
@@ -227,7 +269,7 @@ def read_image(path: str | Path, *, max_side: int = WORKING_MAX_SIDE, max_pixels
         if bgr and decoded.shape[2] == 4:
             decoded = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGBA)
             bgr = False
-        rgb = to_rgb8(decoded, bgr=bgr)
+        rgb = apply_exif_orientation(to_rgb8(decoded, bgr=bgr), exif_orientation(data))
     # the original size after orientation: if we decoded reduced, scale the header size accordingly
     if size is not None:
         oh, ow = size

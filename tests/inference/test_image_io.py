@@ -157,6 +157,25 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     assert loaded.original_size == (80, 40)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_of_png_matches_pillow(tmp_path: Path, orientation: int) -> None:
+    """Phones write EXIF orientation into PNG too; OpenCV ignores it there. Compare with Pillow's own
+    exif_transpose on an asymmetric lossless image, for all eight orientations."""
+    from PIL import Image, ImageOps
+
+    rgb = np.random.default_rng(orientation).integers(0, 255, (30, 50, 3), dtype=np.uint8)
+    im = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.png"
+    im.save(path, exif=exif)
+    with Image.open(path) as stored:
+        expected = np.asarray(ImageOps.exif_transpose(stored).convert("RGB"))
+    loaded = read_image(path)
+    np.testing.assert_array_equal(loaded.pixels, expected)
+    assert loaded.original_size == expected.shape[:2]
+
+
 def test_large_image_is_shrunk_and_spacing_follows(tmp_path: Path) -> None:
     rgb = np.random.default_rng(0).integers(0, 255, (3000, 4000, 3), dtype=np.uint8)
     path = _write_bgr(tmp_path / "big.png", rgb, [cv2.IMWRITE_PNG_COMPRESSION, 1])
