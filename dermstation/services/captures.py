@@ -6,6 +6,8 @@ import logging
 import math
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
 from dermstation.core.domain import AuditAction, CaptureSource
 from dermstation.core.errors import RecordNotFound, ValidationError
 from dermstation.core.i18n import _
@@ -23,7 +25,7 @@ MAX_IMAGE_BYTES = 512 * 1024 * 1024
 MAX_DIMENSION = 100_000
 
 
-def _check_capture(
+def check_capture(
     image_bytes: bytes,
     source: CaptureSource,
     width: int,
@@ -70,32 +72,55 @@ class CaptureService:
         taken_at: datetime | None = None,
     ) -> CaptureSummary:
         """Store the image, then its row. A stored file whose row fails is harmless (content-addressed)."""
-        _check_capture(image_bytes, source, width, height, original_name, pixel_spacing_mm, taken_at)
+        check_capture(image_bytes, source, width, height, original_name, pixel_spacing_mm, taken_at)
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             lesion = session.get(Lesion, lesion_id)
             if lesion is None:
                 raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
-            digest = self._images.put(bytes(image_bytes))
-            capture = ImageCapture(
-                lesion_id=lesion.id,
-                taken_at=(taken_at or datetime.now(UTC)),
-                source=source,
-                sha256=digest,
-                size_bytes=len(image_bytes),
-                width=width,
-                height=height,
-                pixel_spacing_mm=float(pixel_spacing_mm) if pixel_spacing_mm is not None else None,
-                original_filename=original_name.strip(),
-                created_by_id=actor.id,
-            )
-            session.add(capture)
-            session.flush()
-            self._audit.record(
-                session, actor.id, AuditAction.CREATE, "image_captures", capture.id, f"lesion={lesion.id}"
-            )
+            capture = self.store(session, actor, lesion, image_bytes, source, width, height, original_name,
+                                 pixel_spacing_mm, taken_at)
             log.info("user %d added capture %d to lesion %d", actor.id, capture.id, lesion.id)
             return capture_summary(capture, 0)
+
+    def store(
+        self,
+        session: Session,
+        actor: CurrentUser,
+        lesion: Lesion,
+        image_bytes: bytes,
+        source: CaptureSource,
+        width: int,
+        height: int,
+        original_name: str = "",
+        pixel_spacing_mm: float | None = None,
+        taken_at: datetime | None = None,
+        audit_detail: str = "",
+    ) -> ImageCapture:
+        """Check, store the file and add the row (audited) inside the caller's transaction.
+
+        For callers that must be all-or-nothing with other rows (DICOM import creates patient, lesion
+        and capture together); the caller has already authorised ``actor``.
+        """
+        check_capture(image_bytes, source, width, height, original_name, pixel_spacing_mm, taken_at)
+        digest = self._images.put(bytes(image_bytes))
+        capture = ImageCapture(
+            lesion_id=lesion.id,
+            taken_at=(taken_at or datetime.now(UTC)),
+            source=source,
+            sha256=digest,
+            size_bytes=len(image_bytes),
+            width=width,
+            height=height,
+            pixel_spacing_mm=float(pixel_spacing_mm) if pixel_spacing_mm is not None else None,
+            original_filename=original_name.strip(),
+            created_by_id=actor.id,
+        )
+        session.add(capture)
+        session.flush()
+        detail = f"lesion={lesion.id}" + (f" {audit_detail}" if audit_detail else "")
+        self._audit.record(session, actor.id, AuditAction.CREATE, "image_captures", capture.id, detail)
+        return capture
 
     def read_capture(self, actor: CurrentUser, capture_id: int) -> bytes:
         """The capture's image bytes, verified against their hash (ImageStoreError if damaged)."""

@@ -39,7 +39,7 @@ from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore, sha256_hex
 from dermstation.records.models import ImageCapture, Lesion, Patient
 from dermstation.services.audit import AuditLog
-from dermstation.services.captures import _check_capture
+from dermstation.services.captures import CaptureService, check_capture
 from dermstation.services.patient_rules import clean_patient_input
 from dermstation.services.patients import capture_summary
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
@@ -96,6 +96,7 @@ class DicomImportService:
         self._db = database
         self._audit = audit
         self._images = image_store
+        self._captures = CaptureService(database, audit, image_store)
 
     # --- import -----------------------------------------------------------------------------------
     @staticmethod
@@ -142,7 +143,8 @@ class DicomImportService:
         taken_at = (image.acquired_at.astimezone() if image.acquired_at and image.acquired_at.tzinfo is None
                     else image.acquired_at) or datetime.now(UTC)
         name = (original_name or "dicom")[-255:]
-        _check_capture(png, CaptureSource.DICOM, image.width, image.height, name, image.pixel_spacing_mm, taken_at)
+        # checked before any row is made (store() checks again inside the transaction)
+        check_capture(png, CaptureSource.DICOM, image.width, image.height, name, image.pixel_spacing_mm, taken_at)
         file_mrn = image.patient.patient_id.strip()
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
@@ -155,16 +157,8 @@ class DicomImportService:
                     select(ImageCapture.id).where(ImageCapture.lesion_id == lesion.id, ImageCapture.sha256 == digest)):
                 raise DuplicateRecord(_("This image has already been imported for this lesion."),
                                       details=f"lesion {lesion.id}")
-            self._images.put(png)
-            capture = ImageCapture(
-                lesion_id=lesion.id, taken_at=taken_at, source=CaptureSource.DICOM, sha256=digest,
-                size_bytes=len(png), width=image.width, height=image.height,
-                pixel_spacing_mm=image.pixel_spacing_mm, original_filename=name.strip(), created_by_id=actor.id,
-            )
-            session.add(capture)
-            session.flush()
-            self._audit.record(session, actor.id, AuditAction.CREATE, "image_captures", capture.id,
-                               f"lesion={lesion.id} source=dicom")
+            capture = self._captures.store(session, actor, lesion, png, CaptureSource.DICOM, image.width,
+                                           image.height, name, image.pixel_spacing_mm, taken_at, "source=dicom")
             log.info("user %d imported DICOM capture %d (patient %d, lesion %d)", actor.id, capture.id,
                      patient.id, lesion.id)
             return DicomImportResult(_summary(patient), created, lesion.id, lesion_created,
