@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from training import cards
-from training.calibrate import fit_temperature, pick_threshold
+from training.calibrate import TARGET_SENSITIVITY, fit_temperature, pick_threshold
 from training.config import CLS_WIDTHS
 from training.data import CLASSES, MODELS, ham_split, ph2_items, read_rgb
 from training.metrics import classification_metrics, melanoma_vs_nevus
@@ -90,7 +90,7 @@ def score(inp: Inputs, val_logits: np.ndarray, ph2_logits: np.ndarray) -> dict[s
     t = fit_temperature(val_logits, inp.val_y)
     pv = softmax(val_logits / t)
     mal_idx = [CLASSES.index(c) for c in ("akiec", "bcc", "mel")]
-    thr = pick_threshold(pv[:, mal_idx].sum(1), inp.val_y == MEL, 0.85)
+    thr = pick_threshold(pv[:, mal_idx].sum(1), inp.val_y == MEL, TARGET_SENSITIVITY)
     mv = classification_metrics(inp.val_y, pv, thr)
     pp = softmax(ph2_logits / t)
     ext = melanoma_vs_nevus(inp.ph2_mel, pp[:, mal_idx].sum(1), thr, pp)
