@@ -96,10 +96,24 @@ def score(inp: Inputs, val_logits: np.ndarray, ph2_logits: np.ndarray) -> dict[s
     ext = melanoma_vs_nevus(inp.ph2_mel, pp[:, mal_idx].sum(1), thr, pp)
     r = lambda v: round(float(v), 4)  # noqa: E731
     return {"temperature": r(t), "threshold": r(thr),
-            "val": {k: r(mv[k]) for k in ("accuracy", "balanced_accuracy", "macro_auc", "mel_auc", "ece")},
+            "val": {k: r(mv[k]) for k in ("accuracy", "balanced_accuracy", "macro_auc", "mel_auc", "ece", "nll")},
             "ph2": {"auc": r(ext["auc"]), "sensitivity": r(ext["sensitivity"]),
                     "specificity": r(ext["specificity"]), "malignancy_ece": r(ext["malignancy_ece"]),
                     "ece": r(ext["ece"])}}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """One row per run/ensemble and TTA: HAM val (where choices are made) and PH2 (external, measured only)."""
+    head = ("| run | TTA | HAM val bal. acc. | val macro AUC | val mel AUC | val NLL | PH2 AUC | PH2 sens. / spec. "
+            "| PH2 malignancy ECE |\n|---|---|---|---|---|---|---|---|---|\n")
+    rows = []
+    for key, v in results.items():
+        name, tta = key.rsplit("/", 1)
+        val, ph2 = v["val"], v["ph2"]
+        rows.append(f"| {name} | {tta} | {val['balanced_accuracy']:.3f} | {val['macro_auc']:.3f} | {val['mel_auc']:.3f} "
+                    f"| {val['nll']:.3f} | {ph2['auc']:.3f} | {ph2['sensitivity']:.3f} / {ph2['specificity']:.3f} "
+                    f"| {ph2['malignancy_ece']:.3f} |")
+    return head + "\n".join(rows) + "\n"
 
 
 def main() -> None:
@@ -140,6 +154,7 @@ def main() -> None:
                                         **score(inp, lv, lp)}
             print(name, tta, json.dumps(results[f"{name}/{tta}"]), flush=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(results))
 
 
 if __name__ == "__main__":
