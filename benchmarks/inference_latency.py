@@ -87,8 +87,11 @@ def torch_modules(seg_card, cls_card):  # noqa: ANN001, ANN201
     from training.nets import CamNet, ExportWrapper, UNetPlusPlus
 
     seg = UNetPlusPlus(config.SEG_WIDTHS)
-    tta_in_graph = "graph" in str(cls_card.raw.get("test_time_augmentation", "")).lower()
-    clf = ExportWrapper(CamNet(num_classes=len(cls_card.classes), widths=config.CLS_WIDTHS), tta_in_graph)
+    views = cls_card.raw.get("tta_views") or (
+        "flip4" if "graph" in str(cls_card.raw.get("test_time_augmentation", "")).lower() else "none")
+    members = int(cls_card.raw.get("ensemble_members", 1))
+    nets = [CamNet(num_classes=len(cls_card.classes), widths=config.CLS_WIDTHS) for _ in range(members)]
+    clf = ExportWrapper(nets, views)
     return seg, clf
 
 

@@ -79,7 +79,7 @@ class Inputs:
 
 
 def load(run: Path) -> tuple[CamNet, Recipe, dict[str, Any]]:
-    st = torch.load(run / "best.pt", weights_only=False)
+    st = torch.load(run if run.suffix == ".pt" else run / "best.pt", weights_only=False)
     net = CamNet(widths=CLS_WIDTHS)
     net.load_state_dict(st["net"])
     return net, Recipe(**st.get("recipe", {})), {"epoch": st["epoch"], "which": st.get("which")}
@@ -118,7 +118,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("runs", nargs="+", help="NAME=RUN_DIR")
+    ap.add_argument("runs", nargs="*", help="NAME=RUN_DIR (its best.pt) or NAME=CHECKPOINT.pt")
     ap.add_argument("--ensemble", action="append", default=[], help="NAME=RUN_DIR,RUN_DIR,... (same recipe)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()

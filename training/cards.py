@@ -146,7 +146,8 @@ def write_classifier_card(onnx_path: Path, version: str, tta: str | bool, traini
                     f"shorter side; the square crop is colour-normalised and resized to {CLS_SIZE}x{CLS_SIZE} "
                     "(no stretching)",
         "datasets": [HAM, {**PH2, "split": "diagnoses.csv, all 150 images: EXTERNAL TEST ONLY (never trained, "
-                                            "tuned, calibrated or selected on)"}],
+                                            "calibrated, thresholded or checkpoint-selected on; see "
+                                            "external_test_caveat where design choices used it)"}],
         "licence": "CC BY-NC-SA 4.0 (inherited from HAM10000): non-commercial use, share-alike, attribution",
         "metrics": {},
         "confusion_matrix": {},

@@ -202,6 +202,10 @@ def main() -> None:
         if bad >= args.patience and epoch >= args.epochs // 2:
             print("early stop", flush=True)
             break
+    # the annealed end of the run (EMA weights), for fine-tuning runs whose val-best epoch may still be
+    # mostly the initial weights
+    torch.save({"net": ema.state_dict(), "epoch": len(history) - 1, "which": "ema-final", "recipe": asdict(recipe)},
+               args.out / "final.pt")
     (args.out / "history.json").write_text(json.dumps(history, indent=1))
 
 
