@@ -111,9 +111,8 @@ TTA_TEXT = {
 }
 
 
-def write_classifier_card(onnx_path: Path, version: str, tta: str | bool, training: dict | None,
+def write_classifier_card(onnx_path: Path, version: str, tta: str, training: dict | None,
                           members: int = 1) -> dict[str, Any]:
-    tta = {True: "flip4", False: "none"}[tta] if isinstance(tta, bool) else tta
     old = load(card_path(onnx_path)) if card_path(onnx_path).exists() else {}
     card = {
         "name": "dermstation-classifier",

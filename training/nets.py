@@ -137,11 +137,11 @@ class ExportWrapper(nn.Module):
     before averaging, so the outputs keep their meaning and shapes (logits = spatial mean of the maps).
     """
 
-    def __init__(self, nets: CamNet | list[CamNet], tta: str | bool = "flip4") -> None:
+    def __init__(self, nets: list[CamNet], tta: str = "flip4") -> None:
         super().__init__()
-        self.nets = nn.ModuleList(nets if isinstance(nets, list) else [nets])
-        self.tta = {True: "flip4", False: "none"}.get(tta, tta) if isinstance(tta, bool) else tta
-        if self.tta not in TTA_VIEWS:
+        self.nets = nn.ModuleList(nets)
+        self.tta = tta
+        if tta not in TTA_VIEWS:
             raise ValueError(f"unknown test-time augmentation {tta!r}")
 
     @staticmethod

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 
@@ -51,11 +50,6 @@ class Segmenter:
         """Probability map at the model's resolution."""
         x = to_tensor(resize_to(image, *self.size), self.norm["mean"], self.norm["std"])[None]
         return self.session.run([self.card["outputs"]["probability"]], {self.card["input"]["name"]: x})[0][0, 0]
-
-    def probability(self, image: np.ndarray) -> np.ndarray:
-        """Probability map at the image's own size."""
-        return cv2.resize(self.model_probability(image), (image.shape[1], image.shape[0]),
-                          interpolation=cv2.INTER_LINEAR)
 
     def mask(self, image: np.ndarray) -> np.ndarray:
         """The app's own post-processing (smooth, resize, threshold, largest component, fill holes)."""
