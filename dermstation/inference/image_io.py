@@ -7,6 +7,7 @@ before any pixel is decoded) and the end of the file is checked before decoding.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,9 +151,16 @@ def fit_working_size(rgb: np.ndarray, max_side: int = WORKING_MAX_SIDE) -> tuple
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
-# EXIF orientation (1-8) -> how to turn the stored pixels upright (transpose first, then rotate)
-_ORIENT = {2: (False, "flip_lr"), 3: (False, "rot180"), 4: (False, "flip_ud"), 5: (True, None),
-           6: (False, "rot_cw"), 7: (True, "rot180"), 8: (False, "rot_ccw")}
+# EXIF orientation (2-8) -> how to turn the stored pixels upright (1 = already upright)
+_UPRIGHT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a, 1),
+}
 
 
 def exif_orientation(data: bytes) -> int:
@@ -162,8 +170,6 @@ def exif_orientation(data: bytes) -> int:
     and TIFF files, which we decode unchanged to keep 16-bit depth, so we read the tag with Pillow.
     """
     try:
-        import io
-
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as im:
@@ -174,22 +180,8 @@ def exif_orientation(data: bytes) -> int:
 
 
 def apply_exif_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
-    if orientation not in _ORIENT:
-        return rgb
-    transpose, op = _ORIENT[orientation]
-    if transpose:
-        rgb = np.swapaxes(rgb, 0, 1)
-    if op == "flip_lr":
-        rgb = rgb[:, ::-1]
-    elif op == "flip_ud":
-        rgb = rgb[::-1]
-    elif op == "rot180":
-        rgb = rgb[::-1, ::-1]
-    elif op == "rot_cw":
-        rgb = np.rot90(rgb, -1)
-    elif op == "rot_ccw":
-        rgb = np.rot90(rgb, 1)
-    return np.ascontiguousarray(rgb)
+    turn = _UPRIGHT.get(orientation)
+    return rgb if turn is None else np.ascontiguousarray(turn(rgb))
 
 
 def load_array(
