@@ -1,24 +1,33 @@
-"""Shared fixtures: real data from ../shared/data, a temporary data directory per test."""
+"""Shared fixtures: the real images shipped in tests/data, optional data sets, a temporary data directory."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("DERMSTATION_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:  # --import-mode=importlib: make tests/sample_data.py importable
+    sys.path.insert(0, str(TESTS))
+
+from sample_data import TEST_DATA, shared_data_or_skip  # noqa: E402
 
 # Qt widgets run without a display unless the caller chose otherwise (e.g. Xvfb).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(scope="session")
+def test_data() -> Path:
+    """tests/data: the few real images shipped with the repository (tests/data/README.md)."""
+    return TEST_DATA
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not (SHARED_DATA / "ph2").is_dir():
-        pytest.fail(f"real data not found at {SHARED_DATA}; set DERMSTATION_SHARED_DATA")
-    return SHARED_DATA
+    """$DERMSTATION_SHARED_DATA (whole data sets); the test is skipped with the reason when absent."""
+    return shared_data_or_skip()
 
 
 @pytest.fixture

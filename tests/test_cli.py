@@ -23,11 +23,11 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def folder(shared_data: Path, tmp_path: Path) -> Path:
+def folder(test_data: Path, tmp_path: Path) -> Path:
     f = tmp_path / "cases"
     (f / "b").mkdir(parents=True)
-    shutil.copy(shared_data / "ph2" / "images" / "IMD006.jpg", f / "IMD006.jpg")
-    shutil.copy(shared_data / "ph2" / "images" / "IMD010.jpg", f / "b" / "IMD010.jpg")
+    shutil.copy(test_data / "ph2" / "images" / "IMD006.jpg", f / "IMD006.jpg")
+    shutil.copy(test_data / "ph2" / "images" / "IMD010.jpg", f / "b" / "IMD010.jpg")
     return f
 
 
@@ -83,11 +83,11 @@ def test_python_m_dermstation_analyze(folder: Path) -> None:
     assert proc.stderr == ""  # no onnxruntime chatter on a machine without CUDA
 
 
-def test_dicom_in_a_folder_uses_its_pixel_spacing(shared_data: Path, tmp_path: Path) -> None:
+def test_dicom_in_a_folder_uses_its_pixel_spacing(test_data: Path, tmp_path: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from dicom_samples import write_dicom
 
-    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
     folder = tmp_path / "dicom"
     folder.mkdir()
     write_dicom(folder / "lesion.dcm", rgb, (0.01, 0.01))

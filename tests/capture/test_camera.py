@@ -13,8 +13,8 @@ from dermstation.core.errors import CameraError
 
 
 @pytest.fixture(scope="module")
-def video(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    images = [cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / f"{name}.jpg")), cv2.COLOR_BGR2RGB)
+def video(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    images = [cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / f"{name}.jpg")), cv2.COLOR_BGR2RGB)
               for name in ("IMD006", "IMD010", "IMD018")]
     return write_test_video(tmp_path_factory.mktemp("video") / "ph2.avi", images, fps=30.0, repeat=2)
 
@@ -39,8 +39,8 @@ def test_only_the_latest_frame_is_kept(video: Path) -> None:
         assert camera.fps > 0
 
 
-def test_file_loops_like_a_live_camera(shared_data: Path, tmp_path: Path) -> None:
-    image = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD006.jpg")), cv2.COLOR_BGR2RGB)
+def test_file_loops_like_a_live_camera(test_data: Path, tmp_path: Path) -> None:
+    image = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD006.jpg")), cv2.COLOR_BGR2RGB)
     short = write_test_video(tmp_path / "short.avi", [image, image], fps=60.0)
     with LatestFrameCamera(str(short)) as camera:
         assert camera.wait_for_frame(after=4, timeout=10).index >= 5  # more frames than the file holds

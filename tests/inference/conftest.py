@@ -1,13 +1,13 @@
-"""Fixtures for the inference tests: the bundled models, real PH² images and their expert masks."""
+"""Fixtures for the inference tests: the bundled models, real PH² images and their expert masks (tests/data)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from sample_data import ph2_case, read_rgb  # noqa: F401 (read_rgb: used by test modules)
 
 from dermstation.core.config import PROJECT_ROOT
 
@@ -15,15 +15,9 @@ MODELS = PROJECT_ROOT / "models"
 PH2_VAL_SAMPLE = ("IMD006", "IMD010", "IMD018", "IMD045", "IMD105", "IMD369")
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-
-
-def ph2(shared_data: Path, image_id: str) -> tuple[np.ndarray, np.ndarray]:
-    """(RGB image, expert bool mask) of one PH² case."""
-    image = read_rgb(shared_data / "ph2" / "images" / f"{image_id}.jpg")
-    mask = cv2.imread(str(shared_data / "ph2" / "masks" / f"{image_id}.png"), cv2.IMREAD_GRAYSCALE) > 0
-    return image, mask
+def ph2(image_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB image, expert bool mask) of one PH² case shipped in tests/data."""
+    return ph2_case(image_id)
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:

@@ -29,8 +29,8 @@ def _inject_mask(monkeypatch: pytest.MonkeyPatch, analyzer: Analyzer, mask: np.n
     monkeypatch.setattr(analyzer, "_segment_probability", lambda image, tta: prob)
 
 
-def test_result_shapes_and_types(analyzer: Analyzer, shared_data: Path) -> None:
-    image, _ = ph2(shared_data, "IMD006")
+def test_result_shapes_and_types(analyzer: Analyzer) -> None:
+    image, _ = ph2("IMD006")
     r = analyzer.analyze(image)
     h, w = image.shape[:2]
     assert isinstance(r, AnalysisResult)
@@ -53,25 +53,25 @@ def test_result_shapes_and_types(analyzer: Analyzer, shared_data: Path) -> None:
     assert r.image_size == (h, w) and r.scale == 1.0
 
 
-def test_result_is_frozen(analyzer: Analyzer, shared_data: Path) -> None:
-    r = analyzer.analyze(ph2(shared_data, "IMD010")[0])
+def test_result_is_frozen(analyzer: Analyzer) -> None:
+    r = analyzer.analyze(ph2("IMD010")[0])
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.top_class = "mel"  # type: ignore[misc]
     with pytest.raises(ValueError):
         r.mask[0, 0] = True
 
 
-def test_deterministic(analyzer: Analyzer, shared_data: Path) -> None:
-    image, _ = ph2(shared_data, "IMD018")
+def test_deterministic(analyzer: Analyzer) -> None:
+    image, _ = ph2("IMD018")
     a, b = analyzer.analyze(image), analyzer.analyze(image.copy())
     assert a.probabilities == b.probabilities
     assert np.array_equal(a.mask, b.mask) and np.array_equal(a.cam, b.cam)
     assert a.metrics == b.metrics
 
 
-def test_analyze_file_matches_analyze(analyzer: Analyzer, shared_data: Path) -> None:
-    path = shared_data / "ph2" / "images" / "IMD045.jpg"
-    image, _ = ph2(shared_data, "IMD045")
+def test_analyze_file_matches_analyze(analyzer: Analyzer, test_data: Path) -> None:
+    path = test_data / "ph2" / "images" / "IMD045.jpg"
+    image, _ = ph2("IMD045")
     a, b = analyzer.analyze_file(path), analyzer.analyze(image)
     assert a.probabilities == b.probabilities and np.array_equal(a.mask, b.mask)
 
@@ -82,8 +82,8 @@ def test_analyze_file_refuses_bad_files(analyzer: Analyzer, tmp_path: Path) -> N
         analyzer.analyze_file(tmp_path / "x.jpg")
 
 
-def test_geometry_with_the_expert_mask(analyzer: Analyzer, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    image, expert = ph2(shared_data, "IMD105")
+def test_geometry_with_the_expert_mask(analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch) -> None:
+    image, expert = ph2("IMD105")
     _inject_mask(monkeypatch, analyzer, expert)
     r = analyzer.analyze(image, pixel_spacing_mm=0.01)
     assert dice(r.mask, expert) > 0.95
@@ -103,8 +103,8 @@ def test_geometry_with_the_expert_mask(analyzer: Analyzer, shared_data: Path, mo
     assert r.trustworthy
 
 
-def test_no_lesion_is_flagged_not_guessed(analyzer: Analyzer, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    image, expert = ph2(shared_data, "IMD010")
+def test_no_lesion_is_flagged_not_guessed(analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch) -> None:
+    image, expert = ph2("IMD010")
     _inject_mask(monkeypatch, analyzer, np.zeros_like(expert))
     r = analyzer.analyze(image)
     assert not r.trustworthy
@@ -112,22 +112,22 @@ def test_no_lesion_is_flagged_not_guessed(analyzer: Analyzer, shared_data: Path,
     assert r.metrics == () and not r.mask.any()
 
 
-def test_blurred_image_is_untrustworthy(analyzer: Analyzer, shared_data: Path) -> None:
-    image, _ = ph2(shared_data, "IMD006")
+def test_blurred_image_is_untrustworthy(analyzer: Analyzer) -> None:
+    image, _ = ph2("IMD006")
     r = analyzer.analyze(cv2.GaussianBlur(image, (0, 0), 8))
     assert not r.trustworthy and "blurred" in [f.issue for f in r.quality_flags]
 
 
-def test_tta_keeps_shapes_and_meaning(analyzer: Analyzer, shared_data: Path) -> None:
-    image, _ = ph2(shared_data, "IMD006")
+def test_tta_keeps_shapes_and_meaning(analyzer: Analyzer) -> None:
+    image, _ = ph2("IMD006")
     plain, tta = analyzer.analyze(image), analyzer.analyze(image, tta=True)
     assert tta.tta and not plain.tta
     assert tta.cam.shape == plain.cam.shape and tta.mask.shape == plain.mask.shape
     assert sum(p for _, p in tta.probabilities) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_camera_frame_and_odd_inputs(analyzer: Analyzer, shared_data: Path) -> None:
-    image, _ = ph2(shared_data, "IMD006")
+def test_camera_frame_and_odd_inputs(analyzer: Analyzer) -> None:
+    image, _ = ph2("IMD006")
     frame = cv2.resize(image, (640, 480))
     assert analyzer.analyze(frame).mask.shape == (480, 640)
     grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
@@ -138,16 +138,16 @@ def test_camera_frame_and_odd_inputs(analyzer: Analyzer, shared_data: Path) -> N
     assert analyzer.analyze(portrait).mask.shape == (640, 480)
 
 
-def test_huge_array_is_analysed_at_working_size_with_spacing_scaled(analyzer: Analyzer, shared_data: Path) -> None:
-    image, _ = ph2(shared_data, "IMD006")
+def test_huge_array_is_analysed_at_working_size_with_spacing_scaled(analyzer: Analyzer) -> None:
+    image, _ = ph2("IMD006")
     big = cv2.resize(image, (image.shape[1] * 4, image.shape[0] * 4), interpolation=cv2.INTER_LINEAR)
     r = analyzer.analyze(big, pixel_spacing_mm=0.005)
     assert max(r.image_size) == 2048 and r.scale == pytest.approx(2048 / max(big.shape[:2]))
     assert r.pixel_spacing_mm == pytest.approx(0.005 / r.scale)
 
 
-def test_concurrent_calls_match_sequential(analyzer: Analyzer, shared_data: Path) -> None:
-    images = [ph2(shared_data, i)[0] for i in ("IMD006", "IMD010", "IMD018")]
+def test_concurrent_calls_match_sequential(analyzer: Analyzer) -> None:
+    images = [ph2(i)[0] for i in ("IMD006", "IMD010", "IMD018")]
     sequential = [analyzer.analyze(im) for im in images]
     with ThreadPoolExecutor(max_workers=3) as pool:
         parallel = list(pool.map(analyzer.analyze, images * 2))
@@ -157,10 +157,10 @@ def test_concurrent_calls_match_sequential(analyzer: Analyzer, shared_data: Path
         assert np.array_equal(r.mask, ref.mask)
 
 
-def test_to_dict_is_json_ready(analyzer: Analyzer, shared_data: Path) -> None:
+def test_to_dict_is_json_ready(analyzer: Analyzer) -> None:
     import json
 
-    d = analyzer.analyze(ph2(shared_data, "IMD006")[0], pixel_spacing_mm=0.01).to_dict()
+    d = analyzer.analyze(ph2("IMD006")[0], pixel_spacing_mm=0.01).to_dict()
     text = json.dumps(d)
     assert json.loads(text)["prediction"] in analyzer.classes
     assert set(d) >= {"prediction", "probabilities", "malignancy", "threshold", "suspicious", "quality_flags",

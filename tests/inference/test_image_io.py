@@ -26,8 +26,8 @@ def _exif_orientation_segment(orientation: int) -> bytes:
     return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
 
 
-def test_ph2_image_decodes_as_rgb(shared_data: Path) -> None:
-    path = shared_data / "ph2" / "images" / "IMD006.jpg"
+def test_ph2_image_decodes_as_rgb(test_data: Path) -> None:
+    path = test_data / "ph2" / "images" / "IMD006.jpg"
     loaded = read_image(path)
     ref = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
     assert loaded.pixels.dtype == np.uint8 and loaded.pixels.shape == ref.shape
@@ -57,23 +57,23 @@ def test_folder_is_refused(tmp_path: Path) -> None:
         read_image(tmp_path)
 
 
-def test_truncated_jpeg_is_refused(shared_data: Path, tmp_path: Path) -> None:
-    data = (shared_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
+def test_truncated_jpeg_is_refused(test_data: Path, tmp_path: Path) -> None:
+    data = (test_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) * 6 // 10])
     with pytest.raises(ImageReadError, match="truncated"):
         read_image(tmp_path / "cut.jpg")
 
 
-def test_truncated_jpeg_with_end_marker_is_caught_by_grey_fill(shared_data: Path, tmp_path: Path) -> None:
+def test_truncated_jpeg_with_end_marker_is_caught_by_grey_fill(test_data: Path, tmp_path: Path) -> None:
     # a cut file with an EOI glued on: the decoder "succeeds" and fills the rest with grey
-    data = (shared_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
+    data = (test_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2] + b"\xff\xd9")
     with pytest.raises(ImageReadError, match="truncated"):
         read_image(tmp_path / "cut.jpg")
 
 
-def test_truncated_png_is_refused(shared_data: Path, tmp_path: Path) -> None:
-    path = shared_data / "ph2" / "masks" / "IMD006.png"
+def test_truncated_png_is_refused(test_data: Path, tmp_path: Path) -> None:
+    path = test_data / "ph2" / "masks" / "IMD006.png"
     data = path.read_bytes()
     (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageReadError, match="truncated"):
@@ -97,8 +97,8 @@ def test_huge_png_header_is_refused_before_decoding(tmp_path: Path) -> None:
     assert "50000x50000" in info.value.details
 
 
-def test_huge_jpeg_header_is_refused(shared_data: Path, tmp_path: Path) -> None:
-    data = bytearray((shared_data / "ph2" / "images" / "IMD006.jpg").read_bytes())
+def test_huge_jpeg_header_is_refused(test_data: Path, tmp_path: Path) -> None:
+    data = bytearray((test_data / "ph2" / "images" / "IMD006.jpg").read_bytes())
     fmt, (h, w) = header_size(bytes(data))
     assert fmt == "jpeg"
     sof = data.find(struct.pack(">HH", h, w))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -111,8 +110,8 @@ def test_empty_mask_gives_no_metrics() -> None:
     assert compute_metrics(np.zeros((50, 50), bool)) == ()
 
 
-def test_real_ph2_mask(shared_data: Path) -> None:
-    image, mask = ph2(shared_data, "IMD006")
+def test_real_ph2_mask() -> None:
+    image, mask = ph2("IMD006")
     v = _values(compute_metrics(mask, image, pixel_spacing_mm=0.01))
     assert v["area"] == pytest.approx(mask.sum() * 1e-4)
     ys, xs = np.nonzero(mask)
@@ -123,6 +122,6 @@ def test_real_ph2_mask(shared_data: Path) -> None:
     assert 1 <= v["colour_count"] <= 6
 
 
-def test_metrics_are_in_both_orders_the_same(shared_data: Path) -> None:
-    image, mask = ph2(shared_data, "IMD010")
+def test_metrics_are_in_both_orders_the_same() -> None:
+    image, mask = ph2("IMD010")
     assert compute_metrics(mask, image) == compute_metrics(mask.copy(), image.copy())

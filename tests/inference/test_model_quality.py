@@ -2,7 +2,8 @@
 
 These read the model cards and run the full Analyzer on PH² validation images (the segmenter's val
 split; the classifier never saw PH²): the segmentation must overlap the expert masks and the CAM of
-the predicted class must peak on the lesion.
+the predicted class must peak on the lesion. They read the data sets from $DERMSTATION_SHARED_DATA
+(skipped with the reason when it is unset).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from sample_data import ph2_case
 
 from dermstation.inference.analyzer import Analyzer
 
-from .conftest import PH2_VAL_SAMPLE, dice, ph2
+from .conftest import PH2_VAL_SAMPLE, dice
 
 MIN_MEAN_DICE = 0.80
 MIN_CASE_DICE = 0.60
@@ -33,7 +35,7 @@ def test_sample_is_from_the_segmenter_validation_split(shared_data: Path) -> Non
 def test_segmentation_matches_expert_masks(analyzer: Analyzer, shared_data: Path) -> None:
     scores = {}
     for image_id in PH2_VAL_SAMPLE:
-        image, expert = ph2(shared_data, image_id)
+        image, expert = ph2_case(image_id, shared_data / "ph2")
         scores[image_id] = dice(analyzer.segment(image), expert)
     assert np.mean(list(scores.values())) > MIN_MEAN_DICE, scores
     assert min(scores.values()) > MIN_CASE_DICE, scores
@@ -42,7 +44,7 @@ def test_segmentation_matches_expert_masks(analyzer: Analyzer, shared_data: Path
 def test_cam_peaks_on_the_lesion(analyzer: Analyzer, shared_data: Path) -> None:
     hits = {}
     for image_id in PH2_VAL_SAMPLE:
-        image, expert = ph2(shared_data, image_id)
+        image, expert = ph2_case(image_id, shared_data / "ph2")
         r = analyzer.analyze(image)
         y, x = np.unravel_index(int(np.argmax(r.cam)), r.cam.shape)
         margin = max(3, round(0.03 * min(expert.shape)))
@@ -58,7 +60,7 @@ def test_app_pipeline_reproduces_the_card_dice(analyzer: Analyzer, shared_data: 
     assert claimed is not None, "the segmenter card states no PH2 val Dice"
     scores = []
     for image_id in sorted(_val_ids(shared_data)):
-        image, expert = ph2(shared_data, image_id)
+        image, expert = ph2_case(image_id, shared_data / "ph2")
         scores.append(dice(analyzer.segment(image), expert))
     assert np.mean(scores) >= claimed - 0.01, (np.mean(scores), claimed)
 

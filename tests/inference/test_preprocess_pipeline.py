@@ -24,14 +24,14 @@ from dermstation.inference.preprocess import (
 from .conftest import ph2
 
 
-def test_classifier_pipeline_equals_training_compose(models_dir: Path, shared_data: Path) -> None:
+def test_classifier_pipeline_equals_training_compose(models_dir: Path) -> None:
     card = load_card(models_dir / "classifier.json")
     pipe = build_pipeline(card.preprocessing, (card.input.height, card.input.width))
     crop = card.step("lesion_crop").params
     norm = card.step("normalize").params
     training_steps = compose(card.preprocessing)
     for image_id in ("IMD006", "IMD010"):
-        image, mask = ph2(shared_data, image_id)
+        image, mask = ph2(image_id)
         tensor, box = pipe.prepare(image, mask)
         expected_box = lesion_box(mask, float(crop["margin"]), float(crop["min_fraction"]))
         assert box == expected_box
@@ -43,10 +43,10 @@ def test_classifier_pipeline_equals_training_compose(models_dir: Path, shared_da
         assert tensor.shape == (3, card.input.height, card.input.width) and tensor.dtype == np.float32
 
 
-def test_segmenter_pipeline_shape(models_dir: Path, shared_data: Path) -> None:
+def test_segmenter_pipeline_shape(models_dir: Path) -> None:
     card = load_card(models_dir / "segmenter.json")
     pipe = build_pipeline(card.preprocessing, (card.input.height, card.input.width))
-    image, _ = ph2(shared_data, "IMD006")
+    image, _ = ph2("IMD006")
     tensor, box = pipe.prepare(image)
     assert tensor.shape == (3, card.input.height, card.input.width)
     assert box == (0, 0, image.shape[1], image.shape[0])
@@ -61,8 +61,8 @@ HAIRY_CARD = (
 )
 
 
-def test_hair_removal_runs_at_bounded_resolution(shared_data: Path) -> None:
-    image, mask = ph2(shared_data, "IMD006")
+def test_hair_removal_runs_at_bounded_resolution() -> None:
+    image, mask = ph2("IMD006")
     pipe = build_pipeline(HAIRY_CARD)
     pipe.prepare(image, mask)
     start = time.perf_counter()

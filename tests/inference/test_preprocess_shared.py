@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import cv2
 import numpy as np
+from sample_data import ph2_case
 
 from dermstation.inference.preprocess import (
     StepSpec,
@@ -19,14 +17,12 @@ from dermstation.inference.preprocess import (
 )
 
 
-def _ph2(shared_data: Path, image_id: str) -> tuple[np.ndarray, np.ndarray]:
-    image = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / f"{image_id}.jpg")), cv2.COLOR_BGR2RGB)
-    mask = cv2.imread(str(shared_data / "ph2" / "masks" / f"{image_id}.png"), cv2.IMREAD_GRAYSCALE) > 0
-    return image, mask
+def _ph2(image_id: str) -> tuple[np.ndarray, np.ndarray]:
+    return ph2_case(image_id)
 
 
-def test_lesion_box_is_square_and_contains_the_lesion(shared_data: Path) -> None:
-    image, mask = _ph2(shared_data, "IMD002")
+def test_lesion_box_is_square_and_contains_the_lesion() -> None:
+    image, mask = _ph2("IMD002")
     x0, y0, x1, y1 = lesion_box(mask, margin=0.25)
     assert x1 - x0 == y1 - y0
     ys, xs = np.nonzero(mask)
@@ -53,8 +49,8 @@ def test_crop_outside_pads_by_reflection() -> None:
     np.testing.assert_array_equal(crop[3:13, 3:13], image)
 
 
-def test_shades_of_grey_removes_a_colour_cast(shared_data: Path) -> None:
-    image, _ = _ph2(shared_data, "IMD004")
+def test_shades_of_grey_removes_a_colour_cast() -> None:
+    image, _ = _ph2("IMD004")
     cast = np.clip(image.astype(np.float32) * np.array([0.7, 1.0, 1.25]), 0, 255).astype(np.uint8)
     a, b = shades_of_grey(image), shades_of_grey(cast)
     # the same lesion under two illuminants comes out nearly the same colour

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 
@@ -12,8 +10,8 @@ from dermstation.inference.segmentation import clean_mask, fill_holes, mask_from
 from .conftest import dice, ph2
 
 
-def test_probability_back_to_full_resolution_keeps_the_lesion(shared_data: Path) -> None:
-    _, mask = ph2(shared_data, "IMD006")
+def test_probability_back_to_full_resolution_keeps_the_lesion() -> None:
+    _, mask = ph2("IMD006")
     prob = cv2.resize(mask.astype(np.float32), (256, 192), interpolation=cv2.INTER_AREA)
     out = mask_from_probability(prob, mask.shape, 0.5)
     assert out.shape == mask.shape and out.dtype == bool

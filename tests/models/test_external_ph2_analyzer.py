@@ -12,12 +12,14 @@ import json
 
 import numpy as np
 import pytest
+from sample_data import needs_shared_data
 
 from dermstation.inference.analyzer import Analyzer
 from training.data import MODELS, ph2_items
 from training.metrics import binary_ece, roc_auc, sens_spec
 
 TOL = 0.005
+pytestmark = needs_shared_data("ph2/diagnoses.csv")
 
 
 @pytest.fixture(scope="module")

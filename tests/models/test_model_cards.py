@@ -11,13 +11,13 @@ import json
 import numpy as np
 import onnxruntime as ort
 import pytest
+from sample_data import needs_shared_data
 
 from training import cards
-from training.data import MODELS, shared_data
+from training.data import MODELS
 
 TOL = 0.005
-DATA = shared_data()
-needs_data = pytest.mark.skipif(not (DATA / "ham10000" / "labels.csv").exists(), reason=f"no shared data at {DATA}")
+needs_data = needs_shared_data("ham10000/labels.csv", "ph2/diagnoses.csv")
 
 
 def _card(name: str) -> dict:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import cv2
 import numpy as np
+from sample_data import ph2_case
 
 from dermstation.reports.data import (
     Assessment,
@@ -21,7 +21,6 @@ from dermstation.reports.data import (
     ReportData,
 )
 
-PH2 = Path("/work/shared/data/ph2")
 PROBABILITIES = (("akiec", 0.021), ("bcc", 0.034), ("bkl", 0.087), ("df", 0.012), ("mel", 0.412),
                  ("nv", 0.428), ("vasc", 0.006))
 CLINIC = ClinicInfo("Riverside Dermatology Clinic", "12 Mill Lane, Cambridge CB2 1RX", "+44 1223 555 010",
@@ -29,19 +28,8 @@ CLINIC = ClinicInfo("Riverside Dermatology Clinic", "12 Mill Lane, Cambridge CB2
 
 
 def ph2_image(name: str = "IMD002") -> tuple[np.ndarray, np.ndarray]:
-    """(RGB image, bool mask) of one PH2 case; a synthetic lesion when the data set is absent."""
-    img_path = PH2 / "images" / f"{name}.jpg"
-    if img_path.exists():
-        rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
-        masks = sorted((PH2 / "masks").glob(f"{name}*"))
-        if masks:
-            mask = cv2.imread(str(masks[0]), cv2.IMREAD_GRAYSCALE) > 127
-            return rgb, mask
-    rgb = np.full((572, 765, 3), (200, 160, 140), np.uint8)
-    yy, xx = np.mgrid[:572, :765]
-    mask = ((yy - 286) / 150) ** 2 + ((xx - 380) / 200) ** 2 < 1
-    rgb[mask] = (90, 60, 50)
-    return rgb, mask
+    """(RGB image, bool mask) of one PH2 case shipped in tests/data."""
+    return ph2_case(name)
 
 
 def overlays(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,19 +27,19 @@ def service() -> AnalysisService:
 
 
 @pytest.fixture
-def images(shared_data: Path, tmp_path: Path) -> Path:
+def images(test_data: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
-    shutil.copy(shared_data / "ph2" / "images" / "IMD006.jpg", folder / "IMD006.jpg")
-    shutil.copy(shared_data / "ph2" / "images" / "IMD010.jpg", folder / "sub" / "IMD010.jpg")
+    shutil.copy(test_data / "ph2" / "images" / "IMD006.jpg", folder / "IMD006.jpg")
+    shutil.copy(test_data / "ph2" / "images" / "IMD010.jpg", folder / "sub" / "IMD010.jpg")
     (folder / "notes.txt").write_text("ignored: not an image extension")
     return folder
 
 
-def test_analyze_file_reports_progress(service: AnalysisService, shared_data: Path) -> None:
+def test_analyze_file_reports_progress(service: AnalysisService, test_data: Path) -> None:
     seen: list[tuple[int, int, str]] = []
     r = service.analyze_file(
-        shared_data / "ph2" / "images" / "IMD006.jpg",
+        test_data / "ph2" / "images" / "IMD006.jpg",
         Progress(on_change=lambda *a: seen.append(a)),
         pixel_spacing_mm=0.01,
     )
@@ -53,11 +53,11 @@ def test_analyze_file_errors_are_clear(service: AnalysisService, tmp_path: Path)
         service.analyze_file(tmp_path / "missing.jpg")
 
 
-def test_cancel_stops_before_work(service: AnalysisService, shared_data: Path) -> None:
+def test_cancel_stops_before_work(service: AnalysisService, test_data: Path) -> None:
     progress = Progress()
     progress.cancel()
     with pytest.raises(Cancelled):
-        service.analyze_file(shared_data / "ph2" / "images" / "IMD006.jpg", progress)
+        service.analyze_file(test_data / "ph2" / "images" / "IMD006.jpg", progress)
 
 
 def test_collect_paths_recurses_folders(images: Path) -> None:
@@ -84,8 +84,8 @@ def test_analyze_files_cancel(service: AnalysisService, images: Path) -> None:
         next(it)
 
 
-def test_dicom_uses_its_pixel_spacing(service: AnalysisService, shared_data: Path, tmp_path: Path) -> None:
-    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD006.jpg")), cv2.COLOR_BGR2RGB)
+def test_dicom_uses_its_pixel_spacing(service: AnalysisService, test_data: Path, tmp_path: Path) -> None:
+    rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD006.jpg")), cv2.COLOR_BGR2RGB)
     path = write_dicom(tmp_path / "lesion.dcm", rgb, (0.01, 0.01))
     r = service.analyze_file(path)
     ref = service.analyze_image(rgb, pixel_spacing_mm=0.01)
@@ -94,8 +94,8 @@ def test_dicom_uses_its_pixel_spacing(service: AnalysisService, shared_data: Pat
     assert r.metric("area").unit == "mm²"
 
 
-def test_overlay_png(service: AnalysisService, shared_data: Path) -> None:
-    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
+def test_overlay_png(service: AnalysisService, test_data: Path) -> None:
+    rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
     r = service.analyze_image(rgb)
     png = service.overlay_png(r, rgb)
     decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
@@ -103,8 +103,8 @@ def test_overlay_png(service: AnalysisService, shared_data: Path) -> None:
     assert not np.array_equal(decoded[..., ::-1], rgb)
 
 
-def test_follow_up_comparison(service: AnalysisService, shared_data: Path) -> None:
-    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
+def test_follow_up_comparison(service: AnalysisService, test_data: Path) -> None:
+    rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
     a = service.analyze_image(rgb, pixel_spacing_mm=0.01)
     b = service.analyze_image(rgb, pixel_spacing_mm=0.011)  # same pixels, larger pixel size = growth
     c = service.compare(a, b)

@@ -25,11 +25,11 @@ def analysis() -> AnalysisService:
 
 
 @pytest.fixture(scope="module")
-def results(analysis: AnalysisService, shared_data: Path):
+def results(analysis: AnalysisService, test_data: Path):
     """Two real analyses (computed once): IMD006 and IMD010."""
     out = []
     for name in ("IMD006", "IMD010"):
-        out.append(analysis.analyze_file(shared_data / "ph2" / "images" / f"{name}.jpg", pixel_spacing_mm=0.01))
+        out.append(analysis.analyze_file(test_data / "ph2" / "images" / f"{name}.jpg", pixel_spacing_mm=0.01))
     return out
 
 
@@ -39,15 +39,15 @@ def lesion(services, dermatologist):
     return services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
 
 
-def _capture(services, user, lesion_id, shared_data, name="IMD006", days_ago=0):
-    data = (shared_data / "ph2" / "images" / f"{name}.jpg").read_bytes()
+def _capture(services, user, lesion_id, test_data, name="IMD006", days_ago=0):
+    data = (test_data / "ph2" / "images" / f"{name}.jpg").read_bytes()
     return services.captures.add_capture(user, lesion_id, data, CaptureSource.FILE, 768, 560, f"{name}.jpg", 0.01,
                                          datetime.now(UTC) - timedelta(days=days_ago))
 
 
-def test_save_and_load_round_trip(services, dermatologist, lesion, analysis, results, shared_data) -> None:
+def test_save_and_load_round_trip(services, dermatologist, lesion, analysis, results, test_data) -> None:
     ws = build_workstation_services(services, analysis)
-    capture = _capture(services, dermatologist, lesion.id, shared_data)
+    capture = _capture(services, dermatologist, lesion.id, test_data)
     result = results[0]
     saved = ws.records.save(dermatologist, capture.id, result)
     assert saved.prediction == result.top_class and saved.lesion_id == lesion.id
@@ -68,11 +68,11 @@ def test_save_and_load_round_trip(services, dermatologist, lesion, analysis, res
         assert [e.action for e in events] == [AuditAction.CREATE, AuditAction.VIEW]
 
 
-def test_timeline_and_comparison(services, dermatologist, lesion, analysis, results, shared_data) -> None:
+def test_timeline_and_comparison(services, dermatologist, lesion, analysis, results, test_data) -> None:
     ws = build_workstation_services(services, analysis)
-    old = _capture(services, dermatologist, lesion.id, shared_data, "IMD006", days_ago=200)
-    new = _capture(services, dermatologist, lesion.id, shared_data, "IMD010", days_ago=1)
-    unanalysed = _capture(services, dermatologist, lesion.id, shared_data, "IMD018", days_ago=0)
+    old = _capture(services, dermatologist, lesion.id, test_data, "IMD006", days_ago=200)
+    new = _capture(services, dermatologist, lesion.id, test_data, "IMD010", days_ago=1)
+    unanalysed = _capture(services, dermatologist, lesion.id, test_data, "IMD018", days_ago=0)
     a_old = ws.records.save(dermatologist, old.id, results[0])
     a_new = ws.records.save(dermatologist, new.id, results[1])
     timeline = ws.records.timeline(dermatologist, lesion.id)
@@ -87,20 +87,20 @@ def test_timeline_and_comparison(services, dermatologist, lesion, analysis, resu
     assert change.malignancy_change == pytest.approx(results[1].malignancy - results[0].malignancy)
 
 
-def test_capture_image_bytes(services, dermatologist, lesion, analysis, shared_data) -> None:
+def test_capture_image_bytes(services, dermatologist, lesion, analysis, test_data) -> None:
     ws = build_workstation_services(services, analysis)
-    capture = _capture(services, dermatologist, lesion.id, shared_data)
+    capture = _capture(services, dermatologist, lesion.id, test_data)
     image = ws.records.capture_image(dermatologist, capture.id)
-    assert image.data == (shared_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
+    assert image.data == (test_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
     assert image.pixel_spacing_mm == 0.01 and image.lesion_id == lesion.id
     with pytest.raises(RecordNotFound):
         ws.records.capture_image(dermatologist, 9999)
 
 
 def test_sign_is_append_only_and_dermatologist_only(services, admin, dermatologist, receptionist, lesion,
-                                                    analysis, results, shared_data) -> None:
+                                                    analysis, results, test_data) -> None:
     ws = build_workstation_services(services, analysis)
-    capture = _capture(services, dermatologist, lesion.id, shared_data)
+    capture = _capture(services, dermatologist, lesion.id, test_data)
     stored = ws.records.save(dermatologist, capture.id, results[0])
     first = ws.records.sign(dermatologist, lesion.id, "Melanocytic nevus", "Regular network.", stored.id)
     second = ws.records.sign(dermatologist, lesion.id, "Melanoma", "Changed my mind after review.", stored.id)
@@ -123,9 +123,9 @@ def lesion_patient(services, user) -> int:
     return services.patients.search(user, "March")[0].id
 
 
-def test_mask_png_is_binary(services, dermatologist, lesion, analysis, results, shared_data) -> None:
+def test_mask_png_is_binary(services, dermatologist, lesion, analysis, results, test_data) -> None:
     ws = build_workstation_services(services, analysis)
-    capture = _capture(services, dermatologist, lesion.id, shared_data)
+    capture = _capture(services, dermatologist, lesion.id, test_data)
     stored = ws.records.save(dermatologist, capture.id, results[0])
     with services.database.session() as session:
         from dermstation.records.models import AnalysisRecord

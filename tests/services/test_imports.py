@@ -34,11 +34,11 @@ def lesion(services, dermatologist):
 
 
 @pytest.fixture
-def files(shared_data: Path, tmp_path: Path) -> Path:
+def files(test_data: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("IMD006", "IMD010"):
-        shutil.copy(shared_data / "ph2" / "images" / f"{name}.jpg", folder / f"{name}.jpg")
+        shutil.copy(test_data / "ph2" / "images" / f"{name}.jpg", folder / f"{name}.jpg")
     return folder
 
 
@@ -71,8 +71,8 @@ def test_bad_files_are_reported_and_leave_nothing(ws, services, dermatologist, l
     assert len(ws.records.timeline(dermatologist, lesion.id)) == 2
 
 
-def test_dicom_file_is_stored_as_png_with_spacing(ws, dermatologist, lesion, tmp_path, shared_data) -> None:
-    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD006.jpg")), cv2.COLOR_BGR2RGB)
+def test_dicom_file_is_stored_as_png_with_spacing(ws, dermatologist, lesion, tmp_path, test_data) -> None:
+    rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD006.jpg")), cv2.COLOR_BGR2RGB)
     path = write_dicom(tmp_path / "lesion.dcm", rgb, spacing=(0.02, 0.02))
     report = ws.imports.import_files(dermatologist, lesion.id, [path])
     assert not report.failures, report.failures
@@ -97,8 +97,8 @@ def test_permission_and_missing_lesion_stop_the_batch(ws, receptionist, dermatol
         ws.imports.import_files(dermatologist, 9999, [files])
 
 
-def test_camera_frame_is_stored_lossless(ws, dermatologist, lesion, shared_data) -> None:
-    rgb = cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
+def test_camera_frame_is_stored_lossless(ws, dermatologist, lesion, test_data) -> None:
+    rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / "IMD010.jpg")), cv2.COLOR_BGR2RGB)
     capture = ws.imports.add_frame(dermatologist, lesion.id, rgb)
     assert capture.source == CaptureSource.CAMERA and (capture.height, capture.width) == rgb.shape[:2]
     assert np.array_equal(decode_capture(ws.records.capture_image(dermatologist, capture.id)).pixels, rgb)

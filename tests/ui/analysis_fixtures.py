@@ -20,8 +20,8 @@ def analysis_service() -> AnalysisService:
 
 
 @pytest.fixture(scope="session")
-def ph2_video(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    images = [cv2.cvtColor(cv2.imread(str(shared_data / "ph2" / "images" / f"{n}.jpg")), cv2.COLOR_BGR2RGB)
+def ph2_video(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    images = [cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / f"{n}.jpg")), cv2.COLOR_BGR2RGB)
               for n in PH2_NAMES]
     return write_test_video(tmp_path_factory.mktemp("camera") / "ph2.avi", images, fps=20.0,
                             size=(640, 480), repeat=3)

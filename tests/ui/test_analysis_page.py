@@ -52,14 +52,14 @@ def test_empty_page_says_how_to_start(qtbot, services, dermatologist, ops, ws) -
 
 
 def test_find_patient_then_import_analyse_toggle_and_sign(qtbot, services, dermatologist, ops, ws, lesion,
-                                                          shared_data: Path) -> None:
+                                                          test_data: Path) -> None:
     page = _page(qtbot, services, dermatologist, ops, ws)
     with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
         page.search.setText("march")  # one match: chosen, its newest lesion selected
     assert page.lesion_id == lesion.id and page.import_button.isEnabled()
 
     with qtbot.waitSignal(page.analysis_shown, timeout=120000) as shown:
-        page.import_files([shared_data / "ph2" / "images" / "IMD006.jpg"])
+        page.import_files([test_data / "ph2" / "images" / "IMD006.jpg"])
     result = shown.args[0]
     stored = result.stored
     assert stored.prediction in ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
@@ -150,13 +150,13 @@ def test_unavailable_camera_says_so(qtbot, services, dermatologist, ops, ws, les
 
 
 @pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")  # the only constructor Qt has
-def test_dropping_files_imports_them(qtbot, services, dermatologist, ops, ws, lesion, shared_data: Path) -> None:
+def test_dropping_files_imports_them(qtbot, services, dermatologist, ops, ws, lesion, test_data: Path) -> None:
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
     page = _page(qtbot, services, dermatologist, ops, ws, lesion)
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(shared_data / "ph2" / "images" / n)) for n in ("IMD006.jpg", "IMD010.jpg")])
+    mime.setUrls([QUrl.fromLocalFile(str(test_data / "ph2" / "images" / n)) for n in ("IMD006.jpg", "IMD010.jpg")])
     enter = QDragEnterEvent(page.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     page.dragEnterEvent(enter)
@@ -207,7 +207,7 @@ def test_preview_stays_live_while_inference_is_busy(qtbot, services, dermatologi
 
 
 def test_a_running_analysis_can_be_cancelled(qtbot, services, dermatologist, ops, ws, lesion,
-                                             shared_data: Path) -> None:
+                                             test_data: Path) -> None:
     from dermstation.services.workstation import WorkstationServices
 
     slow = _SlowAnalysis(ws.analysis)
@@ -215,7 +215,7 @@ def test_a_running_analysis_can_be_cancelled(qtbot, services, dermatologist, ops
     shown: list[object] = []
     page.analysis_shown.connect(shown.append)
     with qtbot.waitSignal(page.imported, timeout=20000):
-        page.import_files([shared_data / "ph2" / "images" / "IMD006.jpg"])
+        page.import_files([test_data / "ph2" / "images" / "IMD006.jpg"])
     qtbot.waitUntil(lambda: slow.calls == 1 and page.busy.isVisible(), timeout=10000)
     with qtbot.waitSignal(ops.settled, timeout=10000, check_params_cb=lambda key: key.endswith("-analysis")):
         page.cancel_button.click()
@@ -243,10 +243,10 @@ def test_camera_message_clears_when_the_camera_returns(qtbot, services, dermatol
 
 
 def test_poor_picture_shows_a_prominent_quality_warning(qtbot, services, dermatologist, ops, ws, lesion,
-                                                        shared_data: Path, tmp_path: Path) -> None:
+                                                        test_data: Path, tmp_path: Path) -> None:
     import cv2
 
-    image = cv2.imread(str(shared_data / "ph2" / "images" / "IMD018.jpg"))
+    image = cv2.imread(str(test_data / "ph2" / "images" / "IMD018.jpg"))
     dark = cv2.GaussianBlur((image * 0.15).astype("uint8"), (31, 31), 0)  # underexposed and out of focus
     cv2.imwrite(str(tmp_path / "dark.png"), dark)
     page = _page(qtbot, services, dermatologist, ops, ws, lesion)
@@ -284,7 +284,7 @@ def offline_assistant(services, monkeypatch: pytest.MonkeyPatch):
         yield AssistantService(services.database, services.audit, services.settings_store, keys=KeyStore())
 
 
-def _analysed_page(qtbot, services, user, ops, ws, lesion, shared_data: Path, **extra) -> AnalysisPage:
+def _analysed_page(qtbot, services, user, ops, ws, lesion, test_data: Path, **extra) -> AnalysisPage:
     page = AnalysisPage(ws, services.patients, user, ops, **extra)
     qtbot.addWidget(page)
     page.resize(1280, 820)
@@ -293,16 +293,16 @@ def _analysed_page(qtbot, services, user, ops, ws, lesion, shared_data: Path, **
     with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
         page.show_patient(patient_id, lesion.id)
     with qtbot.waitSignal(page.analysis_shown, timeout=120000):
-        page.import_files([shared_data / "ph2" / "images" / "IMD006.jpg"])
+        page.import_files([test_data / "ph2" / "images" / "IMD006.jpg"])
     return page
 
 
 def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services, dermatologist, ops, ws, lesion,
-                                                                 shared_data: Path, tmp_path: Path) -> None:
+                                                                 test_data: Path, tmp_path: Path) -> None:
     from pypdf import PdfReader
     from test_report_preview import save_shot
 
-    page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, shared_data, reports=services.reports)
+    page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, test_data, reports=services.reports)
     assert page.report_button.isVisible() and page.report_button.isEnabled()
     assert [a.text() for a in page.report_button.menu().actions()] == ["Lesion report…", "Patient summary…"]
     if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
@@ -337,8 +337,8 @@ def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services
 
 
 def test_explain_tab_answers_offline_for_the_stored_analysis(qtbot, services, dermatologist, ops, ws, lesion,
-                                                             shared_data: Path, offline_assistant) -> None:
-    page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, shared_data,
+                                                             test_data: Path, offline_assistant) -> None:
+    page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, test_data,
                           assistant=offline_assistant)
     panel = page.assistant_panel
     assert panel is not None and page.tabs.tabText(page.tabs.indexOf(panel)) == "Explain to patient"

@@ -18,31 +18,31 @@ from analysis_fixtures import analysis_service  # noqa: E402, F401
 
 
 @pytest.fixture(scope="module")
-def two_results(analysis_service, shared_data: Path):  # noqa: F811
+def two_results(analysis_service, test_data: Path):  # noqa: F811
     """A small lesion (IMD006) and a larger one (IMD010), both at 0.01 mm per pixel."""
-    return [analysis_service.analyze_file(shared_data / "ph2" / "images" / f"{n}.jpg", pixel_spacing_mm=0.01)
+    return [analysis_service.analyze_file(test_data / "ph2" / "images" / f"{n}.jpg", pixel_spacing_mm=0.01)
             for n in ("IMD006", "IMD010")]
 
 
-def _lesion_with_history(services, user, ws, shared_data, results):
+def _lesion_with_history(services, user, ws, test_data, results):
     patient = services.patients.create(user, PatientInput("R1", "Jo", "March", None))
     lesion = services.patients.add_lesion(user, patient.id, "upper back", "L1")
     analyses = []
     for days_ago, name, result in zip((300, 10), ("IMD006", "IMD010"), results, strict=True):
-        data = (shared_data / "ph2" / "images" / f"{name}.jpg").read_bytes()
+        data = (test_data / "ph2" / "images" / f"{name}.jpg").read_bytes()
         capture = services.captures.add_capture(user, lesion.id, data, CaptureSource.FILE, 1, 1, f"{name}.jpg", 0.01,
                                                 datetime.now(UTC) - timedelta(days=days_ago))
         analyses.append(ws.records.save(user, capture.id, result))
     # a third picture, not analysed yet
-    data = (shared_data / "ph2" / "images" / "IMD018.jpg").read_bytes()
+    data = (test_data / "ph2" / "images" / "IMD018.jpg").read_bytes()
     services.captures.add_capture(user, lesion.id, data, CaptureSource.FILE, 1, 1, "IMD018.jpg")
     return lesion, analyses
 
 
 def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, ops, analysis_service,  # noqa: F811
-                                              two_results, shared_data) -> None:
+                                              two_results, test_data) -> None:
     ws = build_workstation_services(services, analysis_service)
-    lesion, (old, new) = _lesion_with_history(services, dermatologist, ws, shared_data, two_results)
+    lesion, (old, new) = _lesion_with_history(services, dermatologist, ws, test_data, two_results)
     view = HistoryView(ws.records, dermatologist, ops)
     qtbot.addWidget(view)
     view.resize(1100, 700)
