@@ -5,9 +5,22 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from dermstation.core.errors import DermStationError, ValidationError
+from dermstation.core.i18n import _
 from dermstation.ui.theme import refresh_style, set_role
 
 
@@ -106,3 +119,65 @@ async def dialog_finished(dialog: QDialog) -> int:
     dialog.raise_()
     dialog.activateWindow()
     return await result
+
+
+def form_state(root: QWidget) -> tuple[object, ...]:
+    """What the user can have typed or chosen in ``root``'s inputs, in widget-tree order."""
+    values: list[object] = []
+    for widget in root.findChildren(QWidget):
+        if isinstance(widget, QLineEdit) and not isinstance(widget.parent(), (QAbstractSpinBox, QComboBox)):
+            values.append(widget.text())
+        elif isinstance(widget, (QPlainTextEdit, QTextEdit)):
+            values.append(widget.toPlainText())
+        elif isinstance(widget, QComboBox):
+            values.append(widget.currentText() if widget.isEditable() else widget.currentIndex())
+        elif isinstance(widget, QAbstractSpinBox):
+            values.append(widget.text())
+        elif isinstance(widget, QAbstractButton) and widget.isCheckable():
+            values.append(widget.isChecked())
+    return tuple(values)
+
+
+class GuardedDialog(QDialog):
+    """A form dialog that never drops typed data without asking.
+
+    Cancel, Esc and the window's close button ask first when any input differs from what the
+    dialog showed after :meth:`mark_clean`. While a save runs, :attr:`saving` is set instead of
+    disabling the primary button: a disabled default button hands Enter to Cancel.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clean_state: tuple[object, ...] = ()
+        self.saving = False
+        self.discard_prompt: QMessageBox | None = None
+
+    def mark_clean(self) -> None:
+        """Take the current inputs as the state that needs no confirmation to leave."""
+        self._clean_state = form_state(self)
+
+    def has_unsaved_input(self) -> bool:
+        return form_state(self) != self._clean_state
+
+    def reject(self) -> None:
+        if self.saving or self.discard_prompt is not None:
+            return
+        if not self.has_unsaved_input():
+            super().reject()
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, _("Discard changes?"),
+                          _("What you typed in this form has not been saved."), parent=self)
+        box.setInformativeText(_("Discard it and close the form?"))
+        discard = box.addButton(_("Discard"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(_("Keep editing"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # Enter or Esc on the question keeps the data
+        box.setEscapeButton(keep)
+        self.discard_prompt = box
+
+        def answered(_code: int) -> None:
+            self.discard_prompt = None
+            if box.clickedButton() is discard:
+                QDialog.reject(self)
+
+        box.finished.connect(answered)
+        box.open()

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 
 from dermstation.core.domain import Sex
 from dermstation.services.container import Services
@@ -40,7 +40,7 @@ def test_create_a_patient_then_search_finds_it(qtbot, services, dermatologist, o
     dialog.record_number.setText("MRN-0042")
     dialog.given_name.setText("Grace")
     dialog.family_name.setText("Hopper")
-    dialog.date_of_birth.setDate(QDate(1956, 12, 9))
+    dialog.date_of_birth.edit.setText("1956-12-09")
     dialog.sex.setCurrentIndex(dialog.sex.findData(Sex.FEMALE))
     dialog.notes.setPlainText("Many naevi on the back.")
     with qtbot.waitSignal(page.patient_shown, timeout=5000) as shown:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -22,9 +19,10 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.domain import FITZPATRICK_TYPES, Sex
 from dermstation.core.errors import DuplicateRecord, ValidationError
-from dermstation.core.i18n import _, current_language
+from dermstation.core.i18n import _
 from dermstation.services.types import PatientInput
-from dermstation.ui.forms import FormErrors
+from dermstation.ui.date_field import DateField
+from dermstation.ui.forms import FormErrors, GuardedDialog
 from dermstation.ui.navigation import sees_clinical_data
 from dermstation.ui.operations import Operations
 from dermstation.ui.text import fitzpatrick_label, sex_label
@@ -34,17 +32,7 @@ if TYPE_CHECKING:
     from dermstation.services.patients import PatientService
     from dermstation.services.types import CurrentUser, PatientDetail
 
-# QDateEdit cannot be empty: its minimum date stands for "not recorded".
-_NO_DATE = QDate(1900, 1, 1)
-_DATE_FORMATS = {"de": "dd.MM.yyyy", "fr": "dd/MM/yyyy", "es": "dd/MM/yyyy"}
-
-
-def date_format() -> str:
-    """Day-first where the language expects it; ISO otherwise (never an ambiguous two-digit year)."""
-    return _DATE_FORMATS.get(current_language().split("_")[0], "yyyy-MM-dd")
-
-
-class PatientDialog(QDialog):
+class PatientDialog(GuardedDialog):
     """``saved`` carries the PatientDetail the service returned."""
 
     saved = Signal(object)
@@ -68,13 +56,7 @@ class PatientDialog(QDialog):
         self.record_number = QLineEdit()
         self.given_name = QLineEdit()
         self.family_name = QLineEdit()
-        self.date_of_birth = QDateEdit()
-        self.date_of_birth.setCalendarPopup(True)
-        self.date_of_birth.setDisplayFormat(date_format())
-        self.date_of_birth.setMinimumDate(_NO_DATE)
-        self.date_of_birth.setMaximumDate(QDate.currentDate())
-        self.date_of_birth.setSpecialValueText(_("Not recorded"))
-        self.date_of_birth.setDate(_NO_DATE)
+        self.date_of_birth = DateField("date_of_birth")  # empty: not recorded
         self.sex = QComboBox()
         for value in (Sex.UNKNOWN, Sex.FEMALE, Sex.MALE, Sex.OTHER):
             self.sex.addItem(sex_label(value), value)
@@ -131,15 +113,14 @@ class PatientDialog(QDialog):
 
         if existing is not None:
             self._fill(existing)
+        self.mark_clean()
         self.record_number.setFocus()
 
     def _fill(self, patient: PatientDetail) -> None:
         self.record_number.setText(patient.record_number)
         self.given_name.setText(patient.given_name)
         self.family_name.setText(patient.family_name)
-        if patient.date_of_birth is not None:
-            born = patient.date_of_birth
-            self.date_of_birth.setDate(QDate(born.year, born.month, born.day))
+        self.date_of_birth.setDate(patient.date_of_birth)
         self.sex.setCurrentIndex(max(self.sex.findData(Sex(patient.sex)), 0))
         self.fitzpatrick.setCurrentIndex(max(self.fitzpatrick.findData(patient.fitzpatrick), 0))
         self.phone.setText(patient.phone)
@@ -148,8 +129,7 @@ class PatientDialog(QDialog):
         self.notes.setPlainText(patient.notes)
 
     def patient_input(self) -> PatientInput:
-        qdate = self.date_of_birth.date()
-        born = None if qdate == _NO_DATE else date(qdate.year(), qdate.month(), qdate.day())
+        born = self.date_of_birth.value()  # ValidationError on its field when not a date
         existing = self._existing
         return PatientInput(
             record_number=self.record_number.text().strip(),
@@ -166,13 +146,17 @@ class PatientDialog(QDialog):
         )
 
     def _submit(self) -> None:
-        if self.save_button.isEnabled():
+        if not self.saving:
             self._ops.spawn(self._save(), parent=self)
 
     async def _save(self) -> None:
         self.errors.clear()
-        data = self.patient_input()
-        self.save_button.setEnabled(False)
+        try:
+            data = self.patient_input()
+        except ValidationError as exc:
+            self.errors.show(exc)
+            return
+        self.saving = True
         try:
             if self._existing is None:
                 patient = await self._ops.db(self._patients.create, self._user, data)
@@ -185,6 +169,6 @@ class PatientDialog(QDialog):
             self.errors.show(exc, "record_number")  # the only unique patient field
             return
         finally:
-            self.save_button.setEnabled(True)
+            self.saving = False
         self.saved.emit(patient)
         self.accept()

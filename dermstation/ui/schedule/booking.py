@@ -29,9 +29,9 @@ from dermstation.core.errors import Conflict, ValidationError
 from dermstation.core.i18n import _
 from dermstation.services import clinic_time
 from dermstation.services.scheduling_types import BookingInput
+from dermstation.ui.date_field import date_format
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.operations import Operations
-from dermstation.ui.patients.editor import date_format
 from dermstation.ui.schedule.patient_picker import PatientPicker
 from dermstation.ui.schedule.timefmt import clock_label, day_heading
 from dermstation.ui.theme import set_role
