@@ -257,3 +257,20 @@ def test_patient_chart_panel_lists_upcoming_and_past(qtbot, ops, reception, rece
     assert len(shown.args[0].upcoming) == 1
     assert "Mole check" in panel.upcoming.item(0).text()
     assert panel.past.item(0).text() == "No past appointments."
+
+
+def test_enter_in_the_booking_dialog_books_and_never_moves_the_time(qtbot, page, reception, receptionist, people) -> None:  # type: ignore[no-untyped-def]
+    derm, _second, anna, ben = people
+    book(reception, receptionist, anna, derm, 8)
+    dialog = page.new_appointment(datetime(2026, 3, 2, 9, 0), derm.id)
+    qtbot.addWidget(dialog)
+    qtbot.waitExposed(dialog)
+    with qtbot.waitSignal(dialog.picker.results_shown, timeout=5000):
+        dialog.picker.search.setText("MRN-2")
+        dialog.picker.search_now()
+    assert not dialog.next_free.autoDefault()
+    qtbot.keyClicks(dialog.reason, "Follow-up")
+    with qtbot.waitSignal(dialog.saved, timeout=5000) as saved:
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert saved.args[0].start.replace(tzinfo=None) == datetime(2026, 3, 2, 9, 0)  # the time the user chose
+    assert saved.args[0].patient_id == ben.id

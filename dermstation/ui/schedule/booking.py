@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -30,7 +29,7 @@ from dermstation.core.i18n import _
 from dermstation.services import clinic_time
 from dermstation.services.scheduling_types import BookingInput
 from dermstation.ui.date_field import date_format
-from dermstation.ui.forms import FormErrors
+from dermstation.ui.forms import FormErrors, GuardedDialog
 from dermstation.ui.operations import Operations
 from dermstation.ui.schedule.patient_picker import PatientPicker
 from dermstation.ui.schedule.timefmt import clock_label, day_heading
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
     from dermstation.services.types import CurrentUser, UserInfo
 
 
-class BookingDialog(QDialog):
+class BookingDialog(GuardedDialog):
     """``saved`` carries the AppointmentInfo the service returned."""
 
     saved = Signal(object)
@@ -92,6 +91,7 @@ class BookingDialog(QDialog):
         self.duration.setSuffix(" " + _("min"))
         self.next_free = QPushButton(_("Next free slot"))
         self.next_free.setObjectName("nextFree")
+        self.next_free.setAutoDefault(False)  # Enter books; it never moves the time behind the user's back
         self.next_free.clicked.connect(self.find_next_free)
         when = QWidget()
         when_row = QHBoxLayout(when)
@@ -155,6 +155,7 @@ class BookingDialog(QDialog):
             self.notes.setPlainText(existing.notes)
         initial = start or datetime.now(zone).replace(tzinfo=None, second=0, microsecond=0)
         self.set_start(initial)
+        self.mark_clean()
         self.picker.search.setFocus()
 
     # --- values ----------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ class BookingDialog(QDialog):
         self.slot_found.emit(found)
 
     def _submit(self) -> None:
-        if self.save_button.isEnabled():
+        if not self.saving:
             self._ops.spawn(self._save(), parent=self)
 
     async def _save(self) -> None:
@@ -221,7 +222,7 @@ class BookingDialog(QDialog):
         if self._existing is None and self.picker.patient is None:
             self.errors.show(ValidationError(_("Please choose a patient."), field="patient"))
             return
-        self.save_button.setEnabled(False)
+        self.saving = True
         try:
             if self._existing is None:
                 result = await self._ops.db(self._appointments.book, self._user, self.booking_input())
@@ -239,6 +240,6 @@ class BookingDialog(QDialog):
             self.errors.show(exc, "start")
             return
         finally:
-            self.save_button.setEnabled(True)
+            self.saving = False
         self.saved.emit(result)
         self.accept()
