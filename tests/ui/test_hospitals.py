@@ -56,6 +56,17 @@ def test_directory_sorted_by_distance_and_filtered_by_specialty(qtbot, ops: Oper
     with qtbot.waitSignal(page.loaded, timeout=5000):
         page.location.setText("48.137, 11.575")
     assert page.shown_hospitals()[0][0].startswith("Isar Dermato-Oncology")
+    # a town name works as well as coordinates, in its own language too; an unknown one says so
+    with qtbot.waitSignal(page.loaded, timeout=20000):
+        page.location.setText("München")
+    assert page.shown_hospitals()[0][0].startswith("Isar Dermato-Oncology")
+    assert "Munich, DE" in page.note.text()
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.location.setText("Xyzzyville")
+    assert "No town called “Xyzzyville”" in page.note.text()
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.location.setText("Hamburg")
+    assert page.shown_hospitals()[0][0].startswith("Elbe University")
     with qtbot.waitSignal(page.loaded, timeout=5000):
         page.search.setText("hamburg")
     assert [n for n, _d in page.shown_hospitals()] == ["Elbe University Skin Tumour Centre (sample)"]

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from dermstation.core.domain import LESION_CLASS_NAMES, Role
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, format_number, ngettext
-from dermstation.services.hospitals import parse_location
+from dermstation.services.places import resolve_location
 from dermstation.services.scheduling_types import HospitalSuggestion
 from dermstation.services.specialties import SPECIALTIES, specialties_for_diagnosis, specialty_label
 from dermstation.ui.hospitals.editor import HospitalDialog
@@ -98,8 +98,9 @@ class HospitalsPage(QWidget):
         self.origin.addItem(_("Distance from a location…"), "typed")
         self.location = QLineEdit()
         self.location.setObjectName("location")
-        self.location.setPlaceholderText(_("latitude, longitude"))
-        self.location.setMaximumWidth(180)
+        self.location.setPlaceholderText(_("town, or latitude, longitude"))
+        self.location.setToolTip(_("A town (“Berlin”, “Paris, France”) or coordinates (“52.52, 13.40”)"))
+        self.location.setMaximumWidth(220)
         self.location.setVisible(False)
         self.show_retired = QCheckBox(_("Show retired"))
         self.show_retired.setVisible(self.admin)
@@ -208,12 +209,15 @@ class HospitalsPage(QWidget):
     async def _load(self) -> None:
         needed = self.needs.currentData() or ()
         origin = None
-        origin_problem = ""
+        origin_note = ""
         if self.origin.currentData() == "typed" and self.location.text().strip():
             try:
-                origin = parse_location(self.location.text())
+                place = await self._ops.work(resolve_location, self.location.text())
             except ValidationError as exc:
-                origin_problem = exc.message
+                origin_note = exc.message
+            else:
+                origin = (place.latitude, place.longitude)
+                origin_note = _("Distances from {place}").format(place=place.label)
         suggestions = await self._ops.db(
             self._hospitals.suggest, self._user, specialties=needed, origin=origin, include_all=True
         )
@@ -233,8 +237,8 @@ class HospitalsPage(QWidget):
         clinic = await self._ops.db(self._hospitals.clinic_location)
         self._fill(rows)
         notes = [ngettext("{n} hospital", "{n} hospitals", len(rows)).format(n=len(rows))]
-        if origin_problem:
-            notes.append(origin_problem)
+        if origin_note:
+            notes.append(origin_note)
         elif origin is None and clinic is None:
             notes.append(_("Set the clinic's location in Settings to see distances."))
         if any(s.hospital.sample for s in rows):
