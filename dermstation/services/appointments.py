@@ -262,8 +262,8 @@ class AppointmentService:
             self._audit.record(session, actor.id, AuditAction.UPDATE, "appointments", appointment.id, "details")
             return self._info(session, appointment, self.zone())
 
-    def cancel(self, actor: CurrentUser, appointment_id: int) -> AppointmentInfo:
-        return self.set_status(actor, appointment_id, AppointmentStatus.CANCELLED)
+    def cancel(self, actor: CurrentUser, appointment_id: int, reason: str = "") -> AppointmentInfo:
+        return self.set_status(actor, appointment_id, AppointmentStatus.CANCELLED, reason=reason)
 
     def check_in(self, actor: CurrentUser, appointment_id: int) -> AppointmentInfo:
         return self.set_status(actor, appointment_id, AppointmentStatus.CHECKED_IN)
@@ -274,9 +274,15 @@ class AppointmentService:
     def no_show(self, actor: CurrentUser, appointment_id: int) -> AppointmentInfo:
         return self.set_status(actor, appointment_id, AppointmentStatus.NO_SHOW)
 
-    def set_status(self, actor: CurrentUser, appointment_id: int, status: AppointmentStatus) -> AppointmentInfo:
-        """Change the status if ``TRANSITIONS`` allows it; undoing a cancel or no-show re-checks the slot."""
+    def set_status(
+        self, actor: CurrentUser, appointment_id: int, status: AppointmentStatus, *, reason: str = ""
+    ) -> AppointmentInfo:
+        """Change the status if ``TRANSITIONS`` allows it; undoing a cancel or no-show re-checks the slot.
+
+        ``reason`` (why it was cancelled, say) is kept in the appointment's notes and the audit trail.
+        """
         status = AppointmentStatus(status)
+        reason = _clean_text(reason, 200, "reason", _("reason"))
         zone = self.zone()
         with self._db.session() as session:
             authorize(session, actor, ALL_ROLES)
@@ -299,10 +305,13 @@ class AppointmentService:
                 )
             old = appointment.status
             appointment.status = status
+            if reason:
+                line = _("{status}: {reason}").format(status=status_label(status), reason=reason)
+                appointment.notes = f"{appointment.notes}\n{line}".strip()
             session.flush()
             self._audit.record(
                 session, actor.id, AuditAction.UPDATE, "appointments", appointment.id,
-                f"status {old.value}->{status.value}",
+                f"status {old.value}->{status.value}" + (f" ({reason})" if reason else ""),
             )
             return self._info(session, appointment, zone)
 
@@ -606,4 +615,5 @@ class AppointmentService:
             message = _("The dermatologist already has an appointment on {day} from {start} to {end}.")
         else:
             message = _("The patient already has an appointment on {day} from {start} to {end}.")
-        raise Conflict(message.format(**span), details=f"clashes with appointment {clash.id}")
+        details = _("Booked there: {reason}.").format(reason=clash.reason) if clash.reason else ""
+        raise Conflict(message.format(**span), details=details)

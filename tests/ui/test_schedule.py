@@ -16,6 +16,7 @@ from dermstation.services.reception import ReceptionServices, build_reception_se
 from dermstation.services.scheduling_types import BookingInput
 from dermstation.services.types import CurrentUser, PatientInput
 from dermstation.ui.operations import Operations
+from dermstation.ui.schedule.booking import BookingDialog
 from dermstation.ui.schedule.page import SchedulePage
 
 MONDAY = date(2026, 3, 2)
@@ -274,3 +275,71 @@ def test_enter_in_the_booking_dialog_books_and_never_moves_the_time(qtbot, page,
         qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
     assert saved.args[0].start.replace(tzinfo=None) == datetime(2026, 3, 2, 9, 0)  # the time the user chose
     assert saved.args[0].patient_id == ben.id
+
+
+def test_cancel_asks_why_keeps_the_reason_and_can_be_undone(qtbot, page, reception, receptionist, people) -> None:  # type: ignore[no-untyped-def]
+    from dermstation.ui.schedule.cancel import CancelAppointmentDialog
+
+    derm, _second, anna, _ben = people
+    a = book(reception, receptionist, anna, derm, 9)
+    reload(qtbot, page)
+    page.today_list.selectRow(0)
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: isinstance(getattr(page, "cancel_dialog", None), CancelAppointmentDialog)
+                    and page.cancel_dialog.isVisible(), timeout=5000)
+    dialog = page.cancel_dialog
+    assert dialog.keep_button.isDefault() and not dialog.cancel_button.autoDefault()
+    qtbot.keyClick(dialog.details, Qt.Key.Key_Return)  # Enter keeps the appointment
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: not page._ops.busy(), timeout=5000)
+    assert reception.appointments.get(receptionist, a.id).status.value == "booked"
+
+    page.today_list.selectRow(0)
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: page.cancel_dialog is not dialog and page.cancel_dialog.isVisible(), timeout=5000)
+    dialog = page.cancel_dialog
+    dialog.reason.setCurrentIndex(0)
+    dialog.details.setText("travelling")
+    with qtbot.waitSignal(page.appointment_changed, timeout=5000) as changed:
+        dialog.cancel_button.click()
+    assert changed.args[0].status.value == "cancelled"
+    stored = reception.appointments.get(receptionist, a.id)
+    assert "The patient asked to cancel – travelling" in stored.notes
+    qtbot.waitUntil(lambda: page.undo_bar.isVisibleTo(page), timeout=5000)
+    assert "Müller" in page.undo_label.text()
+
+    with qtbot.waitSignal(page.appointment_changed, timeout=5000) as undone:
+        page.undo_button.click()
+    assert undone.args[0].status.value == "booked"
+    assert not page.undo_bar.isVisibleTo(page)
+
+
+def test_reschedule_with_the_keyboard(qtbot, page, reception, receptionist, people) -> None:  # type: ignore[no-untyped-def]
+    derm, second, anna, _ben = people
+    a = book(reception, receptionist, anna, derm, 9)
+    reload(qtbot, page)
+    page.today_list.selectRow(0)
+    page.today_list.setFocus()
+    page.activateWindow()
+    qtbot.keyClick(page.today_list, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    dialog = page.findChild(BookingDialog)
+    assert dialog is not None and dialog.windowTitle() == "Reschedule appointment"
+    assert dialog.start() == datetime(2026, 3, 2, 9, 0)
+    dialog.set_start(datetime(2026, 3, 2, 11, 0))
+    dialog.dermatologist.setCurrentIndex(dialog.dermatologist.findData(second.id))
+    with qtbot.waitSignal(page.appointment_changed, timeout=5000) as moved:
+        qtbot.keyClick(dialog.day, Qt.Key.Key_Return)
+    info = moved.args[0]
+    assert info.start.replace(tzinfo=None) == datetime(2026, 3, 2, 11, 0) and info.dermatologist_id == second.id
+    assert info.end - info.start == a.end - a.start
+
+
+def test_refusal_details_speak_to_people(reception, receptionist, people) -> None:  # type: ignore[no-untyped-def]
+    from dermstation.core.errors import Conflict
+
+    derm, _second, anna, ben = people
+    book(reception, receptionist, anna, derm, 9)
+    with pytest.raises(Conflict) as refused:
+        book(reception, receptionist, ben, derm, 9, 10)
+    assert "appointment 1" not in refused.value.details and "clashes" not in refused.value.details
+    assert "Mole check" in refused.value.details

@@ -61,6 +61,7 @@ class BookingDialog(GuardedDialog):
         start: datetime | None = None,
         dermatologist_id: int | None = None,
         existing: AppointmentInfo | None = None,
+        reschedule: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -69,7 +70,9 @@ class BookingDialog(GuardedDialog):
         self._ops = ops
         self._zone = zone
         self._existing = existing
-        self.setWindowTitle(_("Appointment") if existing else _("New appointment"))
+        self._reschedule = existing is not None and reschedule
+        self.setWindowTitle(_("Reschedule appointment") if self._reschedule
+                            else _("Appointment") if existing else _("New appointment"))
         self.setMinimumWidth(500)
 
         self.picker = PatientPicker(patients, user, ops)
@@ -130,11 +133,21 @@ class BookingDialog(GuardedDialog):
             )
             summary.setWordWrap(True)
             form.addRow(_("Appointment"), summary)
-        form.addRow(_("Reason"), self.errors.field("reason", self.reason))
-        form.addRow(_("Notes"), self.errors.field("notes", self.notes))
+        if self._reschedule:
+            # the same length at another time or with another dermatologist (what dragging does)
+            self.duration.setEnabled(False)
+            self.dermatologist.setCurrentIndex(max(0, self.dermatologist.findData(existing.dermatologist_id)))
+            form.addRow(_("Dermatologist"), self.errors.field("dermatologist", self.dermatologist))
+            form.addRow(_("New time"), self.errors.field("start", when))
+            form.addRow("", self.second_occurrence)
+            form.addRow("", self.errors.field("outside_hours", self.outside_hours))
+        else:
+            form.addRow(_("Reason"), self.errors.field("reason", self.reason))
+            form.addRow(_("Notes"), self.errors.field("notes", self.notes))
 
         buttons = QDialogButtonBox()
-        self.save_button = QPushButton(_("Book") if existing is None else _("Save"))
+        self.save_button = QPushButton(
+            _("Book") if existing is None else _("Move appointment") if self._reschedule else _("Save"))
         self.save_button.setObjectName("book")
         self.save_button.setDefault(True)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
@@ -153,10 +166,14 @@ class BookingDialog(GuardedDialog):
         if existing is not None:
             self.reason.setText(existing.reason)
             self.notes.setPlainText(existing.notes)
-        initial = start or datetime.now(zone).replace(tzinfo=None, second=0, microsecond=0)
+        if existing is not None:
+            self.duration.setValue(max(5, int((existing.end - existing.start).total_seconds() // 60)))
+            initial = existing.start.astimezone(zone).replace(tzinfo=None)
+        else:
+            initial = start or datetime.now(zone).replace(tzinfo=None, second=0, microsecond=0)
         self.set_start(initial)
         self.mark_clean()
-        self.picker.search.setFocus()
+        (self.day if self._reschedule else self.picker.search).setFocus()
 
     # --- values ----------------------------------------------------------------------------------
     def set_start(self, value: datetime) -> None:
@@ -178,7 +195,7 @@ class BookingDialog(GuardedDialog):
         self.second_occurrence.setText(
             _("The second {time} (after the clocks go back)").format(time=clock_label(wall))
         )
-        self.second_occurrence.setVisible(repeated and self._existing is None)
+        self.second_occurrence.setVisible(repeated and (self._existing is None or self._reschedule))
 
     def booking_input(self) -> BookingInput:
         patient = self.picker.patient
@@ -226,6 +243,11 @@ class BookingDialog(GuardedDialog):
         try:
             if self._existing is None:
                 result = await self._ops.db(self._appointments.book, self._user, self.booking_input())
+            elif self._reschedule:
+                result = await self._ops.db(
+                    self._appointments.move, self._user, self._existing.id, self.start(),
+                    self.dermatologist.currentData(), outside_hours_ok=self.outside_hours.isChecked(),
+                )
             else:
                 result = await self._ops.db(
                     self._appointments.update_details, self._user, self._existing.id,

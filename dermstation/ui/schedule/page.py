@@ -41,6 +41,7 @@ from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations
 from dermstation.ui.schedule.booking import BookingDialog
 from dermstation.ui.schedule.calendar_view import STATUS_COLOURS, CalendarView, Column
+from dermstation.ui.schedule.cancel import CancelAppointmentDialog
 from dermstation.ui.schedule.day_list import day_list_html, print_html, print_html_to_pdf
 from dermstation.ui.schedule.timefmt import clock_label, day_heading, range_heading, short_day
 from dermstation.ui.schedule.working_hours import WorkingHoursDialog
@@ -187,6 +188,8 @@ class SchedulePage(QWidget):
         self.no_show_button = QPushButton(_("No-show"))
         self.cancel_button = QPushButton(_("Cancel appointment"))
         self.edit_button = QPushButton(_("Reason and notes…"))
+        self.reschedule_button = QPushButton(_("Reschedule…"))
+        self.reschedule_button.setToolTip(_("Move to another day, time or dermatologist (Ctrl+R)"))
         self.export_button = QPushButton(_("Calendar file for patient…"))
         self._status_buttons = {
             AppointmentStatus.CHECKED_IN: self.check_in_button,
@@ -197,14 +200,30 @@ class SchedulePage(QWidget):
         for status, button in self._status_buttons.items():
             button.clicked.connect(lambda _c=False, s=status: self.change_status(s))
         self.edit_button.clicked.connect(lambda: self.edit_appointment(self.selected()))
+        self.reschedule_button.clicked.connect(lambda: self.reschedule_appointment(self.selected()))
         self.export_button.clicked.connect(self._export_appointment_dialog)
         actions.addWidget(self.check_in_button, 0, 0)
         actions.addWidget(self.complete_button, 0, 1)
         actions.addWidget(self.no_show_button, 1, 0)
         actions.addWidget(self.cancel_button, 1, 1)
         actions.addWidget(self.edit_button, 2, 0)
-        actions.addWidget(self.export_button, 2, 1)
+        actions.addWidget(self.reschedule_button, 2, 1)
+        actions.addWidget(self.export_button, 3, 0, 1, 2)
         card_layout.addLayout(actions)
+        # the last cancellation can be taken back from here
+        self.undo_bar = QFrame()
+        self.undo_bar.setObjectName("undoBar")
+        undo_row = QHBoxLayout(self.undo_bar)
+        undo_row.setContentsMargins(0, 4, 0, 0)
+        self.undo_label = QLabel()
+        self.undo_label.setWordWrap(True)
+        self.undo_button = QPushButton(_("Undo"))
+        self.undo_button.clicked.connect(self.undo_cancel)
+        undo_row.addWidget(self.undo_label, 1)
+        undo_row.addWidget(self.undo_button)
+        self.undo_bar.hide()
+        self._undoable: AppointmentInfo | None = None
+        card_layout.addWidget(self.undo_bar)
 
         self.today_title = set_role(QLabel(_("Today")), "section")
         self.today_list = QTableWidget(0, 3)
@@ -254,6 +273,7 @@ class SchedulePage(QWidget):
         QShortcut(QKeySequence.StandardKey.New, self, lambda: self.new_appointment(), context=context)
         QShortcut(QKeySequence("Ctrl+Left"), self, lambda: self.step(-1), context=context)
         QShortcut(QKeySequence("Ctrl+Right"), self, lambda: self.step(1), context=context)
+        QShortcut(QKeySequence("Ctrl+R"), self, lambda: self.reschedule_appointment(self.selected()), context=context)
         self._show_selected(None)
 
     # --- navigation ------------------------------------------------------------------------------
@@ -442,6 +462,7 @@ class SchedulePage(QWidget):
         for status, button in self._status_buttons.items():
             button.setEnabled(status in allowed)
         self.edit_button.setEnabled(True)
+        self.reschedule_button.setEnabled(a.status is AppointmentStatus.BOOKED)
         self.export_button.setEnabled(True)
 
     def _context_menu(self, a: AppointmentInfo, pos: QPoint) -> QMenu:
@@ -459,6 +480,8 @@ class SchedulePage(QWidget):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(_("Reason and notes…"), lambda: self.edit_appointment(a))
+        menu.addAction(_("Reschedule…"), lambda: self.reschedule_appointment(a)).setEnabled(
+            a.status is AppointmentStatus.BOOKED)
         menu.addAction(_("Calendar file for patient…"), self._export_appointment_dialog)
         menu.popup(pos)
         return menu
@@ -467,15 +490,45 @@ class SchedulePage(QWidget):
     def change_status(self, status: AppointmentStatus, appointment_id: int | None = None) -> None:
         a = self.selected()
         target = appointment_id if appointment_id is not None else (a.id if a else None)
-        if target is not None:
+        if target is None:
+            return
+        if status is AppointmentStatus.CANCELLED:
+            self._ops.spawn(self._confirm_cancel(target), parent=self)
+        else:
             self._ops.spawn(self._change_status(target, status), parent=self)
 
-    async def _change_status(self, appointment_id: int, status: AppointmentStatus) -> None:
+    async def _confirm_cancel(self, appointment_id: int) -> None:
+        appointment = await self._ops.db(self._appointments.get, self._user, appointment_id)
+        dialog = CancelAppointmentDialog(appointment, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.cancel_dialog = dialog
+        if await dialog_finished(dialog) != CancelAppointmentDialog.DialogCode.Accepted:
+            return
+        changed = await self._change_status(appointment_id, AppointmentStatus.CANCELLED, dialog.reason_text())
+        self._undoable = changed
+        self.undo_label.setText(_("Cancelled: {patient}, {day} {time}.").format(
+            patient=changed.patient_name, day=short_day(changed.start.date()), time=clock_label(changed.start)))
+        self.undo_bar.show()
+
+    def undo_cancel(self) -> None:
+        """Book the last cancelled appointment again, if its time is still free."""
+        if self._undoable is not None:
+            target, self._undoable = self._undoable.id, None
+            self.undo_bar.hide()
+            self._ops.spawn(self._change_status(target, AppointmentStatus.BOOKED, _("cancellation undone")),
+                            parent=self)
+
+    async def _change_status(
+        self, appointment_id: int, status: AppointmentStatus, reason: str = ""
+    ) -> AppointmentInfo:
         try:
-            changed = await self._ops.db(self._appointments.set_status, self._user, appointment_id, status)
+            changed = await self._ops.db(
+                self._appointments.set_status, self._user, appointment_id, status, reason=reason
+            )
         finally:
             self.refresh()
         self.appointment_changed.emit(changed)
+        return changed
 
     def _moved(self, appointment_id: int, start: datetime, dermatologist_id: int | None) -> None:
         self._ops.spawn(self._move(appointment_id, start, dermatologist_id), parent=self)
@@ -530,6 +583,19 @@ class SchedulePage(QWidget):
         dialog = BookingDialog(
             self._appointments, self._patients, self._user, self._ops, self._dermatologists,
             self._zone or ZoneInfo("UTC"), existing=a, parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._saved)
+        dialog.open()
+        return dialog
+
+    def reschedule_appointment(self, a: AppointmentInfo | None) -> BookingDialog | None:
+        """The keyboard path to what dragging does: a new day, time or dermatologist."""
+        if a is None or a.status is not AppointmentStatus.BOOKED:
+            return None
+        dialog = BookingDialog(
+            self._appointments, self._patients, self._user, self._ops, self._dermatologists,
+            self._zone or ZoneInfo("UTC"), existing=a, reschedule=True, parent=self,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._saved)
