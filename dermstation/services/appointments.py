@@ -54,7 +54,8 @@ PAST_GRACE = timedelta(minutes=5)
 NEXT_FREE_SEARCH_DAYS = 90
 PRODUCT_ID = "-//DermStation//Schedule 1.0//EN"
 
-# Which status may follow which. Cancelled and completed are final; a no-show can still arrive late.
+# Which status may follow which. Completed is final; a no-show can still arrive late, and a
+# cancellation can be undone while its time is still free.
 TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     AppointmentStatus.BOOKED: frozenset(
         {AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED,
@@ -62,7 +63,7 @@ TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     ),
     AppointmentStatus.CHECKED_IN: frozenset({AppointmentStatus.COMPLETED, AppointmentStatus.BOOKED}),
     AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.CHECKED_IN, AppointmentStatus.BOOKED}),
-    AppointmentStatus.CANCELLED: frozenset(),
+    AppointmentStatus.CANCELLED: frozenset({AppointmentStatus.BOOKED}),
     AppointmentStatus.COMPLETED: frozenset(),
 }
 # Cancelled and no-show appointments leave their time free for someone else.

@@ -500,11 +500,13 @@ class SchedulePage(QWidget):
     async def _confirm_cancel(self, appointment_id: int) -> None:
         appointment = await self._ops.db(self._appointments.get, self._user, appointment_id)
         dialog = CancelAppointmentDialog(appointment, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.cancel_dialog = dialog
-        if await dialog_finished(dialog) != CancelAppointmentDialog.DialogCode.Accepted:
+        accepted = await dialog_finished(dialog) == CancelAppointmentDialog.DialogCode.Accepted
+        reason = dialog.reason_text()
+        dialog.deleteLater()
+        if not accepted:
             return
-        changed = await self._change_status(appointment_id, AppointmentStatus.CANCELLED, dialog.reason_text())
+        changed = await self._change_status(appointment_id, AppointmentStatus.CANCELLED, reason)
         self._undoable = changed
         self.undo_label.setText(_("Cancelled: {patient}, {day} {time}.").format(
             patient=changed.patient_name, day=short_day(changed.start.date()), time=clock_label(changed.start)))
