@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields
+from datetime import date
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -93,6 +94,10 @@ def search_statement(text: str, limit: int, backend: str) -> Select[tuple[Patien
         matches = [
             func.lower(Patient.record_number).like(_escape_like(ascii_lower) + "%", escape=_LIKE_ESCAPE)
         ]
+        if term.isdigit() and len(term) == 4 and 1880 <= int(term) <= date.today().year:
+            # a year alone finds everyone born that year (and record numbers that start with it)
+            year = int(term)
+            matches.append(Patient.date_of_birth.between(date(year, 1, 1), date(year, 12, 31)))
         name_words = term_words(term)
         if name_words:
             # name_key is " word word ": "% w%" is a prefix match on any name word

@@ -65,6 +65,10 @@ def numbers(services: Services, actor: CurrentUser, text: str, limit: int = 50) 
         ("31.12.1950", ["X_1%"]),
         ("02.01.1970 smith", ["MRN-002"]),
         ("23.04.2002", []),
+        ("2001", ["MRN-001", "AB-77"]),  # a year alone: born that year
+        ("1950", ["X_1%"]),
+        ("smith 1970", ["MRN-002"]),
+        ("1999", []),
         ("nobody", []),
     ],
 )
