@@ -115,3 +115,20 @@ def test_parse_typed_date(text: str, day_first: bool, expected: date | None) -> 
 def test_parse_typed_date_refuses_what_is_not_one_day(text: str) -> None:
     with pytest.raises(ValueError):
         parse_typed_date(text, day_first=True)
+
+
+def test_a_search_that_no_longer_lists_the_open_patient_clears_the_details(qtbot, services, dermatologist, ops) -> None:
+    from dermstation.services.types import PatientInput
+
+    services.patients.create(dermatologist, PatientInput("R1", "Marie", "Curie", date(1967, 11, 7)))
+    page = _page(qtbot, services, dermatologist, ops)
+    with qtbot.waitSignal(page.patient_shown, timeout=5000):
+        page.table.selectRow(0)
+    assert page.detail.currentWidget() is page.panel
+    with qtbot.waitSignal(page.results_shown, timeout=5000):
+        page.search.setText("nobody-like-this")
+    assert page.results.currentWidget() is page.empty
+    assert page.detail.currentWidget() is page.nothing_selected and page.panel.patient is None
+    with qtbot.waitSignal(page.results_shown, timeout=5000):
+        page.search.setText("1967")  # a year alone finds her
+    assert page.model.rowCount() == 1

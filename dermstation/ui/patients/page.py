@@ -188,6 +188,10 @@ class PatientsPage(QWidget):
         selected = self.selected_patient_id()
         self.model.set_patients(found)
         self._shown_text = text
+        if self.panel.patient is not None and self.model.row_of(self.panel.patient.id) < 0:
+            # the details on the right never belong to a patient the list no longer shows
+            self.panel.patient = None
+            self.detail.setCurrentWidget(self.nothing_selected)
         if found:
             self.results.setCurrentWidget(self.table)
             shown = len(found)
