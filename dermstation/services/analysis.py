@@ -17,7 +17,8 @@ import numpy as np
 from dermstation.core.errors import Cancelled, DermStationError, InferenceError
 from dermstation.core.i18n import _
 from dermstation.core.progress import Progress
-from dermstation.dicom.reader import DICOM_EXTENSIONS, is_dicom_file, read_dicom
+from dermstation.dicom.importer import read_dicom_image
+from dermstation.dicom.reader import DICOM_EXTENSIONS, is_dicom_file
 from dermstation.inference.analyzer import AnalysisResult, Analyzer
 from dermstation.inference.compare import LesionComparison, compare
 from dermstation.inference.image_io import IMAGE_EXTENSIONS, LoadedImage, load_array, read_image
@@ -85,8 +86,8 @@ class AnalysisService:
         path = Path(path)
         start = time.perf_counter()
         if is_dicom_file(path):
-            dicom = read_dicom(path)
-            loaded = load_array(dicom.pixels, source=str(path))
+            dicom = read_dicom_image(path)  # the one DICOM decoder (import uses it too)
+            loaded = load_array(dicom.pixels, source=path.name)
             spacing = dicom.pixel_spacing_mm if dicom.pixel_spacing_mm is not None else pixel_spacing_mm
         else:
             loaded = read_image(path)
@@ -96,6 +97,12 @@ class AnalysisService:
     def _analyze_loaded(self, loaded: Loaded, tta: bool) -> AnalysisResult:
         result = self.analyzer.analyze_loaded(loaded.image, loaded.pixel_spacing_mm, tta)
         return _add_decode_time(result, loaded.decode_ms)
+
+    def analyze_loaded(self, image: LoadedImage, pixel_spacing_mm: float | None = None,
+                       tta: bool = False) -> AnalysisResult:
+        """Analyse a picture already decoded by the one decoder (a stored capture, a prepared import);
+        ``pixel_spacing_mm`` is the size of one stored pixel. Nothing is decoded or converted again."""
+        return self.analyzer.analyze_loaded(image, pixel_spacing_mm, tta)
 
     def analyze_image(self, image: np.ndarray, pixel_spacing_mm: float | None = None,
                       tta: bool = False) -> AnalysisResult:

@@ -15,15 +15,14 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dermstation.core.domain import AuditAction, CaptureSource
-from dermstation.core.errors import DuplicateRecord, RecordNotFound, ValidationError
+from dermstation.core.domain import AuditAction
+from dermstation.core.errors import RecordNotFound, ValidationError
 from dermstation.core.i18n import _
 from dermstation.dicom.exporter import (
     ExportedInstance,
@@ -34,12 +33,11 @@ from dermstation.dicom.exporter import (
     instance_bytes,
 )
 from dermstation.dicom.importer import DicomImage, read_dicom_image
-from dermstation.inference.overlay import encode_png
 from dermstation.records.database import Database
-from dermstation.records.image_store import ImageStore, sha256_hex
+from dermstation.records.image_store import ImageStore
 from dermstation.records.models import ImageCapture, Lesion, Patient
 from dermstation.services.audit import AuditLog
-from dermstation.services.captures import CaptureService, check_capture
+from dermstation.services.captures import CaptureService, prepare_dicom
 from dermstation.services.patient_rules import clean_patient_input
 from dermstation.services.patients import capture_summary
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
@@ -139,26 +137,15 @@ class DicomImportService:
         agree with the file's record number otherwise). ``lesion_id`` adds the capture to an existing
         lesion of that patient; without it a new lesion is made at ``body_site`` (default: the file's).
         """
-        png = encode_png(image.pixels)
-        taken_at = (image.acquired_at.astimezone() if image.acquired_at and image.acquired_at.tzinfo is None
-                    else image.acquired_at) or datetime.now(UTC)
-        name = (original_name or "dicom")[-255:]
-        # checked before any row is made (store() checks again inside the transaction)
-        check_capture(png, CaptureSource.DICOM, image.width, image.height, name, image.pixel_spacing_mm, taken_at)
-        file_mrn = image.patient.patient_id.strip()
+        prepared = prepare_dicom(image, original_name)
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
-            patient, created = self._resolve_patient(session, actor, image, file_mrn, patient_id, create_patient,
-                                                     accept_differences)
+            patient, created = self._resolve_patient(session, actor, image, image.patient.patient_id.strip(),
+                                                     patient_id, create_patient, accept_differences)
             lesion, lesion_created = self._resolve_lesion(session, actor, patient, image, lesion_id, body_site,
                                                           lesion_label)
-            digest = sha256_hex(png)
-            if not lesion_created and session.scalar(
-                    select(ImageCapture.id).where(ImageCapture.lesion_id == lesion.id, ImageCapture.sha256 == digest)):
-                raise DuplicateRecord(_("This image has already been imported for this lesion."),
-                                      details=f"lesion {lesion.id}")
-            capture = self._captures.store(session, actor, lesion, png, CaptureSource.DICOM, image.width,
-                                           image.height, name, image.pixel_spacing_mm, taken_at, "source=dicom")
+            # checked once, with the duplicate rule of every import path; an error rolls back every row
+            capture = self._captures.store_prepared(session, actor, lesion, prepared, "source=dicom")
             log.info("user %d imported DICOM capture %d (patient %d, lesion %d)", actor.id, capture.id,
                      patient.id, lesion.id)
             return DicomImportResult(_summary(patient), created, lesion.id, lesion_created,

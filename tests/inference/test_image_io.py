@@ -128,16 +128,17 @@ def test_greyscale_png(tmp_path: Path) -> None:
     assert np.array_equal(pixels[..., 0], grey) and np.array_equal(pixels[..., 2], grey)
 
 
-def test_rgba_png_is_composited(tmp_path: Path) -> None:
+def test_rgba_png_transparent_border_is_cropped_and_holes_go_black(tmp_path: Path) -> None:
     rgba = np.zeros((20, 20, 4), np.uint8)
     rgba[..., 0] = 200  # red
-    rgba[:, :10, 3] = 255  # left half opaque, right half transparent
+    rgba[:, :10, 3] = 255  # left half opaque, right half a transparent border
+    rgba[5, 2, 3] = 0  # a transparent hole inside the picture
     path = tmp_path / "alpha.png"
     assert cv2.imwrite(str(path), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-    pixels = read_image(path).pixels
-    assert pixels.shape == (20, 20, 3)
-    assert tuple(pixels[5, 2]) == (200, 0, 0)
-    assert tuple(pixels[5, 15]) == (0, 0, 0)
+    loaded = read_image(path)
+    assert loaded.pixels.shape == (20, 10, 3) and loaded.original_size == (20, 10)
+    assert tuple(loaded.pixels[6, 2]) == (200, 0, 0)
+    assert tuple(loaded.pixels[5, 2]) == (0, 0, 0)
 
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:
