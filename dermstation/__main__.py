@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-HEADLESS_COMMANDS = {"analyze"}
+HEADLESS_COMMANDS = {"analyze", "backup", "restore", "verify", "migrate-database"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(args)
     if args and args[0] in {"-h", "--help"}:
         print("usage: dermstation            start the workstation\n"
-              "       dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]")
+              "       dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]\n"
+              "       dermstation backup DEST | restore SRC | verify | migrate-database --to URL")
         return 0
     if args and args[0] in {"--version", "-V"}:
         from dermstation import __version__

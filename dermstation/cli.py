@@ -32,7 +32,59 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--pixel-spacing", type=float, metavar="MM", default=None,
                          help="size of one image pixel in mm (DICOM files carry their own)")
     analyze.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    # clinic maintenance (services/maintenance.py): this workstation's data directory and database
+    sub.add_parser("backup", help="write a verified backup (database + pictures) into a new folder"
+                   ).add_argument("dest", type=Path, metavar="DEST")
+    sub.add_parser("restore", help="restore a backup into this workstation's empty database"
+                   ).add_argument("src", type=Path, metavar="SRC")
+    sub.add_parser("verify", help="check that every record's picture is readable and matches its hash")
+    move = sub.add_parser("migrate-database", help="move this clinic's records and pictures into an empty "
+                          "database (e.g. PostgreSQL) and use it from now on")
+    move.add_argument("--to", required=True, metavar="URL", dest="to_url")
     return parser
+
+
+MAINTENANCE_COMMANDS = {"backup", "restore", "verify", "migrate-database"}
+
+
+def run_maintenance(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """The clinic maintenance commands: thin wrappers around ``services.maintenance``."""
+    from dermstation.core.config import database_url, default_paths, load_settings, save_settings
+    from dermstation.services import maintenance
+    from dermstation.services.container import build_services
+
+    paths = default_paths()
+    try:
+        if args.command == "restore":
+            paths.ensure()
+            outcome = maintenance.restore(args.src, database_url(paths, load_settings(paths)), paths)
+            print(f"restored and verified: {outcome.summary()}", file=stdout)
+            return EXIT_OK
+        services = build_services(paths)
+        try:
+            if args.command == "backup":
+                outcome = maintenance.backup(services.database, services.image_store, args.dest)
+                print(f"backup written and verified: {outcome.summary()}", file=stdout)
+            elif args.command == "verify":
+                problems = maintenance.verify(services.database.engine, services.image_store)
+                for problem in problems:
+                    print(f"problem: {problem}", file=stdout)
+                refs = len(maintenance.image_references(services.database.engine))
+                print(f"{refs} picture references checked in {services.image_store.describe()}: "
+                      f"{len(problems)} problem(s)", file=stdout)
+                return EXIT_FAILED if problems else EXIT_OK
+            else:
+                outcome = maintenance.migrate_database(services.database, services.image_store, args.to_url, paths)
+                save_settings(paths, load_settings(paths).with_changes(database_url=args.to_url))
+                print(f"moved and verified: {outcome.summary()}\nthis workstation now uses the new database; "
+                      f"the old one is unchanged", file=stdout)
+        finally:
+            services.close()
+    except DermStationError as exc:
+        print(f"dermstation {args.command}: {exc.message}" + (f" ({exc.details})" if exc.details else ""),
+              file=stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _summary_line(outcome: FileAnalysis) -> str:
@@ -123,13 +175,15 @@ def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Entry point for ``dermstation analyze ...`` (``argv`` with or without the leading ``analyze``)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or args_list[0] != "analyze":
+    if not args_list or args_list[0] not in {"analyze", *MAINTENANCE_COMMANDS}:
         args_list = ["analyze", *args_list]
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    if args.command in MAINTENANCE_COMMANDS:
+        return run_maintenance(args, stdout or sys.stdout, stderr or sys.stderr)
     return run_analyze(args, stdout or sys.stdout, stderr or sys.stderr)
 
 

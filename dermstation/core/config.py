@@ -1,4 +1,4 @@
-"""Where DermStation keeps its files, and the settings a clinic can change.
+"""Where DermStation keeps its files, and the settings of this workstation and of the clinic.
 
 Paths come from platformdirs unless ``DERMSTATION_DATA_DIR`` points elsewhere (tests, portable
 installs). The database URL comes from ``DERMSTATION_DATABASE_URL``, else the settings file, else a
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import platformdirs
@@ -35,6 +35,15 @@ class Paths:
     @property
     def image_store(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def image_cache(self) -> Path:
+        """Local copies, by hash, of pictures kept in the clinic's database."""
+        return self.data_dir / "image-cache"
+
+    @property
+    def workstation_id_file(self) -> Path:
+        return self.data_dir / "workstation-id"
 
     @property
     def backups(self) -> Path:
@@ -72,39 +81,83 @@ def models_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Clinic-wide settings persisted as JSON in the data directory."""
+    """What differs per workstation, kept in ``settings.json`` in the data directory.
 
-    clinic_name: str = ""
-    language: str = "en"
-    timezone: str = "UTC"
+    Everything the clinic shares (name, time zone, policies) is a ``ClinicSettings`` in the database.
+    """
+
     database_url: str = ""
-    clinic_latitude: float | None = None
-    clinic_longitude: float | None = None
-    assistant_enabled: bool = True
+    language: str = "en"
     execution_provider: str = "auto"  # auto | cpu
-    hair_removal: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
+    camera: str = ""  # camera index or name; empty: the first camera found
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
 
-def load_settings(paths: Paths) -> Settings:
-    """Read the settings file; a missing file gives defaults, a broken one a clear error."""
+DEFAULT_OPENING_HOURS = ("08:00-17:00",) * 5 + ("", "")
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """Settings every workstation of the clinic shares (stored in the database, one row per field).
+
+    ``opening_hours`` has seven entries, Monday first: ``"HH:MM-HH:MM"`` in clinic time, or ``""``
+    when closed. ``image_folder`` names a shared folder for pictures (empty: the database on
+    PostgreSQL, the local folder on SQLite).
+    """
+
+    clinic_name: str = ""
+    clinic_address: str = ""
+    clinic_phone: str = ""
+    clinic_email: str = ""
+    timezone: str = "UTC"
+    clinic_latitude: float | None = None
+    clinic_longitude: float | None = None
+    opening_hours: tuple[str, ...] = DEFAULT_OPENING_HOURS
+    assistant_enabled: bool = True
+    assistant_online: bool = True
+    report_header: str = ""
+    image_folder: str = ""
+
+    def with_changes(self, **changes: object) -> ClinicSettings:
+        return replace(self, **changes)
+
+
+MACHINE_KEYS = frozenset(f.name for f in fields(Settings))
+CLINIC_KEYS = frozenset(f.name for f in fields(ClinicSettings))
+
+
+def read_settings_file(paths: Paths) -> dict[str, object]:
+    """The raw JSON object of the settings file ({} when there is none)."""
     if not paths.settings_file.exists():
-        return Settings()
+        return {}
     try:
         raw = json.loads(paths.settings_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"The settings file {paths.settings_file} cannot be read", str(exc)) from exc
-    known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in raw.items() if k in known})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"The settings file {paths.settings_file} cannot be read", "not a JSON object")
+    return raw
+
+
+def load_settings(paths: Paths) -> Settings:
+    """Read the settings file; a missing file gives defaults, a broken one a clear error.
+
+    Keys of older versions (clinic values, moved into the database) are ignored here.
+    """
+    raw = read_settings_file(paths)
+    return Settings(**{k: v for k, v in raw.items() if k in MACHINE_KEYS})
 
 
 def save_settings(paths: Paths, settings: Settings) -> None:
     """Write settings atomically so a crash never leaves half a file."""
+    write_settings_file(paths, asdict(settings))
+
+
+def write_settings_file(paths: Paths, raw: dict[str, object]) -> None:
     paths.ensure()
-    data = json.dumps(asdict(settings), indent=2, ensure_ascii=False)
+    data = json.dumps(raw, indent=2, ensure_ascii=False)
     fd, tmp = tempfile.mkstemp(dir=paths.data_dir, prefix=".settings-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gettext
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from babel import Locale
@@ -34,6 +34,7 @@ RIGHT_TO_LEFT = frozenset({"ar"})
 log = logging.getLogger(__name__)
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 _locale = Locale.parse("en")
+_display_zone: tzinfo | None = None
 
 
 def _compile_missing(lang: str) -> None:
@@ -80,7 +81,15 @@ def format_day(value: date) -> str:
     return format_date(value, format="medium", locale=_locale)
 
 
+def set_display_zone(zone: tzinfo | None) -> None:
+    """Show every later moment in ``zone`` (the clinic's time zone), whatever this computer's zone is."""
+    global _display_zone
+    _display_zone = zone
+
+
 def format_moment(value: datetime) -> str:
+    if value.tzinfo is not None and _display_zone is not None:
+        value = value.astimezone(_display_zone)
     return format_datetime(value, format="medium", locale=_locale)
 
 

@@ -58,8 +58,12 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def make_engine(url: str | URL, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
-    """An engine with our connection settings applied (see module docstring)."""
+def make_engine(url: str | URL, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, application_name: str = "") -> Engine:
+    """An engine with our connection settings applied (see module docstring).
+
+    ``application_name`` labels PostgreSQL connections (``pg_stat_activity``), so an administrator
+    sees which workstations are connected.
+    """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": busy_timeout_s})
@@ -84,6 +88,8 @@ def make_engine(url: str | URL, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) 
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    if application_name and parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"application_name": application_name[:63]})
     return create_engine(parsed, pool_pre_ping=True)
 
 
@@ -138,6 +144,7 @@ class Database:
         *,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         migrations_dir: Path | None = None,
+        application_name: str = "",
     ) -> Database:
         """Open ``url``, back up an existing SQLite file that needs upgrading, upgrade it to head.
 
@@ -149,7 +156,7 @@ class Database:
         path = sqlite_file(normalise_url(url))
         if path is not None:
             create_private_file(path)
-        engine = make_engine(url, busy_timeout_s)
+        engine = make_engine(url, busy_timeout_s, application_name)
         try:
             migrate.upgrade(engine, migrations_dir=migrations_dir)
         except BaseException:

@@ -1,4 +1,9 @@
-"""Content-addressed image store: files named by their sha256, written atomically, verified on read.
+"""Content-addressed image stores: bytes named by their sha256, written atomically, verified on read.
+
+``ImageStorage`` is what the services use. ``ImageStore`` (here) is a folder: the workstation's own
+``DATA_DIR/images`` on SQLite, or a shared folder the administrator names for a clinic. A clinic on
+PostgreSQL without a shared folder keeps the bytes in the database (``database_images.py``), with a
+local folder as a cache by hash.
 
 Layout: ``ROOT/ab/abcdef…`` (the first two hex digits shard the directory). A file is written to a
 temporary name in its shard, flushed to disk, then renamed into place, so a reader never sees half a
@@ -14,7 +19,9 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from dermstation.core.errors import ImageStoreError, StorageFull
 
@@ -29,20 +36,66 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class ImageStorage(Protocol):
+    """Where picture bytes live; every implementation verifies the hash on read."""
+
+    def put(self, data: bytes) -> str: ...
+
+    def read(self, sha256: str) -> bytes: ...
+
+    def contains(self, sha256: str) -> bool: ...
+
+    def check(self, sha256: str) -> None:
+        """Raise ``ImageStoreError`` unless the authoritative copy exists and matches its hash."""
+        ...
+
+    def hashes(self) -> Iterator[str]: ...
+
+    def describe(self) -> str: ...
+
+
+def missing(sha256: str) -> ImageStoreError:
+    return ImageStoreError("An image file is missing from the image store.", details=f"missing {sha256}")
+
+
+def damaged(sha256: str) -> ImageStoreError:
+    return ImageStoreError(
+        "An image file is damaged: its content no longer matches what was stored.",
+        details=f"hash mismatch for {sha256}",
+    )
+
+
+def check_hash(sha256: str) -> str:
+    if not _SHA256.fullmatch(sha256):
+        raise ImageStoreError("This image reference is not valid.", details=f"bad hash {sha256[:80]!r}")
+    return sha256
+
+
 class ImageStore:
-    """Stores and returns image bytes by content hash."""
+    """Stores and returns image bytes by content hash in a folder."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
         """Where the file for ``sha256`` lives (whether or not it exists)."""
-        if not _SHA256.fullmatch(sha256):
-            raise ImageStoreError("This image reference is not valid.", details=f"bad hash {sha256[:80]!r}")
-        return self.root / sha256[:2] / sha256
+        return self.root / sha256[:2] / check_hash(sha256)
 
     def contains(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def hashes(self) -> Iterator[str]:
+        """Every hash with a file in the store (unverified; ``read`` verifies)."""
+        if self.root.is_dir():
+            for path in sorted(self.root.glob("??/*")):
+                if _SHA256.fullmatch(path.name) and path.is_file():
+                    yield path.name
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
+
+    def check(self, sha256: str) -> None:
+        self.read(sha256)
 
     def put(self, data: bytes) -> str:
         """Store ``data`` and return its sha256; storing the same bytes twice is a no-op."""
@@ -82,16 +135,11 @@ class ImageStore:
         try:
             data = target.read_bytes()
         except FileNotFoundError as exc:
-            raise ImageStoreError(
-                "An image file is missing from the image store.", details=f"missing {sha256}"
-            ) from exc
+            raise missing(sha256) from exc
         except OSError as exc:
             raise ImageStoreError("An image file cannot be read.", details=f"{sha256}: {exc}") from exc
         if sha256_hex(data) != sha256:
-            raise ImageStoreError(
-                "An image file is damaged: its content no longer matches what was stored.",
-                details=f"hash mismatch for {sha256}",
-            )
+            raise damaged(sha256)
         return data
 
     @staticmethod

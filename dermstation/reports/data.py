@@ -18,6 +18,7 @@ class ClinicInfo:
     address: str = ""
     phone: str = ""
     email: str = ""
+    header: str = ""  # the clinic's own line under its name (replaces address/phone/e-mail there)
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,8 @@ def render_lesion_report(data: ReportData) -> bytes:
     s = make_styles()
     buf = io.BytesIO()
     width = PAGE[0] - 2 * MARGIN
-    clinic_line = " · ".join(x for x in (data.clinic.address, data.clinic.phone, data.clinic.email) if x)
+    clinic_line = data.clinic.header or " · ".join(
+        x for x in (data.clinic.address, data.clinic.phone, data.clinic.email) if x)
     furniture = page_furniture(
         _("Lesion report"), data.clinic.name, clinic_line,
         f"{data.patient.record_number} · {data.patient.full_name}",

@@ -13,7 +13,7 @@ CLI and tests):
 
 A clinician's edit or approval (:meth:`revise`) is a new row, never an update. Settings: the clinic
 can switch the assistant off (``Settings.assistant_enabled``) or keep it offline-only
-(``Settings.extra["assistant_online"] == "0"``); the API key is kept in the OS keyring by
+(``ClinicSettings.assistant_online``); the API key is kept in the OS keyring by
 :meth:`set_api_key` (administrators), never in the database, the settings file or the audit trail.
 """
 
@@ -140,7 +140,7 @@ class AssistantService:
         settings = self._settings.load()
         return AssistantStatus(
             enabled=settings.assistant_enabled,
-            online_allowed=settings.extra.get(ONLINE_SETTING, "1") != "0",
+            online_allowed=settings.assistant_online,
             key_source=self._keys.get().source,
             environment_overrides=self._keys.environment_overrides(),
         )
@@ -149,9 +149,9 @@ class AssistantService:
         """Switch the assistant on or off, and allow or forbid online answers (administrators)."""
         with self._db.session() as session:
             authorize(session, actor, ADMIN_ONLY)
-            settings = self._settings.load()
-            extra = {**settings.extra, ONLINE_SETTING: "1" if online else "0"}
-            self._settings.save(actor, settings.with_changes(assistant_enabled=bool(enabled), extra=extra))
+            settings = self._settings.load(session)
+            self._settings.save(actor, settings.with_changes(assistant_enabled=bool(enabled),
+                                                             assistant_online=bool(online)), session)
             self._audit.record(session, actor.id, AuditAction.UPDATE, "settings", None,
                                f"assistant enabled={bool(enabled)} online={bool(online)}")
         return self.status()

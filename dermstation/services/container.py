@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from dermstation.core.config import Paths, load_settings
 from dermstation.core.config import database_url as configured_database_url
 from dermstation.records.database import DEFAULT_BUSY_TIMEOUT_S, Database
-from dermstation.records.image_store import ImageStore
+from dermstation.records.database_images import open_image_store
+from dermstation.records.image_store import ImageStorage
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.appointments import AppointmentService
 from dermstation.services.assistant import AssistantService
@@ -22,6 +23,7 @@ from dermstation.services.referrals import ReferralService
 from dermstation.services.reports import ReportService
 from dermstation.services.settings import SettingsStore
 from dermstation.services.users import UserService
+from dermstation.services.workstation_registry import WorkstationRegistry, application_name, workstation_id
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ class Services:
     patients: PatientService
     captures: CaptureService
     audit: AuditLog
-    image_store: ImageStore
+    image_store: ImageStorage
     analysis: AnalysisService
     appointments: AppointmentService
     hospitals: HospitalService
@@ -44,6 +46,7 @@ class Services:
     assistant: AssistantService
     reports: ReportService
     dicom_import: DicomImportService
+    workstations: WorkstationRegistry
 
     def close(self) -> None:
         """Release database connections (call on shutdown)."""
@@ -61,13 +64,19 @@ def build_services(
     ``database_url`` overrides the environment and the settings file (tests, the CLI's ``--database``).
     """
     paths.ensure()
-    settings_store = SettingsStore(paths)
-    url = database_url or configured_database_url(paths, load_settings(paths))
-    database = Database.open(url, paths.backups, busy_timeout_s=busy_timeout_s)
+    machine = load_settings(paths)
+    url = database_url or configured_database_url(paths, machine)
+    ws_id = workstation_id(paths)
+    database = Database.open(url, paths.backups, busy_timeout_s=busy_timeout_s,
+                             application_name=application_name(ws_id))
     log.info("database opened (%s)", database.backend)
-    image_store = ImageStore(paths.image_store)
     audit = AuditLog(database)
-    settings = settings_store.load()
+    settings_store = SettingsStore(paths, database, audit)
+    settings_store.adopt_settings_file()  # clinic values of an older settings.json move into the database
+    clinic = settings_store.load()
+    image_store = open_image_store(database.engine, paths.image_store, paths.image_cache, clinic.image_folder)
+    workstations = WorkstationRegistry(database, ws_id)
+    workstations.announce()
     return Services(
         paths=paths,
         settings_store=settings_store,
@@ -79,11 +88,12 @@ def build_services(
         audit=audit,
         image_store=image_store,
         # the models load lazily, on the first analysis, so start-up stays fast
-        analysis=AnalysisService(provider="cpu" if settings.execution_provider == "cpu" else "auto"),
+        analysis=AnalysisService(provider="cpu" if machine.execution_provider == "cpu" else "auto"),
         appointments=AppointmentService(database, audit, settings_store),
         hospitals=HospitalService(database, audit, settings_store),
         referrals=ReferralService(database, audit),
         assistant=AssistantService(database, audit, settings_store),
         reports=ReportService(database, audit, image_store, settings_store),
         dicom_import=DicomImportService(database, audit, image_store),
+        workstations=workstations,
     )

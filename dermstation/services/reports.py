@@ -12,7 +12,7 @@ import os
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dermstation.core.config import Settings
+from dermstation.core.config import ClinicSettings
 from dermstation.core.domain import LESION_CLASS_NAMES, LESION_CLASSES, AuditAction
 from dermstation.core.errors import ImageReadError, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
@@ -55,6 +55,7 @@ from dermstation.reports import (
     render_patient_summary,
     render_referral_letter,
 )
+from dermstation.services import clinic_time
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.settings import SettingsStore
@@ -84,10 +85,9 @@ class ReportFile:
     suggested_name: str
 
 
-def clinic_from_settings(settings: Settings) -> ClinicInfo:
-    extra = settings.extra or {}
-    return ClinicInfo(settings.clinic_name or "DermStation", extra.get("clinic_address", ""),
-                      extra.get("clinic_phone", ""), extra.get("clinic_email", ""))
+def clinic_from_settings(settings: ClinicSettings) -> ClinicInfo:
+    return ClinicInfo(settings.clinic_name or "DermStation", settings.clinic_address, settings.clinic_phone,
+                      settings.clinic_email, settings.report_header)
 
 
 def diagnosis_class(diagnosis: str) -> str | None:
@@ -194,6 +194,13 @@ class ReportService:
     def _clinic(self) -> ClinicInfo:
         return clinic_from_settings(self._settings.load())
 
+    def _clinic_now(self) -> datetime:
+        """Now, in the clinic's time zone (what a report prints, whatever this computer's zone)."""
+        return datetime.now(UTC).astimezone(clinic_time.clinic_zone(self._settings.load().timezone))
+
+    def _in_clinic_time(self, value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(clinic_time.clinic_zone(self._settings.load().timezone))
+
     @staticmethod
     def _check_output(output: AuditAction) -> None:
         if output not in OUTPUTS:
@@ -265,8 +272,8 @@ class ReportService:
                 models=tuple(models),
                 provider=row.provider,
                 assessment=self._latest_assessment(session, lesion.id, row.id),
-                captured_at=capture.taken_at,
-                generated_at=datetime.now().astimezone(),
+                captured_at=self._in_clinic_time(capture.taken_at),
+                generated_at=self._clinic_now(),
                 language=language,
                 prediction=row.prediction,
             )
@@ -299,7 +306,7 @@ class ReportService:
             previous_visit=previous_visit if previous is not None else None,
             quality_flags=tuple(f.message for f in result.quality_flags),
             models=tuple(ModelLine(m.name, m.version) for m in result.models), provider=result.provider,
-            assessment=assessment, captured_at=captured_at, generated_at=datetime.now().astimezone(),
+            assessment=assessment, captured_at=self._in_clinic_time(captured_at), generated_at=self._clinic_now(),
             language=language, prediction=result.top_class,
         )
         return ReportFile(render_lesion_report(data), f"lesion-report-{patient.record_number}.pdf")
@@ -332,7 +339,8 @@ class ReportService:
                 record_number=patient.record_number, lesion_site=lesion.body_site, diagnosis_class=cls,
                 next_steps=next_steps, follow_up=follow_up, referral_hospital=referral_hospital,
                 clinician=assessment.signed_by if assessment else "",
-                visit_date=(assessment.signed_at.date() if assessment and assessment.signed_at else date.today()),
+                visit_date=(self._in_clinic_time(assessment.signed_at).date()  # type: ignore[union-attr]
+                            if assessment and assessment.signed_at else self._clinic_now().date()),
                 language=language,
             )
             self._audit.record(session, actor.id, output, "lesions", lesion.id, f"patient summary {language}")
@@ -381,7 +389,7 @@ class ReportService:
                 patient=_identifiers(patient), urgency=referral.urgency.value, reason=referral.reason,
                 referring_clinician=(author.full_name if author else user.full_name),
                 lesions=tuple(lesions), patient_phone=patient.phone, patient_address=patient.address,
-                letter_date=date.today(), models=tuple(ModelLine(n, v) for n, v in models), language=language,
+                letter_date=self._clinic_now().date(), models=tuple(ModelLine(n, v) for n, v in models), language=language,
             )
             self._audit.record(session, actor.id, output, "referrals", referral.id, "referral letter")
             name = f"referral-{patient.record_number}-{referral_id}.pdf"

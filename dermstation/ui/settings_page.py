@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import available_timezones
 
+from babel.dates import get_day_names
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -23,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.errors import ValidationError
-from dermstation.core.i18n import SUPPORTED_LANGUAGES, _
+from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language
+from dermstation.services.settings import check_clinic
 from dermstation.ui.accounts import ChangePasswordDialog, NewUserDialog, ResetPasswordDialog, UserTableModel
-from dermstation.ui.forms import FormErrors, open_dialog
+from dermstation.ui.forms import FormErrors, dialog_finished, open_dialog
 from dermstation.ui.navigation import manages_clinic
 from dermstation.ui.operations import Operations
 from dermstation.ui.preferences import UiPreferences
@@ -76,7 +81,7 @@ def _language_combo(current: str) -> QComboBox:
 class SettingsPage(QScrollArea):
     #: The signed-in user chose another language; the window is rebuilt in it.
     language_changed = Signal(str)
-    #: The clinic settings were saved (new Settings).
+    #: The clinic settings were saved (the new ClinicSettings).
     clinic_saved = Signal(object)
     #: The users table shows this many accounts.
     users_shown = Signal(int)
@@ -150,6 +155,31 @@ class SettingsPage(QScrollArea):
         self.clinic_errors = FormErrors(general)
         self.clinic_name = QLineEdit()
         self.clinic_name.setObjectName("clinicName")
+        self.clinic_address = QLineEdit()
+        self.clinic_address.setPlaceholderText(_("Street, postcode, town"))
+        self.clinic_phone = QLineEdit()
+        self.clinic_email = QLineEdit()
+        self.report_header = QLineEdit()
+        self.report_header.setPlaceholderText(_("Printed under the clinic's name on reports (optional)"))
+        self.timezone = QComboBox()
+        self.timezone.setObjectName("timezone")
+        self.timezone.setEditable(True)
+        self.timezone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.timezone.addItems(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+        self.timezone.setToolTip(_("Appointments, reports and calendar files use this time zone."))
+        self.opening_hours: list[QLineEdit] = []
+        hours_grid = QGridLayout()  # Monday first, four days to a row so "08:00-17:00" fits
+        hours_grid.setContentsMargins(0, 0, 0, 0)
+        names = get_day_names("abbreviated", locale=current_language())
+        for index in range(7):
+            edit = QLineEdit()
+            edit.setPlaceholderText(_("closed"))
+            edit.setToolTip(_("e.g. 08:00-17:00; empty when closed"))
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("00:00-00:00") + 18)
+            self.opening_hours.append(edit)
+            row, column = divmod(index, 4)
+            hours_grid.addWidget(set_role(QLabel(names[index]), "fieldName"), row * 2, column)
+            hours_grid.addWidget(edit, row * 2 + 1, column)
         self.clinic_language = _language_combo("en")
         self.latitude = QLineEdit()
         self.latitude.setPlaceholderText(_("e.g. 52.5200"))
@@ -158,13 +188,23 @@ class SettingsPage(QScrollArea):
         for edit in (self.latitude, self.longitude):
             edit.setMaximumWidth(160)
             edit.setToolTip(_("Decimal degrees; used for distances to hospitals."))
+        hours_box = QWidget()
+        hours_box.setLayout(hours_grid)
         form = QFormLayout()
         form.addRow(_("Clinic name"), self.clinic_errors.field("clinic_name", self.clinic_name))
-        form.addRow(_("Default language"), self.clinic_errors.field("language", self.clinic_language))
+        form.addRow(_("Address"), self.clinic_errors.field("clinic_address", self.clinic_address))
+        form.addRow(_("Phone"), self.clinic_errors.field("clinic_phone", self.clinic_phone))
+        form.addRow(_("E-mail"), self.clinic_errors.field("clinic_email", self.clinic_email))
+        form.addRow(_("Report header"), self.clinic_errors.field("report_header", self.report_header))
+        form.addRow(_("Time zone"), self.clinic_errors.field("timezone", self.timezone))
+        form.addRow(_("Opening hours"), self.clinic_errors.field("opening_hours", hours_box))
         form.addRow(_("Latitude"), self.clinic_errors.field("clinic_latitude", self.latitude))
         form.addRow(_("Longitude"), self.clinic_errors.field("clinic_longitude", self.longitude))
+        form.addRow(_("Start-up language of this workstation"),
+                    self.clinic_errors.field("language", self.clinic_language))
         box.addWidget(general)
         box.addLayout(form)
+        self.clinic_confirmation: QMessageBox | None = None
         self.save_clinic_button = QPushButton(_("Save clinic settings"))
         self.save_clinic_button.setProperty("primary", True)
         self.save_clinic_button.clicked.connect(lambda: self._ops.spawn(self._save_clinic(), parent=self))
@@ -182,20 +222,44 @@ class SettingsPage(QScrollArea):
         except ValidationError as exc:
             self.clinic_errors.show(exc)
             return
-        # Re-read first: other cards (the assistant's) save into the same settings file.
+        # Re-read first: other cards (the assistant's) and other workstations save into the same settings.
         current = await self._ops.db(self._settings_store.load)
         changed = current.with_changes(
             clinic_name=self.clinic_name.text().strip(),
-            language=self.clinic_language.currentData(),
+            clinic_address=self.clinic_address.text().strip(),
+            clinic_phone=self.clinic_phone.text().strip(),
+            clinic_email=self.clinic_email.text().strip(),
+            report_header=self.report_header.text().strip(),
+            timezone=self.timezone.currentText().strip(),
+            opening_hours=tuple(e.text().strip().replace(" ", "").replace("–", "-") for e in self.opening_hours),
             clinic_latitude=latitude,
             clinic_longitude=longitude,
         )
         try:
-            await self._ops.db(self._settings_store.save, self._user, changed)
+            check_clinic(changed)
         except ValidationError as exc:
             self.clinic_errors.show(exc)
             return
-        self.clinic_saved.emit(changed)
+        if changed != current:
+            self.clinic_confirmation = QMessageBox(
+                QMessageBox.Icon.Question, _("Clinic settings"),
+                _("These settings apply to every workstation of the clinic. Save them?"),
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel, self)
+            self.clinic_confirmation.setDefaultButton(QMessageBox.StandardButton.Save)
+            answer = await dialog_finished(self.clinic_confirmation)
+            self.clinic_confirmation = None
+            if answer != QMessageBox.StandardButton.Save:
+                return
+        try:
+            saved = await self._ops.db(self._settings_store.save, self._user, changed)
+        except ValidationError as exc:
+            self.clinic_errors.show(exc)
+            return
+        machine = await self._ops.db(self._settings_store.machine)
+        if machine.language != self.clinic_language.currentData():
+            await self._ops.db(self._settings_store.save_machine,
+                               machine.with_changes(language=self.clinic_language.currentData()))
+        self.clinic_saved.emit(saved)
 
     # --- users (admin) -----------------------------------------------------------------------
     def _users_card(self) -> QFrame:
@@ -240,8 +304,16 @@ class SettingsPage(QScrollArea):
 
     async def _load(self) -> None:
         settings = await self._ops.db(self._settings_store.load)
+        machine = await self._ops.db(self._settings_store.machine)
         self.clinic_name.setText(settings.clinic_name)
-        self.clinic_language.setCurrentIndex(max(self.clinic_language.findData(settings.language), 0))
+        self.clinic_address.setText(settings.clinic_address)
+        self.clinic_phone.setText(settings.clinic_phone)
+        self.clinic_email.setText(settings.clinic_email)
+        self.report_header.setText(settings.report_header)
+        self.timezone.setCurrentText(settings.timezone)
+        for edit, hours in zip(self.opening_hours, settings.opening_hours, strict=True):
+            edit.setText(hours)
+        self.clinic_language.setCurrentIndex(max(self.clinic_language.findData(machine.language), 0))
         for edit, value in ((self.latitude, settings.clinic_latitude), (self.longitude, settings.clinic_longitude)):
             edit.setText("" if value is None else f"{value:.6f}".rstrip("0").rstrip("."))
         await self._load_users()

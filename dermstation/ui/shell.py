@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog
 
-from dermstation.core.i18n import current_language, set_language
+from dermstation.core.i18n import current_language, set_display_zone, set_language
+from dermstation.services.clinic_time import clinic_zone
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.operations import Operations
@@ -56,8 +57,8 @@ class Shell:
     async def run(self) -> int:
         """Returns the process exit code (0: the user quit)."""
         services = self._services
-        settings = await self._ops.db(services.settings_store.load)
-        self.use_language(settings.language)
+        machine = await self._ops.db(services.settings_store.machine)  # this workstation's language
+        self.use_language(machine.language)
         if await self._ops.db(services.auth.needs_setup):
             setup = FirstRunDialog(services.auth, services.settings_store, self._ops)
             if await self._finished(setup) != QDialog.DialogCode.Accepted:
@@ -70,8 +71,9 @@ class Shell:
         user: CurrentUser | None = None
         while True:
             settings = await self._ops.db(services.settings_store.load)
+            set_display_zone(clinic_zone(settings.timezone))  # every moment shown in clinic time
             if user is None:
-                self.use_language(settings.language)
+                self.use_language(machine.language)
                 sign_in = SignInDialog(services.auth, self._ops, settings.clinic_name)
                 sign_in.username.setText(self.preferences.last_username)
                 if sign_in.username.text():
@@ -81,7 +83,7 @@ class Shell:
                 user = sign_in.user
                 assert user is not None
                 self.preferences.last_username = user.username
-            language = self.preferences.language_for(user.username, settings.language)
+            language = self.preferences.language_for(user.username, machine.language)
             self.use_language(language)
             reason = await self._main_window(user, settings.clinic_name, language)
             if reason == "relaunch":

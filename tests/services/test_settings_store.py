@@ -1,38 +1,87 @@
+"""Clinic-wide settings in the database; this workstation's in settings.json; the move between them."""
+
 from __future__ import annotations
 
-import pytest
+import json
 
-from dermstation.core.config import Paths
-from dermstation.core.domain import Role
+import pytest
+from sqlalchemy import select
+
+from dermstation.core.config import ClinicSettings, Settings, load_settings
 from dermstation.core.errors import PermissionDenied, ValidationError
-from dermstation.services.settings import SettingsStore
+from dermstation.records.models import AuditEvent
+from dermstation.services.container import Services, build_services
 from dermstation.services.types import CurrentUser
 
-ADMIN = CurrentUser(1, "admin", "Ada", Role.ADMIN)
-DERM = CurrentUser(2, "derm", "Dr", Role.DERMATOLOGIST)
 
-
-def test_clinic_name_during_setup_then_admin_saves(paths: Paths) -> None:
-    store = SettingsStore(paths)
-    assert store.load().clinic_name == ""
+def test_clinic_name_during_setup_then_admin_saves(services: Services, admin: CurrentUser) -> None:
+    store = services.settings_store
+    assert store.load() == ClinicSettings()
     store.set_clinic_name("  Hautklinik Mitte ")
     assert store.load().clinic_name == "Hautklinik Mitte"
-    store.save(ADMIN, store.load().with_changes(language="de", clinic_latitude=52.5))
+    store.save(admin, store.load().with_changes(timezone="Europe/Zurich", clinic_latitude=52.5,
+                                                clinic_phone="+41 44 555 01 01",
+                                                opening_hours=("07:30-12:00",) * 5 + ("09:00-12:00", "")))
     reloaded = store.load()
-    assert (reloaded.clinic_name, reloaded.language, reloaded.clinic_latitude) == (
-        "Hautklinik Mitte",
-        "de",
-        52.5,
-    )
+    assert (reloaded.clinic_name, reloaded.timezone, reloaded.clinic_latitude) == (
+        "Hautklinik Mitte", "Europe/Zurich", 52.5)
+    assert reloaded.opening_hours[5] == "09:00-12:00" and reloaded.opening_hours[6] == ""
+    with services.database.session() as session:
+        details = session.scalars(select(AuditEvent.detail).where(AuditEvent.table_name == "clinic_settings")).all()
+    assert any("timezone" in d and "clinic_phone" in d for d in details)
+    # nothing of the clinic's lands in this workstation's file
+    assert not services.paths.settings_file.exists() or "clinic" not in services.paths.settings_file.read_text()
 
 
-def test_only_admin_saves_and_values_are_checked(paths: Paths) -> None:
-    store = SettingsStore(paths)
+def test_only_admin_saves_and_values_are_checked(services: Services, admin: CurrentUser,
+                                                 dermatologist: CurrentUser) -> None:
+    store = services.settings_store
     with pytest.raises(PermissionDenied):
-        store.save(DERM, store.load().with_changes(language="fr"))
-    with pytest.raises(ValidationError) as info:
-        store.save(ADMIN, store.load().with_changes(clinic_longitude=200.0))
-    assert info.value.field == "clinic_longitude"
+        store.save(dermatologist, store.load().with_changes(clinic_name="X"))
+    for change, field in (({"clinic_longitude": 200.0}, "clinic_longitude"),
+                          ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+                          ({"clinic_email": "not-an-address"}, "clinic_email"),
+                          ({"opening_hours": ("17:00-08:00",) + ("",) * 6}, "opening_hours"),
+                          ({"image_folder": "relative/folder"}, "image_folder")):
+        with pytest.raises(ValidationError) as info:
+            store.save(admin, store.load().with_changes(**change))
+        assert info.value.field == field
     with pytest.raises(ValidationError):
         store.set_clinic_name("   ")
-    assert store.load().language == "en"
+    assert store.load() == ClinicSettings()
+
+
+def test_machine_settings_stay_in_the_file(services: Services) -> None:
+    store = services.settings_store
+    store.save_machine(Settings(language="de", camera="2"))
+    assert load_settings(services.paths) == Settings(language="de", camera="2")
+    with pytest.raises(ValidationError):
+        store.save_machine(Settings(execution_provider="tpu"))
+
+
+def test_old_settings_file_moves_into_the_database_without_loss(paths, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    old = {"clinic_name": "Praxis Alt", "language": "de", "timezone": "Europe/Zurich", "database_url": "",
+           "clinic_latitude": 47.37, "clinic_longitude": 8.54, "assistant_enabled": False,
+           "execution_provider": "cpu", "hair_removal": True,
+           "extra": {"clinic_address": "Bahnhofstrasse 1, 8001 Zürich", "clinic_phone": "+41 44 000 00 00",
+                     "clinic_email": "praxis@example.ch", "assistant_online": "0"}}
+    paths.settings_file.write_text(json.dumps(old), encoding="utf-8")
+    built = build_services(paths, database_url)
+    try:
+        clinic = built.settings_store.load()
+        assert clinic == ClinicSettings(
+            clinic_name="Praxis Alt", timezone="Europe/Zurich", clinic_latitude=47.37, clinic_longitude=8.54,
+            assistant_enabled=False, assistant_online=False, clinic_address="Bahnhofstrasse 1, 8001 Zürich",
+            clinic_phone="+41 44 000 00 00", clinic_email="praxis@example.ch")
+        assert json.loads(paths.settings_file.read_text()) == {"language": "de", "database_url": "",
+                                                               "execution_provider": "cpu"}
+        kept = paths.settings_file.with_name("settings.json.before-clinic-database")
+        assert json.loads(kept.read_text(encoding="utf-8")) == old
+    finally:
+        built.close()
+    # a second start changes nothing
+    again = build_services(paths, database_url)
+    try:
+        assert again.settings_store.load() == clinic
+    finally:
+        again.close()

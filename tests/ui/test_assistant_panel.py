@@ -173,7 +173,7 @@ def test_settings_card_sets_the_key_and_switches(qtbot, ops: Operations, assista
     card.online.setChecked(False)
     with qtbot.waitSignal(card.changed, timeout=5000):
         card.apply_button.click()
-    assert services.settings_store.load().extra.get("assistant_online") == "0"
+    assert services.settings_store.load().assistant_online is False
     with qtbot.waitSignal(card.changed, timeout=5000) as cleared:
         card.clear_key_button.click()
     assert cleared.args[0].key_source is KeySource.NONE

@@ -1,5 +1,10 @@
 """Settings: personal language for everyone, clinic and accounts for administrators."""
 
+import os
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+
 from dermstation.core.domain import Role
 from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
@@ -15,6 +20,14 @@ def _page(qtbot, services, user, ops, wait_users: bool = True) -> SettingsPage:
     qtbot.addWidget(page)
     page.show()
     return page
+
+
+def _confirm(qtbot, page: SettingsPage, accept: bool = True) -> None:
+    """Answer the "applies to every workstation" question that saving clinic settings asks."""
+    qtbot.waitUntil(lambda: page.clinic_confirmation is not None and page.clinic_confirmation.isVisible(),
+                    timeout=5000)
+    box = page.clinic_confirmation
+    box.button(QMessageBox.StandardButton.Save if accept else QMessageBox.StandardButton.Cancel).click()
 
 
 def test_dermatologist_sees_only_personal_settings(qtbot, services, dermatologist, ops) -> None:
@@ -34,8 +47,14 @@ def test_admin_saves_the_clinic_name(qtbot, services, admin, ops) -> None:
     page = _page(qtbot, services, admin, ops)
     assert page.clinic_name.text() == "Old Name"
     page.clinic_name.setText("New Name Clinic")
+    page.save_clinic_button.click()
+    _confirm(qtbot, page, accept=False)  # cancelled: nothing changes, nothing typed is lost
+    qtbot.waitUntil(lambda: not ops.busy(), timeout=5000)
+    assert services.settings_store.load().clinic_name == "Old Name"
+    assert page.clinic_name.text() == "New Name Clinic"
     with qtbot.waitSignal(page.clinic_saved, timeout=5000):
         page.save_clinic_button.click()
+        _confirm(qtbot, page)
     assert services.settings_store.load().clinic_name == "New Name Clinic"
 
 
@@ -92,6 +111,7 @@ def test_admin_sets_the_clinic_location(qtbot, services, admin, ops) -> None:
     page.longitude.setText("13.405")
     with qtbot.waitSignal(page.clinic_saved, timeout=5000):
         page.save_clinic_button.click()
+        _confirm(qtbot, page)
     saved = services.settings_store.load()
     assert (saved.clinic_latitude, saved.clinic_longitude) == (52.52, 13.405)
 
@@ -105,3 +125,30 @@ def test_assistant_card_for_admins_when_the_service_is_given(qtbot, services, ad
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: not ops.busy(), timeout=5000)
     assert page.assistant_card.enabled.isChecked()
+
+
+def test_admin_sets_clinic_details_time_zone_and_hours(qtbot, services, admin, ops, tmp_path) -> None:
+    services.settings_store.set_clinic_name("Praxis am See")
+    page = _page(qtbot, services, admin, ops)
+    assert page.timezone.currentText() == "UTC"
+    page.clinic_address.setText("Seestrasse 1, 8002 Zürich")
+    page.clinic_phone.setText("+41 44 555 01 01")
+    page.clinic_email.setText("not an address")
+    page.timezone.setCurrentText("Europe/Zurich")
+    page.save_clinic_button.click()  # checked before anything is asked
+    qtbot.waitUntil(lambda: "e-mail" in page.clinic_errors.message_for("clinic_email"), timeout=5000)
+    assert page.clinic_confirmation is None
+    page.clinic_email.setText("praxis@example.ch")
+    page.opening_hours[5].setText("09:00-12:00")
+    page.report_header.setText("Dermatologie · FMH")
+    with qtbot.waitSignal(page.clinic_saved, timeout=5000) as blocker:
+        page.save_clinic_button.click()
+        _confirm(qtbot, page)
+    saved = services.settings_store.load()
+    assert blocker.args == [saved]
+    assert (saved.timezone, saved.clinic_address, saved.clinic_phone, saved.clinic_email, saved.report_header) == (
+        "Europe/Zurich", "Seestrasse 1, 8002 Zürich", "+41 44 555 01 01", "praxis@example.ch", "Dermatologie · FMH")
+    assert saved.opening_hours[5] == "09:00-12:00" and saved.opening_hours[6] == ""
+    shots = Path(os.environ.get("DERMSTATION_SCREENSHOTS") or tmp_path)
+    page.resize(1280, 900)
+    page.grab().save(str(shots / "settings_clinic.png"))

@@ -278,7 +278,7 @@ class SchedulePage(QWidget):
 
     # --- navigation ------------------------------------------------------------------------------
     def current_day(self) -> date:
-        return self._day or date.today()
+        return self._day or self._today  # clinic time once loaded
 
     def mode(self) -> str:
         return self._mode
