@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,16 +18,17 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from dermstation.core.i18n import _, format_moment, format_number
-from dermstation.inference.compare import SIGNIFICANT_GROWTH_PCT, LesionComparison
+from dermstation.inference.follow_up import AREA_NOISE_PCT, DIAMETER_NOISE_PCT, FollowUp, Note, Verdict
 from dermstation.services.analysis_records import mask_contour
-from dermstation.services.imports import decode_capture, thumbnail
-from dermstation.services.workstation import mask_change
+from dermstation.services.comparison import ComparedPictures, ComparisonService, compare
+from dermstation.services.imports import thumbnail
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR, ZoomableView, contour_path, qimage_from_rgb
 from dermstation.ui.analysis.panels import metric_value
 from dermstation.ui.analysis.probability_chart import class_label, percent
@@ -60,6 +61,49 @@ def entry_text(entry: TimelineEntry) -> str:
     size = f" · ⌀ {metric_value(diameter)}" if diameter is not None else ""
     return _("{when} — {name}, malignancy {score}{size}").format(
         when=when, name=class_label(a.prediction), score=percent(a.malignancy), size=size)
+
+
+def note_text(note: Note) -> str:
+    return {
+        Note.NOT_ALIGNED: _("The two pictures could not be aligned: that they show the same lesion was not "
+                            "checked, and each is measured on its own."),
+        Note.NO_SCALE: _("Sizes cannot be compared: the pictures could not be aligned and at least one has no "
+                         "known pixel size (choose a device profile or calibrate at capture)."),
+        Note.RELATIVE_SCALE: _("No pixel size is known: sizes are in pixels of the earlier picture, after "
+                               "aligning the later one onto it."),
+        Note.SCALES_DISAGREE: _("The recorded pixel sizes do not match how the pictures align: check the "
+                                "device profile of each capture."),
+        Note.LESION_CUT: _("The lesion reaches the edge of what both pictures show: growth beyond it is not seen."),
+        Note.SEGMENTATION_SPILLED: _("The outline in one picture covers most of the skin shown: the sizes are "
+                                     "not measured. Check the outlines."),
+    }[note]
+
+
+def length_text(value: float | None, unit: str, area: bool = False) -> str:
+    if value is None or not unit:
+        return "—"
+    return f"{format_number(value, 1 if area or unit == 'px' else 2)} {unit}{'²' if area else ''}"
+
+
+def link_views(first: ZoomableView, second: ZoomableView) -> None:
+    """Zoom and pan one view, and the other follows (both show pictures in the same frame)."""
+    busy = [False]
+
+    def follow(source: ZoomableView, target: ZoomableView) -> None:
+        if busy[0] or not getattr(target, "linked", False):
+            return
+        busy[0] = True
+        try:
+            target.setTransform(source.transform())
+            target.horizontalScrollBar().setValue(source.horizontalScrollBar().value())
+            target.verticalScrollBar().setValue(source.verticalScrollBar().value())
+        finally:
+            busy[0] = False
+
+    for a, b in ((first, second), (second, first)):
+        a.zoom_changed.connect(lambda _z, a=a, b=b: follow(a, b))
+        a.horizontalScrollBar().valueChanged.connect(lambda _v, a=a, b=b: follow(a, b))
+        a.verticalScrollBar().valueChanged.connect(lambda _v, a=a, b=b: follow(a, b))
 
 
 def colour_name(key: str, *analyses: StoredAnalysis) -> str:
@@ -123,7 +167,7 @@ class _Pane(QWidget):
 
 class HistoryView(QWidget):
     timeline_shown = Signal(int)  # number of captures
-    compared = Signal(object)  # LesionComparison
+    compared = Signal(object)  # FollowUp
     open_capture = Signal(int)  # capture id (double-click)
     thumbnails_shown = Signal(int)
 
@@ -133,8 +177,10 @@ class HistoryView(QWidget):
         self._records = records
         self._user = user
         self._ops = ops
+        self._comparison = ComparisonService(records)
         self._lesion_id: int | None = None
         self._entries: tuple[TimelineEntry, ...] = ()
+        self.current: ComparedPictures | None = None
 
         self.timeline = QListWidget()
         self.timeline.setObjectName("timeline")
@@ -158,6 +204,29 @@ class HistoryView(QWidget):
 
         self.left_pane = _Pane()
         self.right_pane = _Pane()
+        link_views(self.left_pane.view, self.right_pane.view)
+        # how to look at the two dates: side by side, blinking in one pane, or both outlines on one picture
+        self.mode_buttons: dict[str, QPushButton] = {}
+        modes = QHBoxLayout()
+        for key, label, tip in (
+            ("side", _("Side by side"), _("Both dates, zoom and pan linked when the pictures are aligned")),
+            ("blink", _("Blink"), _("The aligned pictures alternate in the right pane")),
+            ("outlines", _("Outlines"), _("Both outlines on the earlier picture")),
+        ):
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setAutoExclusive(True)
+            button.setToolTip(tip)
+            button.clicked.connect(lambda _c=False, k=key: self.set_mode(k))
+            self.mode_buttons[key] = button
+            modes.addWidget(button)
+        modes.addStretch(1)
+        self.mode_buttons["side"].setChecked(True)
+        self._mode = "side"
+        self._blink = QTimer(self)
+        self._blink.setInterval(700)
+        self._blink.timeout.connect(self._blink_step)
+        self._blink_after = True
         self.deltas = QFrame()
         self.deltas.setObjectName("card")
         self.delta_grid = QGridLayout(self.deltas)
@@ -166,8 +235,7 @@ class HistoryView(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("changeSummary")
         self.summary.setWordWrap(True)
-        self.note = QLabel(_("The later picture shows the earlier outline dashed and new lesion area in red. "
-                             "Compare pictures taken at the same magnification."))
+        self.note = QLabel()
         self.note.setProperty("role", "subtitle")
         self.note.setWordWrap(True)
 
@@ -192,6 +260,7 @@ class HistoryView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(pick)
+        right_layout.addLayout(modes)
         right_layout.addLayout(panes, 1)
         right_layout.addWidget(self.summary)
         right_layout.addWidget(self.deltas)
@@ -272,6 +341,8 @@ class HistoryView(QWidget):
         self.timeline_shown.emit(len(entries))
 
     def _clear_comparison(self, text: str) -> None:
+        self._blink.stop()
+        self.current = None
         self.left_pane.hide()
         self.right_pane.hide()
         self.deltas.hide()
@@ -294,36 +365,80 @@ class HistoryView(QWidget):
         self._ops.spawn(self._compare(b, a), key=f"compare-{id(self)}", parent=self)
 
     async def _compare(self, before_id: int, after_id: int) -> None:
-        before: StoredAnalysis = await self._ops.db(self._records.load, self._user, before_id)
-        after: StoredAnalysis = await self._ops.db(self._records.load, self._user, after_id)
-        if after.taken_at < before.taken_at:
-            before, after = after, before
-        img_b = await self._ops.db(self._records.capture_image, self._user, before.capture_id)
-        img_a = await self._ops.db(self._records.capture_image, self._user, after.capture_id)
-        loaded_b = await self._ops.work(decode_capture, img_b)
-        loaded_a = await self._ops.work(decode_capture, img_a)
-        change = await self._ops.work(mask_change, before.mask, after.mask)
-        contour_b = await self._ops.work(mask_contour, before.mask)
-        contour_a = await self._ops.work(mask_contour, after.mask)
-        comparison = self._records.compare(before, after)
-        self.left_pane.display(loaded_b.pixels, contour_b, format_moment(before.taken_at.astimezone()))
-        self.right_pane.display(loaded_a.pixels, contour_a, format_moment(after.taken_at.astimezone()),
-                             change.grown if change else None, change.before_contour if change else None)
-        self._show_deltas(before, after, comparison)
-        self.compared.emit(comparison)
+        inputs = await self._ops.db(self._comparison.inputs, self._user, before_id, after_id)
+        compared = await self._ops.work(compare, inputs)
+        self.current = compared
+        self._show_pictures()
+        self._show_deltas(compared.before, compared.after, compared.follow_up)
+        self.compared.emit(compared.follow_up)
 
-    def _show_deltas(self, before: StoredAnalysis, after: StoredAnalysis, c: LesionComparison) -> None:
+    def _show_pictures(self) -> None:
+        """Draw the current comparison in the chosen mode (aligned pictures share one frame)."""
+        c = self.current
+        if c is None:
+            return
+        f = c.follow_up
+        self._blink.stop()
+        when_b = format_moment(c.before.taken_at.astimezone())
+        when_a = format_moment(c.after.taken_at.astimezone())
+        aligned = c.after_aligned is not None and f.before_mask is not None and f.after_mask is not None
+        for view in (self.left_pane.view, self.right_pane.view):
+            view.linked = aligned
+        if not aligned:
+            self.left_pane.display(c.before_rgb, mask_contour(c.before.mask), when_b)
+            self.right_pane.display(c.after_rgb, mask_contour(c.after.mask), when_a)
+        else:
+            before_outline, after_outline = mask_contour(f.before_mask), mask_contour(f.after_mask)
+            grown = f.after_mask & ~f.before_mask
+            if self._mode == "outlines":
+                self.left_pane.display(c.before_rgb, after_outline, _("{before}, outline of {after} solid, "
+                                       "{before} dashed").format(before=when_b, after=when_a),
+                                       earlier=before_outline)
+                self.right_pane.hide()
+            else:
+                self.left_pane.display(c.before_rgb, before_outline, when_b)
+                self.right_pane.display(c.after_aligned, after_outline, when_a + " · " + _("aligned"),
+                                        grown, before_outline)
+                if self._mode == "blink":
+                    self._blink_after = True
+                    self._blink.start()
+        for key, button in self.mode_buttons.items():
+            button.setEnabled(aligned or key == "side")
+        self.note.setText(_("Right: the later picture turned and scaled onto the earlier one, its outline solid, "
+                            "the earlier outline dashed, new lesion area in red.") if aligned else "")
+        self.note.setVisible(aligned)
+
+    def set_mode(self, mode: str) -> None:
+        """"side", "blink" or "outlines"."""
+        self._mode = mode
+        self.mode_buttons[mode].setChecked(True)
+        self._show_pictures()
+
+    def _blink_step(self) -> None:
+        c = self.current
+        if c is None or c.after_aligned is None:
+            self._blink.stop()
+            return
+        self._blink_after = not self._blink_after
+        self.right_pane.image.setPixmap(QPixmap.fromImage(qimage_from_rgb(
+            c.after_aligned if self._blink_after else c.before_rgb)))
+        self.right_pane.caption.setText(format_moment(
+            (c.after if self._blink_after else c.before).taken_at.astimezone()))
+
+    def _show_deltas(self, before: StoredAnalysis, after: StoredAnalysis, c: FollowUp) -> None:
         while self.delta_grid.count():
             item = self.delta_grid.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
         self.delta_labels = {}
         rows = []
-        for name, label, pct in (("diameter", _("Diameter"), c.diameter_change_pct),
-                                 ("area", _("Area"), c.area_change_pct)):
-            mb, ma = before.metric(name), after.metric(name)
-            values = f"{metric_value(mb)} → {metric_value(ma)}" if mb and ma else "—"
-            rows.append((name, label, values, signed_pct(pct), pct is not None and pct > SIGNIFICANT_GROWTH_PCT))
+        for name, label, pct, limit, values in (
+            ("diameter", _("Diameter"), c.diameter_change_pct, DIAMETER_NOISE_PCT,
+             f"{length_text(c.diameter_before, c.length_unit)} → {length_text(c.diameter_after, c.length_unit)}"),
+            ("area", _("Area"), c.area_change_pct, AREA_NOISE_PCT,
+             f"{length_text(c.area_before, c.length_unit, True)} → {length_text(c.area_after, c.length_unit, True)}"),
+        ):
+            rows.append((name, label, values, signed_pct(pct), pct is not None and abs(pct) > limit))
         cb, ca = before.metric("colour_count"), after.metric("colour_count")
         colour_change = []
         def names(keys: tuple[str, ...]) -> str:
@@ -335,7 +450,7 @@ class HistoryView(QWidget):
             colour_change.append(_("gone: {colours}").format(colours=names(c.colours_lost)))
         rows.append(("colours", _("Colours"),
                      f"{metric_value(cb)} → {metric_value(ca)}" if cb and ca else "—",
-                     "; ".join(colour_change) or _("no change"), bool(c.colours_added)))
+                     "; ".join(colour_change) or _("no change"), False))  # lighting moves colours: shown, not judged
         rows.append(("malignancy", _("Malignancy score"), f"{percent(before.malignancy)} → {percent(after.malignancy)}",
                      signed_pct(100 * c.malignancy_change) if c.malignancy_change is not None else "—",
                      after.suspicious and not before.suspicious))
@@ -352,22 +467,31 @@ class HistoryView(QWidget):
             self.delta_grid.addWidget(value, r, 1)
             self.delta_grid.addWidget(change, r, 2)
         self.delta_grid.setColumnStretch(2, 1)
-        if not c.comparable:
-            text = _("Sizes cannot be compared: one picture has no known scale.")
-            style = "color:#5A3B00;"
-        elif c.grew or c.colours_added:
-            since = format_moment(before.taken_at.astimezone())
-            if c.grew and c.colours_added:
-                text = _("Changed: the lesion grew and gained colours since {date}.").format(date=since)
-            elif c.grew:
-                text = _("Changed: the lesion grew since {date}.").format(date=since)
-            else:
-                text = _("Changed: the lesion gained colours since {date}.").format(date=since)
+        since = format_moment(before.taken_at.astimezone())
+        warn = "background:#FFF4E0; border:1px solid #E0A33B; border-radius:6px; color:#5A3B00; padding:6px 10px;"
+        if c.verdict is Verdict.DIFFERENT_LESION:
+            text = _("These pictures do not seem to show the same lesion: the outlines do not overlap once the "
+                     "pictures are aligned. Check that both belong to this lesion.")
+            style = warn + " font-weight:600;"
+        elif c.verdict is Verdict.NOT_COMPARABLE:
+            text = _("Sizes not compared.")
+            style = warn
+        elif c.verdict is Verdict.CHANGED:
+            text = (_("Changed: the lesion grew since {date}.") if c.grew
+                    else _("Changed: the lesion became smaller since {date}.")).format(date=since)
+            text += " " + _("More than two pictures of an unchanged lesion differ (diameter {d} %, area {a} %).").format(
+                d=format_number(DIAMETER_NOISE_PCT, 0), a=format_number(AREA_NOISE_PCT, 0))
             style = "background:#FDECEA; border:1px solid #D9534F; border-radius:6px; color:#6E1410; padding:6px 10px;" \
                     " font-weight:600;"
         else:
-            text = _("No significant change in size or colours.")
+            text = _("No change in size beyond what two pictures of an unchanged lesion differ (diameter {d} %, "
+                     "area {a} %).").format(d=format_number(DIAMETER_NOISE_PCT, 0), a=format_number(AREA_NOISE_PCT, 0))
             style = "background:#EAF4EE; border:1px solid #9CC8AE; border-radius:6px; color:#1E4D33; padding:6px 10px;"
+        notes = [note_text(n) for n in c.notes]
+        if c.colours_added or c.colours_lost:
+            notes.append(_("Colours depend on the light: compare them by eye before judging a colour change."))
+        if notes:
+            text += "\n" + "\n".join(f"• {n}" for n in notes)
         self.summary.setText(text)
         self.summary.setStyleSheet(f"QLabel#changeSummary {{ {style} }}")
         self.deltas.show()
