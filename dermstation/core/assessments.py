@@ -7,7 +7,7 @@ only; ``notes`` and ``legacy_text`` are free text that nothing interprets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -57,7 +57,14 @@ class Plan:
     hospital_name: str = ""
 
     def validated(self) -> Plan:
-        """This plan if it is complete and consistent; else a ValidationError saying what is missing."""
+        """This plan (enum fields made enums) if it is complete and consistent; else a ValidationError."""
+        try:
+            kind = PlanKind(self.kind)
+            urgency = ReferralUrgency(self.urgency) if self.urgency is not None else None
+        except ValueError as exc:
+            raise ValidationError(_("Choose the plan from the list."), field="plan", details=str(exc)) from exc
+        if (kind, urgency) != (self.kind, self.urgency) or type(self.kind) is not PlanKind:
+            return replace(self, kind=kind, urgency=urgency).validated()
         if self.kind in FOLLOW_UP_KINDS:
             if self.follow_up_months is None or not 1 <= self.follow_up_months <= 36:
                 raise ValidationError(_("Choose when the follow-up should be."), field="follow_up")
@@ -148,6 +155,62 @@ class FollowUpRequest:
     status: FollowUpStatus
     requested_by: str
     appointment_id: int | None = None
+
+
+def plan_text(plan: Plan | None) -> str:
+    """The plan in the clinician's words ("Dermoscopic follow-up in 3 months", "Urgent referral to …")."""
+    if plan is None:
+        return _("No plan recorded")
+    months = plan.follow_up_months or 0
+    if plan.kind == PlanKind.REASSURE_SELF_EXAM:
+        return _("Reassure; self-examination")
+    if plan.kind == PlanKind.MONITOR:
+        return _("Clinical review in {n} months").format(n=months) if months != 1 else _("Clinical review in 1 month")
+    if plan.kind == PlanKind.DERMOSCOPIC_FOLLOW_UP:
+        return (_("Dermoscopic follow-up in {n} months").format(n=months) if months != 1
+                else _("Dermoscopic follow-up in 1 month"))
+    if plan.kind == PlanKind.BIOPSY:
+        return _("Biopsy")
+    if plan.kind == PlanKind.EXCISION:
+        return _("Excision")
+    hospital = plan.hospital_name or _("a hospital")
+    if plan.urgency == ReferralUrgency.URGENT:
+        return _("Urgent referral to {hospital}").format(hospital=hospital)
+    return _("Routine referral to {hospital}").format(hospital=hospital)
+
+
+def plan_kind_label(kind: PlanKind) -> str:
+    return {
+        PlanKind.REASSURE_SELF_EXAM: _("Reassure, self-examination"),
+        PlanKind.MONITOR: _("Clinical review (follow-up visit)"),
+        PlanKind.DERMOSCOPIC_FOLLOW_UP: _("Dermoscopic follow-up"),
+        PlanKind.BIOPSY: _("Biopsy"),
+        PlanKind.EXCISION: _("Excision"),
+        PlanKind.REFERRAL: _("Referral to a hospital"),
+    }[kind]
+
+
+def retraction_reason_label(reason: RetractionReason) -> str:
+    return {
+        RetractionReason.WRONG_PATIENT: _("Wrong patient"),
+        RetractionReason.WRONG_LESION: _("Wrong lesion"),
+        RetractionReason.NOT_A_LESION: _("Not a skin lesion"),
+        RetractionReason.UNUSABLE: _("Unusable picture"),
+    }[reason]
+
+
+def diagnosis_codes(diagnosis: Diagnosis | None) -> str:
+    """"SNOMED CT 254730000 · ICD-10 C43.9" (only the codes the catalogue holds)."""
+    if diagnosis is None:
+        return ""
+    parts = []
+    if diagnosis.snomed:
+        parts.append(f"SNOMED CT {diagnosis.snomed}")
+    if diagnosis.icd10:
+        parts.append(f"ICD-10 {diagnosis.icd10}")
+    if diagnosis.icd11:
+        parts.append(f"ICD-11 {diagnosis.icd11}")
+    return " · ".join(parts)
 
 
 def add_months(day: date, months: int) -> date:

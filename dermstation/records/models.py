@@ -26,11 +26,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from dermstation.core.assessments import PlanKind, RetractionReason
 from dermstation.core.domain import (
     AppointmentStatus,
     AuditAction,
@@ -156,6 +158,13 @@ class ImageCapture(Base):
     original_filename: Mapped[str] = mapped_column(String(255), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # a wrong capture is retracted, never deleted: it leaves history, comparisons and reports (0007)
+    retracted_at: Mapped[datetime | None] = mapped_column(default=None)
+    retracted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    retraction_reason: Mapped[RetractionReason | None] = mapped_column(
+        _enum(RetractionReason, "retraction_reason"), default=None
+    )
+    retraction_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     lesion: Mapped[Lesion] = relationship(back_populates="captures")
     analyses: Mapped[list[AnalysisRecord]] = relationship(
@@ -191,15 +200,37 @@ class AnalysisRecord(Base):
 
 
 class ClinicianAssessment(Base):
+    """One signed version of the assessment of one analysis (migration 0007).
+
+    Never updated: an amendment is a new row with ``version`` + 1 that ``supersedes_id`` the last one.
+    ``diagnosis_code`` is a catalogue code (core/diagnoses.py); it is NULL only for signatures made
+    before coding existed, whose free text stays in ``legacy_diagnosis`` and is never interpreted.
+    """
+
     __tablename__ = "clinician_assessments"
+    __table_args__ = (
+        UniqueConstraint("analysis_id", "version", name="uq_clinician_assessments_analysis_version"),
+        CheckConstraint("diagnosis_code IS NOT NULL OR legacy_diagnosis <> ''", name="coded_or_legacy"),
+        CheckConstraint("diagnosis_code IS NULL OR analysis_id IS NOT NULL", name="coded_has_analysis"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesion_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"), index=True)
     analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id"), index=True)
-    diagnosis: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("clinician_assessments.id"))
+    diagnosis_code: Mapped[str | None] = mapped_column(String(64))
+    catalogue_version: Mapped[str] = mapped_column(String(32), default="")
+    legacy_diagnosis: Mapped[str] = mapped_column(Text, default="")
+    plan_kind: Mapped[PlanKind | None] = mapped_column(_enum(PlanKind, "plan_kind"))
+    plan_follow_up_months: Mapped[int | None] = mapped_column(Integer)
+    plan_urgency: Mapped[ReferralUrgency | None] = mapped_column(_enum(ReferralUrgency, "plan_urgency"))
+    plan_hospital_id: Mapped[int | None] = mapped_column(ForeignKey("referral_hospitals.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
     signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 
 class Appointment(Base):

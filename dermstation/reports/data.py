@@ -60,6 +60,9 @@ class Assessment:
     notes: str
     signed_by: str
     signed_at: datetime | None
+    codes: str = ""  # "SNOMED CT … · ICD-10 …" of a coded diagnosis
+    plan: str = ""  # the signed plan in words
+    version: int = 1  # > 1: an amendment
 
 
 @dataclass(frozen=True, eq=False)

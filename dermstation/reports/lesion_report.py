@@ -199,16 +199,24 @@ def _assessment_block(data: ReportData, s: Styles, width: float) -> list[object]
         t.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         out.append(t)
         return out
-    rows = [
-        [para(_("Diagnosis"), s.muted), para(a.diagnosis, s.cell_bold, bold=True)],
+    rows = [[para(_("Diagnosis"), s.muted), para(a.diagnosis, s.cell_bold, bold=True)]]
+    if a.codes:
+        rows.append([para(_("Codes"), s.muted), para(a.codes, s.cell)])
+    if a.plan:
+        rows.append([para(_("Plan"), s.muted), para(a.plan, s.cell)])
+    signed = a.signed_by + " · " + moment(a.signed_at, lang)
+    if a.version > 1:
+        signed += " · " + _("amended (version {n})").format(n=a.version)
+    rows += [
         [para(_("Notes"), s.muted), para(a.notes or "—", s.cell)],
-        [para(_("Signed by"), s.muted), para(a.signed_by + " · " + moment(a.signed_at, lang), s.cell)],
+        [para(_("Signed by"), s.muted), para(signed, s.cell)],
         [para(_("Signature"), s.muted), ""],
     ]
-    t = Table(rows, colWidths=[width * 0.2, width * 0.8], rowHeights=[None, None, None, 9 * mm])
+    last = len(rows) - 1
+    t = Table(rows, colWidths=[width * 0.2, width * 0.8], rowHeights=[None] * last + [9 * mm])
     t.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (1, 3), (1, 3), 0.5, colors.black),
+        ("LINEBELOW", (1, last), (1, last), 0.5, colors.black),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]))

@@ -1,8 +1,9 @@
 """Stored analyses and the clinician's signed assessments of a lesion.
 
 An analysis is advice: the model's probabilities, mask and metrics as they were when it ran, kept as
-a row (mask PNG in the image store). The record is the clinician's signed assessment; signing again
-adds a new row, nothing is edited. The lesion timeline and the follow-up comparison read them back.
+a row (mask PNG in the image store). The record is the clinician's signed, coded assessment of one
+analysis (services/assessments.py). The lesion timeline and the follow-up comparison read them back;
+retracted captures are left out of both.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import cv2
 import numpy as np
 from sqlalchemy import func, select
 
-from dermstation.core.domain import LESION_CLASSES, AuditAction, CaptureSource, Role
+from dermstation.core.assessments import SignedAssessment
+from dermstation.core.domain import AuditAction, CaptureSource
 from dermstation.core.errors import ImageStoreError, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
 from dermstation.inference.analyzer import AnalysisResult
@@ -25,17 +27,14 @@ from dermstation.inference.metrics.base import Measurement
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore
-from dermstation.records.models import AnalysisRecord, ClinicianAssessment, ImageCapture, Lesion, User
+from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion
+from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.patients import capture_summary
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.types import CaptureSummary, CurrentUser
 
 log = logging.getLogger(__name__)
-
-SIGNING_ROLES = frozenset({Role.DERMATOLOGIST})
-MAX_DIAGNOSIS = 200
-MAX_NOTES = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,12 +69,14 @@ class StoredAnalysis:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One capture of a lesion and its latest analysis (None when not analysed yet)."""
+    """One capture of a lesion, its latest analysis (None when not analysed yet) and that analysis's
+    current signed assessment (None when unsigned: a signature on another picture never shows here)."""
 
     capture: CaptureSummary
     original_name: str
     pixel_spacing_mm: float | None
     analysis: StoredAnalysis | None
+    signed: SignedAssessment | None = None
 
 
 @dataclass(frozen=True)
@@ -89,17 +90,6 @@ class CaptureImage:
     taken_at: datetime
     pixel_spacing_mm: float | None
     original_name: str
-
-
-@dataclass(frozen=True)
-class SignedAssessment:
-    id: int
-    lesion_id: int
-    analysis_id: int | None
-    diagnosis: str
-    notes: str
-    signed_by: str  # the signer's full name
-    signed_at: datetime
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
@@ -171,9 +161,7 @@ class AnalysisRecordService:
         others = {m.name: m.version for m in result.models[:-1]}
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
-            capture = session.get(ImageCapture, capture_id)
-            if capture is None:
-                raise RecordNotFound(_("This image does not exist."), details=f"capture {capture_id}")
+            capture = live_capture(session, capture_id)
             mask_digest = self._images.put(_mask_png(result.mask)) if result.mask is not None else None
             row = AnalysisRecord(
                 capture_id=capture.id,
@@ -215,21 +203,22 @@ class AnalysisRecordService:
             return _stored(row, row.capture, mask)
 
     def timeline(self, actor: CurrentUser, lesion_id: int) -> tuple[TimelineEntry, ...]:
-        """The lesion's captures, oldest first, each with its latest analysis."""
+        """The lesion's live captures, oldest first, each with its latest analysis and that one's signature."""
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             if session.get(Lesion, lesion_id) is None:
                 raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
             captures = session.scalars(
-                select(ImageCapture).where(ImageCapture.lesion_id == lesion_id)
+                select(ImageCapture).where(ImageCapture.lesion_id == lesion_id, ImageCapture.retracted_at.is_(None))
                 .order_by(ImageCapture.taken_at, ImageCapture.id)
             ).all()
             entries = []
             for capture in captures:
                 rows = sorted(capture.analyses, key=lambda a: (a.created_at, a.id))
                 latest = _stored(rows[-1], capture, None) if rows else None
+                signed = signed_assessment_of(session, latest.id) if latest is not None else None
                 entries.append(TimelineEntry(capture_summary(capture, len(rows)), capture.original_filename,
-                                             capture.pixel_spacing_mm, latest))
+                                             capture.pixel_spacing_mm, latest, signed))
             self._audit.record(session, actor.id, AuditAction.VIEW, "lesions", lesion_id, "timeline")
             return tuple(entries)
 
@@ -250,61 +239,15 @@ class AnalysisRecordService:
         """How the lesion changed from ``before`` to ``after`` (diameter, area, colours, malignancy)."""
         return compare_metrics(before.metrics, after.metrics, before.malignancy, after.malignancy)
 
-    # --- assessments ------------------------------------------------------------------------------
-    def sign(self, actor: CurrentUser, lesion_id: int, diagnosis: str, notes: str = "",
-             analysis_id: int | None = None) -> SignedAssessment:
-        """Sign the clinician's own assessment (dermatologists only). Each signature is a new row."""
-        diagnosis = diagnosis.strip()
-        if not diagnosis:
-            raise ValidationError(_("Enter a diagnosis before signing."), field="diagnosis")
-        if len(diagnosis) > MAX_DIAGNOSIS:
-            raise ValidationError(_("The diagnosis is too long."), field="diagnosis")
-        if len(notes) > MAX_NOTES:
-            raise ValidationError(_("The notes are too long."), field="notes")
-        with self._db.session() as session:
-            user = authorize(session, actor, SIGNING_ROLES)
-            lesion = session.get(Lesion, lesion_id)
-            if lesion is None:
-                raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
-            if analysis_id is not None:
-                analysis = session.get(AnalysisRecord, analysis_id)
-                if analysis is None or analysis.capture.lesion_id != lesion.id:
-                    raise ValidationError(_("This analysis belongs to another lesion."), field="analysis_id")
-            row = ClinicianAssessment(lesion_id=lesion.id, analysis_id=analysis_id, diagnosis=diagnosis,
-                                      notes=notes.strip(), signed_by_id=user.id)
-            session.add(row)
-            session.flush()
-            self._audit.record(session, actor.id, AuditAction.CREATE, "assessments", row.id, f"lesion={lesion.id}")
-            log.info("user %d signed assessment %d of lesion %d", actor.id, row.id, lesion.id)
-            return SignedAssessment(row.id, lesion.id, analysis_id, row.diagnosis, row.notes, user.full_name,
-                                    row.signed_at)
-
-    def assessments(self, actor: CurrentUser, lesion_id: int) -> tuple[SignedAssessment, ...]:
-        """Every signed assessment of the lesion, newest first."""
-        with self._db.session() as session:
-            authorize(session, actor, CLINICAL_ROLES)
-            rows = session.execute(
-                select(ClinicianAssessment, User.full_name)
-                .join(User, User.id == ClinicianAssessment.signed_by_id)
-                .where(ClinicianAssessment.lesion_id == lesion_id)
-                .order_by(ClinicianAssessment.signed_at.desc(), ClinicianAssessment.id.desc())
-            ).all()
-            self._audit.record(session, actor.id, AuditAction.VIEW, "assessments", None, f"lesion={lesion_id}")
-            return tuple(SignedAssessment(r.id, r.lesion_id, r.analysis_id, r.diagnosis, r.notes, name, r.signed_at)
-                         for r, name in rows)
-
     def analysis_count(self, actor: CurrentUser, lesion_id: int) -> int:
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             return int(session.scalar(
                 select(func.count(AnalysisRecord.id)).join(ImageCapture)
-                .where(ImageCapture.lesion_id == lesion_id)) or 0)
+                .where(ImageCapture.lesion_id == lesion_id, ImageCapture.retracted_at.is_(None))) or 0)
 
 
 def mask_contour(mask: np.ndarray | None) -> np.ndarray:
     """The outline of a stored mask as (K, 2) int (x, y) points; empty without a mask."""
     return np.zeros((0, 2), np.int32) if mask is None else outer_contour(mask)
 
-
-DIAGNOSIS_CLASSES = LESION_CLASSES
-"""The diagnoses the assessment form offers first (free text is allowed too)."""

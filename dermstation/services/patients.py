@@ -194,7 +194,8 @@ class PatientService:
                         body_site=lesion.body_site,
                         label=lesion.label,
                         created_at=lesion.created_at,
-                        captures=tuple(capture_summary(c, len(c.analyses)) for c in lesion.captures),
+                        captures=tuple(capture_summary(c, len(c.analyses)) for c in lesion.captures
+                                       if c.retracted_at is None),  # retracted pictures leave the chart
                     )
                     for lesion in lesions
                 ),

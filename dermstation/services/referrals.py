@@ -19,6 +19,7 @@ from dermstation.records.models import (
     Referral,
     ReferralHospital,
 )
+from dermstation.services.assessments import signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import ALL_ROLES, CLINICAL_ROLES, authorize, can_read_notes
 from dermstation.services.scheduling_types import AnalysisChoice, ReferralInfo, ReferralInput
@@ -149,7 +150,7 @@ class ReferralService:
                 select(AnalysisRecord, Lesion.body_site)
                 .join(ImageCapture, ImageCapture.id == AnalysisRecord.capture_id)
                 .join(Lesion, Lesion.id == ImageCapture.lesion_id)
-                .where(Lesion.patient_id == patient_id)
+                .where(Lesion.patient_id == patient_id, ImageCapture.retracted_at.is_(None))
                 .order_by(AnalysisRecord.created_at.desc(), AnalysisRecord.id.desc())
             ).all()
             self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", None, f"patient={patient_id}")
@@ -157,6 +158,7 @@ class ReferralService:
                 AnalysisChoice(
                     id=a.id, created_at=a.created_at, prediction=a.prediction,
                     malignancy_score=a.malignancy_score, body_site=site,
+                    signed=signed_assessment_of(session, a.id),
                 )
                 for a, site in rows
             ]
@@ -170,7 +172,7 @@ class ReferralService:
             select(AnalysisRecord, Lesion.patient_id)
             .join(ImageCapture, ImageCapture.id == AnalysisRecord.capture_id)
             .join(Lesion, Lesion.id == ImageCapture.lesion_id)
-            .where(AnalysisRecord.id.in_(wanted))
+            .where(AnalysisRecord.id.in_(wanted), ImageCapture.retracted_at.is_(None))
         ).all()
         found = {a.id: (a, owner) for a, owner in rows}
         if set(found) != wanted or any(owner != patient_id for _a, owner in found.values()):

@@ -21,10 +21,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dermstation.core.assessments import diagnosis_codes, plan_text
 from dermstation.core.config import ClinicSettings
 from dermstation.core.domain import LESION_CLASS_NAMES, LESION_CLASSES, AuditAction
 from dermstation.core.errors import ImageReadError, RecordNotFound, ValidationError
-from dermstation.core.i18n import _
+from dermstation.core.i18n import _, current_language
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.overlay import render_overlay
 from dermstation.inference.segmentation import outer_contour
@@ -32,7 +33,6 @@ from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore
 from dermstation.records.models import (
     AnalysisRecord,
-    ClinicianAssessment,
     ImageCapture,
     Lesion,
     Patient,
@@ -56,6 +56,7 @@ from dermstation.reports import (
     render_referral_letter,
 )
 from dermstation.services import clinic_time
+from dermstation.services.assessments import latest_signed_for_lesion, live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.settings import SettingsStore
@@ -208,23 +209,22 @@ class ReportService:
 
     def _latest_assessment(self, session: Session, lesion_id: int,
                            analysis_id: int | None = None) -> Assessment | None:
-        query = (select(ClinicianAssessment, User.full_name).join(User, User.id == ClinicianAssessment.signed_by_id)
-                 .where(ClinicianAssessment.lesion_id == lesion_id))
-        rows = session.execute(query.order_by(ClinicianAssessment.signed_at.desc(),
-                                              ClinicianAssessment.id.desc())).all()
-        if analysis_id is not None:  # the assessment of this analysis, else the lesion's latest
-            rows = [r for r in rows if r[0].analysis_id == analysis_id] or rows
-        if not rows:
+        """The signed assessment of exactly this analysis (never another picture's); without an
+        analysis, the lesion's most recent signature of a live capture."""
+        signed = (signed_assessment_of(session, analysis_id) if analysis_id is not None
+                  else latest_signed_for_lesion(session, lesion_id))
+        if signed is None:
             return None
-        row, name = rows[0]
-        return Assessment(row.diagnosis, row.notes, name, row.signed_at)
+        return Assessment(signed.diagnosis_name(current_language()), signed.notes, signed.signed_by, signed.signed_at,
+                          codes=diagnosis_codes(signed.diagnosis), plan=plan_text(signed.plan) if signed.coded else "",
+                          version=signed.version)
 
     @staticmethod
     def _previous_analysis(session: Session, capture: ImageCapture) -> tuple[AnalysisRecord, ImageCapture] | None:
         """The latest analysis of an earlier capture of the same lesion."""
         earlier = session.scalars(
             select(ImageCapture).where(ImageCapture.lesion_id == capture.lesion_id, ImageCapture.id != capture.id,
-                                       ImageCapture.taken_at < capture.taken_at)
+                                       ImageCapture.taken_at < capture.taken_at, ImageCapture.retracted_at.is_(None))
             .order_by(ImageCapture.taken_at.desc(), ImageCapture.id.desc())
         ).all()
         for cap in earlier:
@@ -242,7 +242,7 @@ class ReportService:
             row = session.get(AnalysisRecord, analysis_id)
             if row is None:
                 raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
-            capture = row.capture
+            capture = live_capture(session, row.capture_id)
             lesion = capture.lesion
             patient = lesion.patient
             image = _decode_rgb(self._images.read(capture.sha256))
@@ -366,6 +366,8 @@ class ReportService:
             models: dict[tuple[str, str], None] = {}
             for row in sorted(referral.analyses, key=lambda a: a.id):
                 capture = row.capture
+                if capture.retracted_at is not None:
+                    continue  # a retracted picture never leaves the clinic
                 image = _decode_rgb(self._images.read(capture.sha256))
                 mask = _decode_mask(self._images.read(row.mask_sha256), image.shape[:2]) if row.mask_sha256 else None
                 probs = {str(c): float(p) for c, p in (row.probabilities or {}).items()}

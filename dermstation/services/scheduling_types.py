@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from dermstation.core.assessments import SignedAssessment
 from dermstation.core.domain import AppointmentStatus, ReferralStatus, ReferralUrgency
 
 # --- appointments --------------------------------------------------------------------------------
@@ -199,6 +200,7 @@ class AnalysisChoice:
     prediction: str
     malignancy_score: float
     body_site: str
+    signed: SignedAssessment | None = None  # the clinician's current signature of this analysis
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ import numpy as np
 
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.analysis_records import AnalysisRecordService, mask_contour
+from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import Services
+from dermstation.services.hospital_link import HospitalLink
+from dermstation.services.hospitals import HospitalService
 from dermstation.services.imports import ImportService
 
 
@@ -20,6 +23,9 @@ class WorkstationServices:
     analysis: AnalysisService
     records: AnalysisRecordService
     imports: ImportService
+    assessments: AssessmentService
+    hospitals: HospitalService  # the referral hospitals a signed plan may name
+    hospital_link: HospitalLink | None = None  # PACS send/receive and FHIR export (issue 22), when wired
 
 
 def build_workstation_services(services: Services, analysis: AnalysisService) -> WorkstationServices:
@@ -27,6 +33,8 @@ def build_workstation_services(services: Services, analysis: AnalysisService) ->
         analysis=analysis,
         records=AnalysisRecordService(services.database, services.audit, services.image_store),
         imports=ImportService(services.captures),
+        assessments=AssessmentService(services.database, services.audit),
+        hospitals=services.hospitals,
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from dermstation.core.assessments import PlanKind
 from dermstation.core.domain import AuditAction, CaptureSource, ReferralUrgency
 from dermstation.core.errors import PermissionDenied, RecordNotFound, ValidationError
 from dermstation.records.models import (
@@ -71,9 +72,9 @@ def chart(services: Services, dermatologist: CurrentUser) -> dict[str, int]:
             session.flush()
             ids[f"analysis{n}"] = row.id
     with services.database.session() as session:
-        session.add(ClinicianAssessment(lesion_id=lesion.id, analysis_id=ids["analysis1"],
-                                        diagnosis="Suspected melanoma", notes="Excision biopsy booked.",
-                                        signed_by_id=dermatologist.id))
+        session.add(ClinicianAssessment(lesion_id=lesion.id, analysis_id=ids["analysis1"], version=1,
+                                        diagnosis_code="mel.suspected", plan_kind=PlanKind.EXCISION,
+                                        notes="Excision biopsy booked.", signed_by_id=dermatologist.id))
         hospital = ReferralHospital(name="Addenbrooke's Hospital", city="Cambridge", country="United Kingdom")
         session.add(hospital)
         session.flush()

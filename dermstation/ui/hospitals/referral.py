@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.domain import LESION_CLASS_NAMES, ReferralStatus, ReferralUrgency
+from dermstation.core.domain import ReferralStatus, ReferralUrgency
 from dermstation.core.errors import ValidationError
-from dermstation.core.i18n import _, format_day, format_number
+from dermstation.core.i18n import _, current_language, format_day
 from dermstation.services.referrals import TRANSITIONS, referral_status_label, urgency_label
 from dermstation.services.scheduling_types import ReferralInput
+from dermstation.ui.analysis.probability_chart import percent
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.navigation import sees_clinical_data
 from dermstation.ui.operations import Operations
@@ -118,10 +119,11 @@ class ReferralDialog(QDialog):
         choices = await self._ops.db(self._referrals.analyses_for_patient, self._user, patient_id)
         self.analyses.clear()
         for c in choices:
-            label = _("{day} · {site} · {diagnosis} (malignancy {score})").format(
+            # the clinician's signed diagnosis is what a hospital reads; the model is only "AI score"
+            label = _("{day} · {site} · {diagnosis} · AI score {score}").format(
                 day=format_day(c.created_at.date()), site=c.body_site,
-                diagnosis=LESION_CLASS_NAMES.get(c.prediction, c.prediction),
-                score=format_number(c.malignancy_score, 2),
+                diagnosis=c.signed.diagnosis_name(current_language()) if c.signed else _("not signed yet"),
+                score=percent(c.malignancy_score),
             )
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, c.id)
