@@ -1,4 +1,5 @@
-"""Headless command line: ``dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]``.
+"""Headless command line: ``dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]``, ``dermstation
+compare BEFORE AFTER [--pixel-spacing MM [MM]] [--json]`` and the clinic maintenance commands.
 
 A second client of the same ``AnalysisService`` the GUI uses. JSON goes to stdout (one object per
 line, per file), progress and errors to stderr; the exit status is 1 when any file failed.
@@ -41,6 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     move = sub.add_parser("migrate-database", help="move this clinic's records and pictures into an empty "
                           "database (e.g. PostgreSQL) and use it from now on")
     move.add_argument("--to", required=True, metavar="URL", dest="to_url")
+    compare = sub.add_parser("compare", help="compare two pictures of one lesion (earlier first), as History does")
+    compare.add_argument("before", type=Path, metavar="BEFORE")
+    compare.add_argument("after", type=Path, metavar="AFTER")
+    compare.add_argument("--pixel-spacing", type=float, nargs="+", metavar="MM", default=None,
+                         help="size of one pixel in mm: one value for both files, or one per file")
+    compare.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
+    compare.add_argument("--provider", choices=("auto", "cpu"), default="auto", help="execution provider")
+    compare.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
     return parser
 
 
@@ -172,10 +181,50 @@ def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def run_compare(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``dermstation compare BEFORE AFTER``: what History shows, as text or one JSON object."""
+    from dermstation.inference.follow_up import Verdict
+    from dermstation.services.comparison import compare_files
+
+    spacing = args.pixel_spacing or [None]
+    if len(spacing) > 2 or any(s is not None and not s > 0 for s in spacing):
+        print("error: --pixel-spacing takes one or two positive sizes in mm", file=stderr)
+        return EXIT_USAGE
+    spacings = (spacing[0], spacing[-1])
+    service = AnalysisService(models_dir=args.models, provider=args.provider)
+    try:
+        result, _before, _after = compare_files(service, args.before, args.after, spacings)
+    except DermStationError as exc:
+        print(f"error: {exc.message}", file=stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"before": str(args.before), "after": str(args.after), **result.to_dict()},
+                         ensure_ascii=False), file=stdout)
+    else:
+        def size(before: float | None, after: float | None, pct: float | None, unit: str) -> str:
+            if before is None or after is None or pct is None:
+                return "not compared"
+            return f"{before:.2f} {unit} -> {after:.2f} {unit} ({pct:+.1f} %)"
+
+        print(f"verdict: {result.verdict}", file=stdout)
+        print(f"aligned: {'yes' if result.aligned else 'no'}; same lesion: "
+              f"{ {True: 'yes', False: 'no', None: 'not checked'}[result.same_lesion] }", file=stdout)
+        print(f"diameter: {size(result.diameter_before, result.diameter_after, result.diameter_change_pct, result.length_unit)}",
+              file=stdout)
+        print(f"area: {size(result.area_before, result.area_after, result.area_change_pct, result.area_unit)}",
+              file=stdout)
+        if result.colours_added or result.colours_lost:
+            print(f"colours: new {', '.join(result.colours_added) or '-'}; gone {', '.join(result.colours_lost) or '-'}",
+                  file=stdout)
+        for note in result.notes:
+            print(f"note: {note}", file=stdout)
+    return EXIT_OK if result.verdict in (Verdict.STABLE, Verdict.CHANGED) else EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Entry point for ``dermstation analyze ...`` (``argv`` with or without the leading ``analyze``)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or args_list[0] not in {"analyze", *MAINTENANCE_COMMANDS}:
+    if not args_list or args_list[0] not in {"analyze", "compare", *MAINTENANCE_COMMANDS}:
         args_list = ["analyze", *args_list]
     parser = build_parser()
     try:
@@ -184,6 +233,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     if args.command in MAINTENANCE_COMMANDS:
         return run_maintenance(args, stdout or sys.stdout, stderr or sys.stderr)
+    if args.command == "compare":
+        return run_compare(args, stdout or sys.stdout, stderr or sys.stderr)
     return run_analyze(args, stdout or sys.stdout, stderr or sys.stderr)
 
 
