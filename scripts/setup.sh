@@ -13,6 +13,8 @@ SYSTEM_PACKAGES=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 
   libxcb-image0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
 if [ "$extra" = "dev" ]; then
   SYSTEM_PACKAGES+=(xvfb xauth poppler-utils postgresql)
+  # the PACS tests: a real Orthanc (with its worklists plugin) and DICOMweb; dciodvfy checks sent files
+  SYSTEM_PACKAGES+=(orthanc orthanc-dicomweb dicom3tools)
 fi
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
