@@ -1,6 +1,6 @@
 """Appointments: booking without double booking, status changes, day/week lists, free slots, iCalendar.
 
-Times are stored in UTC and shown in the clinic's zone (``Settings.timezone``). The double-booking
+Times are stored in UTC and shown in the clinic's zone (``ClinicSettings.timezone``). The double-booking
 rule is checked inside the writing transaction after locking the rows it depends on: on PostgreSQL
 the dermatologist's ``users`` row and the patient's ``patients`` row are taken ``FOR UPDATE`` (always
 in that order, so two bookings never deadlock), and a second workstation booking the same person
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from dermstation.core.config import Settings
+from dermstation.core.config import ClinicSettings
 from dermstation.core.domain import AppointmentStatus, AuditAction, Role
 from dermstation.core.errors import Conflict, PermissionDenied, RecordNotFound, ValidationError
 from dermstation.core.i18n import _, format_day
@@ -420,8 +420,8 @@ class AppointmentService:
                 )
             )
         text = write_calendar(
-            events, product=PRODUCT_ID, calendar_name=f"{settings.clinic_name} {day.isoformat()}".strip(),
-            now=self._clock(),
+            events, product=PRODUCT_ID, zone=self.zone(),
+            calendar_name=f"{settings.clinic_name} {day.isoformat()}".strip(), now=self._clock(),
         )
         with self._db.session() as session:
             authorize(session, actor, ALL_ROLES)
@@ -449,11 +449,11 @@ class AppointmentService:
             location=clinic,
             cancelled=info.status is AppointmentStatus.CANCELLED,
         )
-        text = write_calendar([event], product=PRODUCT_ID, now=self._clock())
+        text = write_calendar([event], product=PRODUCT_ID, zone=self.zone(), now=self._clock())
         return ScheduleExport(filename=f"appointment-{info.start.date().isoformat()}-{info.id}.ics", text=text)
 
     @staticmethod
-    def _uid(appointment_id: int, settings: Settings) -> str:
+    def _uid(appointment_id: int, settings: ClinicSettings) -> str:
         slug = _SLUG.sub("-", settings.clinic_name.lower()).strip("-") or "clinic"
         return f"appointment-{appointment_id}@{slug}.dermstation"
 

@@ -1,14 +1,20 @@
-"""A small RFC 5545 writer (and the reader its tests use): VCALENDAR with VEVENTs in UTC.
+"""Calendar files (RFC 5545) through the ``icalendar`` package, in the clinic's time zone.
 
-Lines end in CRLF and are folded so that no line is longer than 75 octets (UTF-8 characters are
-never split); TEXT values escape backslash, semicolon, comma and newlines.
+Times are written as clinic wall-clock with ``TZID`` and a ``VTIMEZONE`` covering the events, so a
+09:00 booking in Zürich is 09:00 Europe/Zurich in the patient's calendar, on either side of a
+daylight-saving change; a clinic on UTC gets plain UTC times (``...Z``), and so does a time in the
+second pass of the repeated autumn hour (a TZID time there means the first pass, RFC 5545 3.3.5). ``icalendar`` does the
+escaping, CRLF line ends and folding at 75 octets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone
 
 CRLF = "\r\n"
 MAX_OCTETS = 75
@@ -26,117 +32,91 @@ class CalendarEvent:
     sequence: int = 0
 
 
-def escape_text(value: str) -> str:
-    """TEXT escaping (RFC 5545 §3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
-
-
-def unescape_text(value: str) -> str:
-    out: list[str] = []
-    chars = iter(value)
-    for ch in chars:
-        if ch != "\\":
-            out.append(ch)
-            continue
-        nxt = next(chars, "")
-        out.append("\n" if nxt in ("n", "N") else nxt)
-    return "".join(out)
-
-
-def fold(line: str) -> str:
-    """Split ``line`` into CRLF + space continued pieces of at most 75 octets each."""
-    pieces: list[str] = []
-    current = ""
-    size = 0
-    limit = MAX_OCTETS
-    for ch in line:
-        width = len(ch.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(current)
-            current, size = " ", 1  # the continuation's leading space counts towards its 75 octets
-        current += ch
-        size += width
-    pieces.append(current)
-    return CRLF.join(pieces)
-
-
-def format_utc(value: datetime) -> str:
+def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the iCalendar writer")
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return value
 
 
 def write_calendar(
-    events: Iterable[CalendarEvent], *, product: str, calendar_name: str = "", now: datetime | None = None
+    events: Iterable[CalendarEvent], *, product: str, zone: ZoneInfo | None = None, calendar_name: str = "",
+    now: datetime | None = None,
 ) -> str:
     """The whole calendar as text with CRLF line ends (write it as UTF-8 bytes, newline='')."""
-    stamp = format_utc(now or datetime.now(UTC))
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{product}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-    ]
+    events = list(events)
+    local = zone is not None and zone.key not in ("UTC", "Etc/UTC")
+    stamp = _aware(now or datetime.now(UTC)).astimezone(UTC)
+    cal = Calendar()
+    cal.add("prodid", product)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
     if calendar_name:
-        lines.append(f"X-WR-CALNAME:{escape_text(calendar_name)}")
-    for event in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{event.uid}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{format_utc(event.start_utc)}",
-            f"DTEND:{format_utc(event.end_utc)}",
-            f"SEQUENCE:{event.sequence}",
-            f"SUMMARY:{escape_text(event.summary)}",
-        ]
-        if event.description:
-            lines.append(f"DESCRIPTION:{escape_text(event.description)}")
-        if event.location:
-            lines.append(f"LOCATION:{escape_text(event.location)}")
-        lines.append("STATUS:CANCELLED" if event.cancelled else "STATUS:CONFIRMED")
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines)
+        cal.add("x-wr-calname", calendar_name)
+    if local and events:
+        assert zone is not None
+        first = min(_aware(e.start_utc) for e in events).astimezone(zone).date() - timedelta(days=1)
+        last = max(_aware(e.end_utc) for e in events).astimezone(zone).date() + timedelta(days=1)
+        cal.add_component(Timezone.from_tzinfo(zone, tzid=zone.key, first_date=first, last_date=last))
+    for e in events:
+        event = Event()
+        event.add("uid", e.uid)
+        event.add("dtstamp", stamp)
+        for name, value in (("dtstart", e.start_utc), ("dtend", e.end_utc)):
+            moment = _aware(value).astimezone(zone if local else UTC)
+            if moment.fold and moment.replace(fold=0).utcoffset() != moment.utcoffset():
+                # the repeated autumn hour's second pass: a TZID time would name the first, so say UTC
+                moment = moment.astimezone(UTC)
+            event.add(name, moment)
+        event.add("sequence", e.sequence)
+        event.add("summary", e.summary)
+        if e.description:
+            event.add("description", e.description)
+        if e.location:
+            event.add("location", e.location)
+        event.add("status", "CANCELLED" if e.cancelled else "CONFIRMED")
+        cal.add_component(event)
+    return cal.to_ical().decode("utf-8")
 
 
-def unfold(text: str) -> list[str]:
-    """Content lines with folding undone (CRLF followed by one space or tab joins lines)."""
-    lines: list[str] = []
-    for raw in text.split(CRLF):
-        if raw[:1] in (" ", "\t") and lines:
-            lines[-1] += raw[1:]
-        elif raw:
-            lines.append(raw)
-    return lines
+@dataclass(frozen=True)
+class ReadEvent:
+    """One VEVENT as another calendar program reads it (for tests and imports)."""
+
+    uid: str
+    start: datetime  # aware, in the zone the file names
+    end: datetime
+    summary: str
+    description: str
+    location: str
+    status: str
+    sequence: int
+    tzid: str  # the TZID parameter of DTSTART ("" for UTC)
+
+
+def read_events(text: str) -> list[ReadEvent]:
+    """Every VEVENT of ``text``, parsed by ``icalendar`` (TZID resolved)."""
+    out = []
+    for ev in Calendar.from_ical(text).walk("VEVENT"):
+        out.append(ReadEvent(
+            uid=str(ev.get("uid", "")), start=ev.decoded("dtstart"), end=ev.decoded("dtend"),
+            summary=str(ev.get("summary", "")), description=str(ev.get("description", "")),
+            location=str(ev.get("location", "")), status=str(ev.get("status", "")),
+            sequence=int(ev.get("sequence", 0)), tzid=str(ev["dtstart"].params.get("TZID", ""))))
+    return out
 
 
 def parse_events(text: str) -> list[dict[str, str]]:
-    """Each VEVENT's properties (name -> unescaped value); parameters are dropped. For tests and imports."""
-    events: list[dict[str, str]] = []
-    current: dict[str, str] | None = None
-    for line in unfold(text):
-        name, _sep, value = line.partition(":")
-        name = name.split(";", 1)[0].upper()
-        if name == "BEGIN" and value == "VEVENT":
-            current = {}
-        elif name == "END" and value == "VEVENT" and current is not None:
-            events.append(current)
-            current = None
-        elif current is not None:
-            current[name] = unescape_text(value)
-    return events
-
-
-def parse_utc(value: str) -> datetime:
-    return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    """Each VEVENT's properties as text, times given as UTC (``YYYYMMDDTHHMMSSZ``) whatever the TZID."""
+    out = []
+    for event in read_events(text):
+        out.append({
+            "UID": event.uid, "SUMMARY": event.summary, "DESCRIPTION": event.description,
+            "LOCATION": event.location, "STATUS": event.status, "SEQUENCE": str(event.sequence),
+            "DTSTART": event.start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
+            "DTEND": event.end.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        })
+    return out
 
 
 def calendar_lines_ok(text: str) -> Sequence[str]:

@@ -305,6 +305,7 @@ def test_day_export_hides_patient_names_unless_asked(appts, receptionist, dermat
     (event,) = parse_events(plain.text)
     assert "Müller" not in plain.text
     assert event["DTSTART"] == "20260302T080000Z" and event["DTEND"] == "20260302T082000Z"
+    assert "DTSTART;TZID=Europe/Berlin:20260302T090000" in plain.text  # the clinic's 09:00, not 09:00 UTC
     assert event["UID"] == f"appointment-{a.id}@hautpraxis-mitte.dermstation"
     named = appts.export_day(receptionist, date(2026, 3, 2), with_patient_names=True)
     assert parse_events(named.text)[0]["SUMMARY"].startswith("Müller, Anna")
