@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
 import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -176,12 +177,30 @@ def _associate(ae: AE, peer: DimsePeer, **kwargs: object) -> Association:
         permanent = rsp is not None and rsp.result == 0x01
         raise PacsError(_("The PACS refused the connection ({reason}). Check the AE titles configured "
                           "for it.").format(reason=reason), f"{where}: {reason}", retryable=not permanent)
+    if peer.tls is not None:
+        _diagnose_tls(peer, tls_args[0] if tls_args else None)
     if assoc.is_aborted:
         raise PacsError(_("The PACS cannot be reached, or it closed the connection at once (if it expects "
                           "TLS, turn TLS on for this destination). It will be tried again later."),
                         f"{where}: no connection or aborted", retryable=True)
     raise PacsError(_("The PACS cannot be reached. It will be tried again later."), f"{where}: no connection",
                     retryable=True)
+
+
+def _diagnose_tls(peer: DimsePeer, context: ssl.SSLContext | None) -> None:
+    """After a failed TLS association: say so plainly when the peer's certificate is the reason."""
+    if context is None:
+        return
+    try:
+        with socket.create_connection((peer.host, peer.port), timeout=min(peer.timeout_s, 10.0)) as raw, \
+                context.wrap_socket(raw, server_hostname=peer.host):
+            return
+    except ssl.SSLCertVerificationError as exc:
+        raise PacsError(_("The PACS's TLS certificate is not trusted. Give this destination the certificate of the "
+                          "hospital's certificate authority (Trusted CA)."),
+                        f"{peer.host}:{peer.port}: {exc.verify_message}", retryable=False) from exc
+    except (OSError, ssl.SSLError):
+        return  # unreachable or not speaking TLS: the caller's message covers it
 
 
 def _status_text(status: Dataset | None) -> tuple[int | None, str]:
