@@ -493,6 +493,17 @@ def web_get_study(peer: WebPeer, study_uid: str) -> list[RetrievedInstance]:
     return out
 
 
+def web_get(peer: WebPeer, path: str) -> None:
+    """GET ``path`` under the service root with the peer's credentials (a connection test)."""
+    url = f"{peer.url.rstrip('/')}/{path}"
+    try:
+        response = requests.get(url, auth=(peer.username, peer.password) if peer.username else None,
+                                verify=peer.ca_file or True, timeout=peer.timeout_s)
+        response.raise_for_status()
+    except (requests.RequestException, OSError) as exc:
+        raise _web_error(exc, _("answer"), peer.url) from exc
+
+
 def part10(datasets: Iterable[Dataset]) -> list[bytes]:
     """Datasets as Part 10 bytes (what ``store`` and ``web_store`` take)."""
     out = []

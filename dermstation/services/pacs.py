@@ -343,7 +343,7 @@ class PacsService:
         self._credentials.set(destination_id, "")
 
     def test_destination(self, actor: CurrentUser, destination_id: int) -> None:
-        """C-ECHO (DICOM) or a search (DICOMweb); ``PacsError`` says what is wrong."""
+        """C-ECHO (DICOM), a search (DICOMweb) or the capability statement (FHIR); ``PacsError`` says what is wrong."""
         with self._db.session() as session:
             authorize(session, actor, ADMIN_ONLY)
             dest = _destination(self._destination_row(session, destination_id))
@@ -351,6 +351,8 @@ class PacsService:
             network.echo(self.dimse_peer(dest))
         elif dest.kind == DICOMWEB:
             network.web_find_studies(self.web_peer(dest), "DERMSTATION-CONNECTION-TEST")
+        else:
+            network.web_get(self.web_peer(dest), "metadata")
 
     @staticmethod
     def _destination_row(session: Session, destination_id: int, *, include_retired: bool = False) -> PacsDestination:
@@ -571,6 +573,10 @@ class PacsService:
             if dest_row is None or dest_row.retired or not dest_row.send:
                 raise PacsError(_("The destination was removed by the administrator."),
                                 f"destination {row.destination_id} retired", retryable=False)
+            capture = session.get(ImageCapture, row.capture_id)
+            if capture is None or capture.retracted_at is not None:  # wrong patient, not a lesion, ...
+                raise PacsError(_("The picture was retracted after it was queued; it is not sent."),
+                                f"capture {row.capture_id} retracted", retryable=False)
             dest = _destination(dest_row)
             digest = row.content_sha256
         data = self._images.read(digest)

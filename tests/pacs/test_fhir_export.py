@@ -120,3 +120,15 @@ def test_post_to_the_configured_fhir_server(services, admin, dermatologist, ring
     with pytest.raises(ValidationError, match="not configured"):
         export.post(dermatologist, done.analysis_id, dimse.id)
     assert len(stored["DiagnosticReport"]) == 2
+
+
+def test_connection_test_reads_the_capability_statement(services, admin, ring, fhir_server) -> None:
+    pacs = build_pacs_service(services)
+    good = pacs.save_destination(admin, DestinationInput("EHR", "fhir", url=fhir_server.base_url, username="ehr",
+                                                         password="ehr-password"))
+    pacs.test_destination(admin, good.id)
+    assert fhir_server.requests[-1] == ("GET", "/fhir/metadata")
+    bad = pacs.save_destination(admin, DestinationInput("EHR", "fhir", url=fhir_server.base_url, username="ehr",
+                                                        password="nope"))
+    with pytest.raises(PacsError, match="credentials"):
+        pacs.test_destination(admin, bad.id)

@@ -257,3 +257,22 @@ def test_sent_files_pass_dciodvfy(services, admin, dermatologist, orthanc, analy
         out = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
         errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
         assert errors == [], (item.kind, errors)
+
+
+def test_a_picture_retracted_after_queueing_is_not_sent(services, admin, dermatologist, orthanc,
+                                                        analysis_results) -> None:
+    from dermstation.core.assessments import RetractionReason
+    from dermstation.services.assessments import AssessmentService
+
+    pacs = build_pacs_service(services)
+    pacs.save_destination(admin, dimse(orthanc))
+    done = analysed_capture(services, dermatologist, analysis_results, record_number="RETRACT-1")
+    items = pacs.queue_analysis(dermatologist, done.analysis_id)
+    AssessmentService(services.database, services.audit).retract_capture(
+        dermatologist, done.capture_id, RetractionReason.WRONG_PATIENT, "")
+    run = pacs.process_queue()
+    assert (run.sent, run.failed) == (0, len(items))
+    assert all("retracted" in i.last_error for i in pacs.queue(dermatologist))
+    assert not {i.sop_instance_uid for i in items} & orthanc.instance_uids()
+    with pytest.raises(ValidationError, match="retracted"):
+        pacs.queue_analysis(dermatologist, done.analysis_id)  # and it cannot be queued again
