@@ -81,6 +81,18 @@ class AuthenticationFailed(DermStationError):
     """Wrong user name or password, or a disabled account."""
 
 
+class SignInBlocked(AuthenticationFailed):
+    """Too many failed sign-ins: no attempt is checked before ``retry_after_s`` seconds have passed.
+
+    ``locked`` tells a short delay from a temporary lock (which an administrator can lift).
+    """
+
+    def __init__(self, message: str, retry_after_s: int, locked: bool, details: str = "") -> None:
+        super().__init__(message, details)
+        self.retry_after_s = retry_after_s
+        self.locked = locked
+
+
 class PermissionDenied(DermStationError):
     """The signed-in user's role does not allow this."""
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
     false,
 )
@@ -78,11 +79,32 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # one person may hold several roles (a dermatologist who also administers the clinic)
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(r.role for r in self.role_rows)
+
+    def set_roles(self, roles: frozenset[Role]) -> None:
+        keep = [r for r in self.role_rows if r.role in roles]
+        have = {r.role for r in keep}
+        self.role_rows = keep + [UserRole(role=role) for role in sorted(roles - have)]
+
+
+class UserRole(Base):
+    """One role held by one user (migration 0005 moved ``users.role`` here)."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
 
 
 class Patient(Base):
@@ -208,7 +230,7 @@ class ClinicianAssessment(Base):
 
     __tablename__ = "clinician_assessments"
     __table_args__ = (
-        Index("uq_clinician_assessments_analysis_version", "analysis_id", "version", unique=True),
+        UniqueConstraint("analysis_id", "version", name="uq_clinician_assessments_analysis_version"),
         CheckConstraint("diagnosis_code IS NOT NULL OR legacy_diagnosis <> ''", name="coded_or_legacy"),
         CheckConstraint("diagnosis_code IS NULL OR analysis_id IS NOT NULL", name="coded_has_analysis"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -221,7 +243,7 @@ class ClinicianAssessment(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("clinician_assessments.id"))
     diagnosis_code: Mapped[str | None] = mapped_column(String(64))
     catalogue_version: Mapped[str] = mapped_column(String(32), default="")
-    legacy_diagnosis: Mapped[str] = mapped_column(String(200), default="")  # the old free text, never read
+    legacy_diagnosis: Mapped[str] = mapped_column(Text, default="")
     plan_kind: Mapped[PlanKind | None] = mapped_column(_enum(PlanKind, "plan_kind"))
     plan_follow_up_months: Mapped[int | None] = mapped_column(Integer)
     plan_urgency: Mapped[ReferralUrgency | None] = mapped_column(_enum(ReferralUrgency, "plan_urgency"))

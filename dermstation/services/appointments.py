@@ -29,7 +29,7 @@ from dermstation.records.models import Appointment, DermatologistSchedule, Patie
 from dermstation.services import clinic_time
 from dermstation.services.audit import AuditLog
 from dermstation.services.icalendar import CalendarEvent, write_calendar
-from dermstation.services.permissions import ALL_ROLES, authorize
+from dermstation.services.permissions import ALL_ROLES, PATIENT_DESK, authorize
 from dermstation.services.scheduling_types import (
     AppointmentInfo,
     BookingInput,
@@ -158,7 +158,7 @@ class AppointmentService:
         check_working_hours(hours)
         with self._db.session() as session:
             user = authorize(session, actor, ALL_ROLES)
-            if user.role is not Role.ADMIN and user.id != hours.dermatologist_id:
+            if Role.ADMIN not in user.roles and user.id != hours.dermatologist_id:
                 raise PermissionDenied(_("Only an administrator can change another person's working hours."))
             self._dermatologist(session, hours.dermatologist_id)
             row = session.get(DermatologistSchedule, hours.dermatologist_id)
@@ -189,7 +189,7 @@ class AppointmentService:
         reason = _clean_text(data.reason, 200, "reason", _("reason"))
         notes = _clean_text(data.notes, 4000, "notes", _("note"))
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             self._lock(session, data.dermatologist_id, data.patient_id)
             hours = self._hours(session, data.dermatologist_id)
             duration = data.duration_minutes or hours.slot_minutes
@@ -229,7 +229,7 @@ class AppointmentService:
         zone = self.zone()
         start_utc = clinic_time.to_utc(new_start.replace(second=0, microsecond=0), zone)
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             current = self._get(session, appointment_id)
             derm_id = dermatologist_id or current.dermatologist_id
             self._lock(session, derm_id, current.patient_id)
@@ -256,7 +256,7 @@ class AppointmentService:
         reason = _clean_text(reason, 200, "reason", _("reason"))
         notes = _clean_text(notes, 4000, "notes", _("note"))
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             appointment = self._get(session, appointment_id)
             appointment.reason, appointment.notes = reason, notes
             session.flush()
@@ -286,7 +286,7 @@ class AppointmentService:
         reason = _clean_text(reason, 200, "reason", _("reason"))
         zone = self.zone()
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             appointment = self._get(session, appointment_id)
             if status is appointment.status:
                 return self._info(session, appointment, zone)
@@ -319,7 +319,7 @@ class AppointmentService:
     # --- lists -----------------------------------------------------------------------------------
     def get(self, actor: CurrentUser, appointment_id: int) -> AppointmentInfo:
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             appointment = self._get(session, appointment_id)
             self._audit.record(session, actor.id, AuditAction.VIEW, "appointments", appointment.id)
             return self._info(session, appointment, self.zone())
@@ -342,7 +342,7 @@ class AppointmentService:
         zone = self.zone()
         now = self._clock()
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             if session.get(Patient, patient_id) is None:
                 raise RecordNotFound(_("This patient does not exist."), details=f"patient {patient_id}")
             rows = self._rows(session, Appointment.patient_id == patient_id)
@@ -369,7 +369,7 @@ class AppointmentService:
         zone = self.zone()
         earliest = max((after or self._clock()).astimezone(UTC), self._clock())
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             self._dermatologist(session, dermatologist_id)
             hours = self._hours(session, dermatologist_id)
             duration = timedelta(minutes=duration_minutes or hours.slot_minutes)
@@ -424,7 +424,7 @@ class AppointmentService:
             calendar_name=f"{settings.clinic_name} {day.isoformat()}".strip(), now=self._clock(),
         )
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             self._audit.record(
                 session, actor.id, AuditAction.EXPORT, "appointments", None,
                 f"ics day={day.isoformat()} n={len(events)} names={'yes' if with_patient_names else 'no'}",
@@ -435,7 +435,7 @@ class AppointmentService:
         """One appointment as an .ics for the patient: the clinic's name, dermatologist and reason."""
         settings = self._settings.load()
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             appointment = self._get(session, appointment_id)
             info = self._info(session, appointment, self.zone())
             self._audit.record(session, actor.id, AuditAction.EXPORT, "appointments", appointment.id, "ics")
@@ -465,7 +465,7 @@ class AppointmentService:
         start_utc, _unused = clinic_time.day_bounds(first, zone)
         end_utc, _unused = clinic_time.day_bounds(end, zone)
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             where = [Appointment.start_utc >= start_utc, Appointment.start_utc < end_utc]
             if dermatologist_id is not None:
                 where.append(Appointment.dermatologist_id == dermatologist_id)
@@ -524,7 +524,7 @@ class AppointmentService:
     @staticmethod
     def _dermatologist(session: Session, user_id: int) -> User:
         user = session.get(User, user_id)
-        if user is None or user.disabled or user.role is not Role.DERMATOLOGIST:
+        if user is None or user.disabled or Role.DERMATOLOGIST not in user.roles:
             raise ValidationError(_("Please choose an active dermatologist."), field="dermatologist")
         return user
 
@@ -533,7 +533,7 @@ class AppointmentService:
         doctor = session.scalar(
             select(User).where(User.id == dermatologist_id).with_for_update().execution_options(populate_existing=True)
         )
-        if doctor is None or doctor.disabled or doctor.role is not Role.DERMATOLOGIST:
+        if doctor is None or doctor.disabled or Role.DERMATOLOGIST not in doctor.roles:
             raise ValidationError(_("Please choose an active dermatologist."), field="dermatologist")
         patient = session.scalar(select(Patient.id).where(Patient.id == patient_id).with_for_update())
         if patient is None:

@@ -16,7 +16,7 @@ from dermstation.records.database import Database
 from dermstation.records.models import ImageCapture, Lesion, Patient
 from dermstation.services.audit import AuditLog
 from dermstation.services.patient_rules import clean_patient_input, parse_query, term_words
-from dermstation.services.permissions import ALL_ROLES, CLINICAL_ROLES, authorize, can_read_notes
+from dermstation.services.permissions import CLINICAL_ROLES, PATIENT_DESK, authorize, can_read_notes
 from dermstation.services.types import (
     CaptureSummary,
     CurrentUser,
@@ -119,7 +119,7 @@ class PatientService:
     def search(self, actor: CurrentUser, text: str, limit: int = 50) -> list[PatientSummary]:
         """Patients whose names, record number or date of birth match ``text``; newest first if empty."""
         with self._db.session() as session:
-            authorize(session, actor, ALL_ROLES)
+            authorize(session, actor, PATIENT_DESK)
             rows = session.scalars(search_statement(text, limit, self._db.backend)).all()
             query = parse_query(text)
             # never the search text itself: it may be a name
@@ -135,7 +135,7 @@ class PatientService:
 
     def get(self, actor: CurrentUser, patient_id: int) -> PatientDetail:
         with self._db.session() as session:
-            user = authorize(session, actor, ALL_ROLES)
+            user = authorize(session, actor, PATIENT_DESK)
             patient = self._get(session, patient_id)
             self._audit.record(session, actor.id, AuditAction.VIEW, "patients", patient.id)
             return _detail(patient, can_read_notes(user))
@@ -143,7 +143,7 @@ class PatientService:
     def create(self, actor: CurrentUser, data: PatientInput) -> PatientDetail:
         clean = clean_patient_input(data)
         with self._db.session() as session:
-            user = authorize(session, actor, ALL_ROLES)
+            user = authorize(session, actor, PATIENT_DESK)
             self._check_unique(session, clean.record_number, None)
             values = {name: getattr(clean, name) for name in _INPUT_FIELDS}
             if not can_read_notes(user):
@@ -159,7 +159,7 @@ class PatientService:
         """Replace the patient's fields with ``data``; a receptionist's update never touches notes."""
         clean = clean_patient_input(data)
         with self._db.session() as session:
-            user = authorize(session, actor, ALL_ROLES)
+            user = authorize(session, actor, PATIENT_DESK)
             patient = self._get(session, patient_id)
             self._check_unique(session, clean.record_number, patient.id)
             editable = (

@@ -21,7 +21,7 @@ from dermstation.records.models import (
 )
 from dermstation.services.assessments import signed_assessment_of
 from dermstation.services.audit import AuditLog
-from dermstation.services.permissions import ALL_ROLES, CLINICAL_ROLES, authorize, can_read_notes
+from dermstation.services.permissions import CLINICAL_ROLES, PATIENT_DESK, authorize, can_read_notes
 from dermstation.services.scheduling_types import AnalysisChoice, ReferralInfo, ReferralInput
 from dermstation.services.types import CurrentUser
 
@@ -108,7 +108,7 @@ class ReferralService:
         """Move a referral on (any role: the front desk records sending and answers)."""
         status = ReferralStatus(status)
         with self._db.session() as session:
-            user = authorize(session, actor, ALL_ROLES)
+            user = authorize(session, actor, PATIENT_DESK)
             referral = self._get(session, referral_id)
             if status is not referral.status and status not in TRANSITIONS[referral.status]:
                 raise ValidationError(
@@ -129,7 +129,7 @@ class ReferralService:
     def for_patient(self, actor: CurrentUser, patient_id: int) -> list[ReferralInfo]:
         """The patient's referrals, newest first; the reason only for clinical roles."""
         with self._db.session() as session:
-            user = authorize(session, actor, ALL_ROLES)
+            user = authorize(session, actor, PATIENT_DESK)
             if session.get(Patient, patient_id) is None:
                 raise RecordNotFound(_("This patient does not exist."), details=f"patient {patient_id}")
             rows = session.execute(

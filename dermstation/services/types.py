@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from dermstation.core.domain import AuditAction, CaptureSource, Role, Sex
@@ -10,12 +10,30 @@ from dermstation.core.domain import AuditAction, CaptureSource, Role, Sex
 
 @dataclass(frozen=True)
 class CurrentUser:
-    """The signed-in user, passed as ``actor`` to every service call."""
+    """The signed-in user, passed as ``actor`` to every service call.
+
+    ``roles`` is what the UI shows; services re-read the roles and check ``token`` (a secret made at
+    sign-in, stored only as a hash) on every call, so editing or forging this object grants nothing.
+    """
 
     id: int
     username: str
     full_name: str
-    role: Role
+    roles: frozenset[Role]
+    token: str = field(default="", repr=False, compare=False)
+
+    def has(self, *roles: Role) -> bool:
+        """Holds at least one of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_clinical(self) -> bool:
+        """Sees images, analyses, reports and clinical notes (administration alone does not)."""
+        return Role.DERMATOLOGIST in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
 
 
 @dataclass(frozen=True)
@@ -23,9 +41,10 @@ class UserInfo:
     id: int
     username: str
     full_name: str
-    role: Role
+    roles: frozenset[Role]
     disabled: bool
     created_at: datetime
+    locked_until: datetime | None = None  # sign-in refused until then (failed attempts)
 
 
 @dataclass(frozen=True)

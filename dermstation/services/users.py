@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,8 +13,10 @@ from sqlalchemy.orm import Session
 from dermstation.core.domain import AuditAction, Role
 from dermstation.core.errors import DuplicateRecord, PermissionDenied, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
+from dermstation.records.account_models import SignInThrottle
+from dermstation.records.columns import utcnow
 from dermstation.records.database import Database
-from dermstation.records.models import User
+from dermstation.records.models import User, UserRole
 from dermstation.services import passwords
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import ADMIN_ONLY, ALL_ROLES, authorize
@@ -42,26 +46,48 @@ def check_full_name(full_name: str) -> None:
         raise ValidationError(_("The full name is too long."), field="full_name")
 
 
-def user_info(user: User) -> UserInfo:
+def check_roles(roles: Role | frozenset[Role] | set[Role]) -> frozenset[Role]:
+    """The roles as a set; at least one, each a known role."""
+    chosen = frozenset({roles}) if isinstance(roles, Role) else frozenset(roles)
+    if not chosen or not all(isinstance(r, Role) for r in chosen):
+        raise ValidationError(_("Please choose at least one role."), field="roles")
+    return chosen
+
+
+def user_info(user: User, locked_until: datetime | None = None) -> UserInfo:
     return UserInfo(
         id=user.id,
         username=user.username,
         full_name=user.full_name,
-        role=user.role,
+        roles=user.roles,
         disabled=user.disabled,
         created_at=user.created_at,
+        locked_until=locked_until,
     )
 
 
 class UserService:
-    def __init__(self, database: Database, audit: AuditLog) -> None:
+    def __init__(self, database: Database, audit: AuditLog, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = database
         self._audit = audit
+        self._clock = clock
 
     def list_users(self, actor: CurrentUser) -> list[UserInfo]:
+        """Every account, with the moment its sign-in lock or delay ends (if it has one now)."""
+        now = self._clock()
         with self._db.session() as session:
             authorize(session, actor, ADMIN_ONLY)
-            return [user_info(u) for u in session.scalars(select(User).order_by(User.username))]
+            rows = session.execute(
+                select(User, SignInThrottle.blocked_until)
+                .outerjoin(
+                    SignInThrottle,
+                    (SignInThrottle.scope == "account")
+                    & (SignInThrottle.subject == User.username)
+                    & (SignInThrottle.blocked_until > now),
+                )
+                .order_by(User.username)
+            ).all()
+            return [user_info(u, until) for u, until in rows]
 
     def list_dermatologists(self, actor: CurrentUser) -> list[UserInfo]:
         """Active dermatologists, for booking (any role may ask)."""
@@ -69,36 +95,49 @@ class UserService:
             authorize(session, actor, ALL_ROLES)
             rows = session.scalars(
                 select(User)
-                .where(User.role == Role.DERMATOLOGIST, User.disabled.is_(False))
+                .join(UserRole)
+                .where(UserRole.role == Role.DERMATOLOGIST, User.disabled.is_(False))
                 .order_by(User.full_name, User.id)
             )
             return [user_info(u) for u in rows]
 
     def create_user(
-        self, actor: CurrentUser, username: str, full_name: str, role: Role, password: str
+        self, actor: CurrentUser, username: str, full_name: str, roles: Role | frozenset[Role], password: str
     ) -> UserInfo:
+        """A new account holding ``roles`` (one role or several, e.g. dermatologist and administrator)."""
         name = normalise_username(username)
         check_username(name)
         check_full_name(full_name)
-        if not isinstance(role, Role):
-            raise ValidationError(_("Please choose a role."), field="role")
+        chosen = check_roles(roles)
         passwords.check_policy(password)
         password_hash = passwords.hash_password(password)
         with self._db.session() as session:
             authorize(session, actor, ADMIN_ONLY)
             if session.scalar(select(User.id).where(User.username == name)) is not None:
                 raise DuplicateRecord(_("This user name is already taken."), details="users.username")
-            user = User(
-                username=name,
-                full_name=full_name.strip(),
-                role=role,
-                password_hash=password_hash,
-                disabled=False,
-            )
+            user = User(username=name, full_name=full_name.strip(), password_hash=password_hash, disabled=False)
+            user.set_roles(chosen)
             session.add(user)
             session.flush()
-            self._audit.record(session, actor.id, AuditAction.CREATE, "users", user.id, f"role={role.value}")
-            log.info("user %d created user %d (%s)", actor.id, user.id, role.value)
+            self._audit.record(session, actor.id, AuditAction.CREATE, "users", user.id, f"roles={_roles_text(chosen)}")
+            log.info("user %d created user %d (%s)", actor.id, user.id, _roles_text(chosen))
+            return user_info(user)
+
+    def set_roles(self, actor: CurrentUser, user_id: int, roles: Role | frozenset[Role]) -> UserInfo:
+        """Change the roles an account holds. The last active administrator keeps that role."""
+        chosen = check_roles(roles)
+        with self._db.session() as session:
+            authorize(session, actor, ADMIN_ONLY)
+            user = self._get(session, user_id)
+            before = user.roles
+            losing_admin = Role.ADMIN in before and Role.ADMIN not in chosen and not user.disabled
+            if losing_admin and self._active_admins(session) <= 1:
+                raise PermissionDenied(_("The last active administrator must stay an administrator."))
+            user.set_roles(chosen)
+            self._audit.record(
+                session, actor.id, AuditAction.UPDATE, "users", user.id,
+                f"roles {_roles_text(before)} -> {_roles_text(chosen)}",
+            )
             return user_info(user)
 
     def set_disabled(self, actor: CurrentUser, user_id: int, disabled: bool) -> UserInfo:
@@ -109,7 +148,7 @@ class UserService:
             if disabled and not user.disabled:
                 if user.id == actor.id:
                     raise PermissionDenied(_("You cannot disable your own account."))
-                if user.role == Role.ADMIN and self._active_admins(session) <= 1:
+                if Role.ADMIN in user.roles and self._active_admins(session) <= 1:
                     raise PermissionDenied(_("The last active administrator cannot be disabled."))
             user.disabled = disabled
             self._audit.record(
@@ -138,6 +177,13 @@ class UserService:
         # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers) so two admins
         # disabling each other at the same moment cannot leave the clinic with none.
         rows = session.scalars(
-            select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False)).with_for_update()
+            select(User.id)
+            .join(UserRole)
+            .where(UserRole.role == Role.ADMIN, User.disabled.is_(False))
+            .with_for_update(of=User)
         ).all()
         return len(rows)
+
+
+def _roles_text(roles: frozenset[Role]) -> str:
+    return ",".join(sorted(r.value for r in roles))

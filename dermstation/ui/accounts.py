@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -20,14 +22,14 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.domain import Role
 from dermstation.core.errors import AuthenticationFailed, DuplicateRecord, ValidationError
-from dermstation.core.i18n import _, format_day
+from dermstation.core.i18n import _, format_day, format_moment
 from dermstation.ui.forms import FormErrors
-from dermstation.ui.navigation import role_label
+from dermstation.ui.navigation import role_label, roles_label
 from dermstation.ui.operations import Operations
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
-    from dermstation.services.auth import AuthService
+    from dermstation.services.auth import AuthService, SignInLock
     from dermstation.services.types import CurrentUser, UserInfo
     from dermstation.services.users import UserService
 
@@ -58,7 +60,7 @@ class UserTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return (_("User name"), _("Full name"), _("Role"), _("Status"), _("Created"))[section]
+            return (_("User name"), _("Full name"), _("Roles"), _("Status"), _("Created"))[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -69,8 +71,8 @@ class UserTableModel(QAbstractTableModel):
             return (
                 user.username,
                 user.full_name,
-                role_label(user.role),
-                _("Disabled") if user.disabled else _("Active"),
+                roles_label(user.roles),
+                _status(user),
                 format_day(user.created_at.date()),
             )[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 1:
@@ -78,6 +80,39 @@ class UserTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and user.disabled:
             return Qt.GlobalColor.gray
         return None
+
+
+def _status(user: UserInfo) -> str:
+    if user.disabled:
+        return _("Disabled")
+    if user.locked_until is not None:
+        return _("Sign-in locked until {time}").format(time=format_moment(user.locked_until))
+    return _("Active")
+
+
+ROLE_ORDER = (Role.DERMATOLOGIST, Role.RECEPTIONIST, Role.ADMIN)
+
+
+class RoleChoice(QWidget):
+    """One check box per role: a person may hold several (e.g. dermatologist and administrator)."""
+
+    def __init__(self, chosen: frozenset[Role] = frozenset(), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.boxes: dict[Role, QCheckBox] = {}
+        hints = {Role.ADMIN: _("accounts and clinic settings; no patient records on its own")}
+        for role in ROLE_ORDER:
+            text = role_label(role) + (f" — {hints[role]}" if role in hints else "")
+            box = QCheckBox(text)
+            box.setObjectName(f"role-{role.value}")
+            box.setChecked(role in chosen)
+            self.boxes[role] = box
+            layout.addWidget(box)
+
+    def roles(self) -> frozenset[Role]:
+        return frozenset(role for role, box in self.boxes.items() if box.isChecked())
 
 
 def _password() -> QLineEdit:
@@ -149,14 +184,12 @@ class NewUserDialog(_FormDialog):
         self._actor = actor
         self.username = QLineEdit()
         self.full_name = QLineEdit()
-        self.role = QComboBox()
-        for role in (Role.DERMATOLOGIST, Role.RECEPTIONIST, Role.ADMIN):
-            self.role.addItem(role_label(role), role)
+        self.roles = RoleChoice(frozenset({Role.DERMATOLOGIST}))
         self.password = _password()
         self.confirm = _password()
         self.form.addRow(_("User name"), self.errors.field("username", self.username))
         self.form.addRow(_("Full name"), self.errors.field("full_name", self.full_name))
-        self.form.addRow(_("Role"), self.errors.field("role", self.role))
+        self.form.addRow(_("Roles"), self.errors.field("roles", self.roles))
         self.form.addRow(_("Initial password"), self.errors.field("password", self.password))
         self.form.addRow(_("Repeat password"), self.errors.field("confirm", self.confirm))
         self.username.setFocus()
@@ -168,9 +201,34 @@ class NewUserDialog(_FormDialog):
         self._check_repeat(self.password, self.confirm)
         user = await self._ops.db(
             self._users.create_user, self._actor, self.username.text(), self.full_name.text(),
-            Role(self.role.currentData()), self.password.text(),  # Qt hands the enum back as str
+            self.roles.roles(), self.password.text(),
         )
         self.created.emit(user)
+
+
+class RolesDialog(_FormDialog):
+    """Change the roles one account holds."""
+
+    changed = Signal(object)  # UserInfo
+
+    def __init__(
+        self, users: UserService, actor: CurrentUser, ops: Operations, target: UserInfo,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(_("Roles of {name}").format(name=target.full_name or target.username), _("Save roles"),
+                         ops, parent)
+        self._users = users
+        self._actor = actor
+        self._target = target
+        self.roles = RoleChoice(target.roles)
+        self.form.addRow(_("Roles"), self.errors.field("roles", self.roles))
+
+    def _show_error(self, exc: ValidationError | AuthenticationFailed | DuplicateRecord) -> None:
+        self.errors.show(exc, "roles")
+
+    async def _save(self) -> None:
+        info = await self._ops.db(self._users.set_roles, self._actor, self._target.id, self.roles.roles())
+        self.changed.emit(info)
 
 
 class ResetPasswordDialog(_FormDialog):
@@ -217,3 +275,50 @@ class ChangePasswordDialog(_FormDialog):
         self._check_repeat(self.password, self.confirm)
         await self._ops.db(self._auth.change_password, self._user, self.current.text(), self.password.text())
 
+
+
+class SignInLocks(QWidget):
+    """Account names and workstations whose sign-in is delayed or locked, each with "Unlock"."""
+
+    unlocked = Signal()
+
+    def __init__(self, auth: AuthService, actor: CurrentUser, ops: Operations, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._auth = auth
+        self._actor = actor
+        self._ops = ops
+        self.list = QListWidget()
+        self.list.setObjectName("sign-in-locks")
+        self.list.setMaximumHeight(90)
+        self.unlock_button = QPushButton(_("Unlock"))
+        self.unlock_button.clicked.connect(lambda: self._ops.spawn(self.unlock_selected(), parent=self))
+        self.list.currentRowChanged.connect(lambda row: self.unlock_button.setEnabled(row >= 0))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(set_role(QLabel(_("Locked sign-ins (too many wrong passwords)")), "subtitle"))
+        row = QHBoxLayout()
+        row.addWidget(self.list, 1)
+        row.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+        self._locks: list[SignInLock] = []
+        self.setVisible(False)
+
+    async def load(self) -> None:
+        self._locks = await self._ops.db(self._auth.locks, self._actor)
+        self.list.clear()
+        for lock in self._locks:
+            kind = _("Account") if lock.scope == "account" else _("Workstation")
+            until = format_moment(lock.blocked_until)
+            state = _("locked until {time}") if lock.locked else _("delayed until {time}")
+            self.list.addItem(f"{kind} {lock.subject}: {state.format(time=until)}")
+        self.unlock_button.setEnabled(False)
+        self.setVisible(bool(self._locks))
+
+    async def unlock_selected(self) -> None:
+        row = self.list.currentRow()
+        if not 0 <= row < len(self._locks):
+            return
+        lock = self._locks[row]
+        await self._ops.db(self._auth.unlock, self._actor, lock.scope, lock.subject)
+        await self.load()
+        self.unlocked.emit()

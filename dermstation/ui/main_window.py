@@ -22,7 +22,7 @@ import dermstation
 from dermstation.core.i18n import _
 from dermstation.ui.accounts import ChangePasswordDialog
 from dermstation.ui.forms import open_dialog
-from dermstation.ui.navigation import Section, role_label, section_title, sections_for
+from dermstation.ui.navigation import Section, roles_label, section_title, sections_for
 from dermstation.ui.operations import Operations
 from dermstation.ui.patients.page import PatientsPage
 from dermstation.ui.placeholder import PlaceholderPage
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(QSize(900, 580))
         self.resize(1200, 760)
 
-        self.sections = sections_for(user.role)
+        self.sections = sections_for(user.roles)
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setIconSize(QSize(22, 22))
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.user_label = QLabel(_("{name} · {role}").format(name=user.full_name, role=role_label(user.role)))
+        self.user_label = QLabel(_("{name} · {role}").format(name=user.full_name, role=roles_label(user.roles)))
         self.user_label.setObjectName("statusUser")
         self.clinic_label = QLabel(clinic_name)
         self.clinic_label.setObjectName("statusClinic")
@@ -180,8 +180,7 @@ class MainWindow(QMainWindow):
         if section is Section.SCHEDULE and self._reception is not None:
             from dermstation.ui.schedule.page import SchedulePage
 
-            return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops,
-                                follow_ups=self._reception.follow_ups)
+            return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops)
         if section is Section.HOSPITALS and self._reception is not None:
             from dermstation.ui.hospitals.page import HospitalsPage
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from dermstation.core.domain import Role
@@ -20,23 +21,25 @@ _SECTIONS_BY_ROLE: dict[Role, tuple[Section, ...]] = {
     # A receptionist books and registers patients; analyses and clinical notes stay hidden.
     Role.RECEPTIONIST: (Section.PATIENTS, Section.SCHEDULE, Section.HOSPITALS),
     Role.DERMATOLOGIST: (Section.PATIENTS, Section.ANALYSIS, Section.SCHEDULE, Section.HOSPITALS, Section.SETTINGS),
-    Role.ADMIN: (Section.PATIENTS, Section.ANALYSIS, Section.SCHEDULE, Section.HOSPITALS, Section.SETTINGS),
+    # administration is not a clinical role: accounts, clinic settings and the hospital directory only
+    Role.ADMIN: (Section.HOSPITALS, Section.SETTINGS),
 }
 
 
-def sections_for(role: Role) -> tuple[Section, ...]:
-    """The sections shown to ``role``, in navigation order."""
-    return _SECTIONS_BY_ROLE.get(Role(role), (Section.PATIENTS,))
+def sections_for(roles: Iterable[Role]) -> tuple[Section, ...]:
+    """The sections shown to someone holding ``roles`` (every section any of them sees), in navigation order."""
+    shown = {s for role in roles for s in _SECTIONS_BY_ROLE.get(Role(role), ())}
+    return tuple(s for s in Section if s in shown)
 
 
-def sees_clinical_data(role: Role) -> bool:
-    """Clinical notes, lesions, captures and analyses: everyone but the reception desk."""
-    return Role(role) in (Role.DERMATOLOGIST, Role.ADMIN)
+def sees_clinical_data(roles: Iterable[Role]) -> bool:
+    """Clinical notes, lesions, captures and analyses: dermatologists only (not reception, not IT)."""
+    return Role.DERMATOLOGIST in set(roles)
 
 
-def manages_clinic(role: Role) -> bool:
-    """Clinic name and user accounts."""
-    return Role(role) is Role.ADMIN
+def manages_clinic(roles: Iterable[Role]) -> bool:
+    """Clinic settings and user accounts."""
+    return Role.ADMIN in set(roles)
 
 
 def section_title(section: Section) -> str:
@@ -47,6 +50,13 @@ def section_title(section: Section) -> str:
         Section.HOSPITALS: _("Hospitals"),
         Section.SETTINGS: _("Settings"),
     }[section]
+
+
+def roles_label(roles: Iterable[Role]) -> str:
+    """"Dermatologist, Administrator": clinical roles first."""
+    order = (Role.DERMATOLOGIST, Role.RECEPTIONIST, Role.ADMIN)
+    held = set(roles)
+    return ", ".join(role_label(r) for r in order if r in held)
 
 
 def role_label(role: Role) -> str:

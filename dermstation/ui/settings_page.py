@@ -29,7 +29,14 @@ from PySide6.QtWidgets import (
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language
 from dermstation.services.settings import check_clinic
-from dermstation.ui.accounts import ChangePasswordDialog, NewUserDialog, ResetPasswordDialog, UserTableModel
+from dermstation.ui.accounts import (
+    ChangePasswordDialog,
+    NewUserDialog,
+    ResetPasswordDialog,
+    RolesDialog,
+    SignInLocks,
+    UserTableModel,
+)
 from dermstation.ui.forms import FormErrors, dialog_finished, open_dialog
 from dermstation.ui.navigation import manages_clinic
 from dermstation.ui.operations import Operations
@@ -105,7 +112,7 @@ class SettingsPage(QScrollArea):
         self._auth = auth
         self._preferences = preferences
         self._ops = ops
-        self.is_admin = manages_clinic(user.role)
+        self.is_admin = manages_clinic(user.roles)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
 
@@ -291,11 +298,18 @@ class SettingsPage(QScrollArea):
         self.toggle_button.clicked.connect(lambda: self._ops.spawn(self._toggle_disabled(), parent=self))
         self.reset_button = QPushButton(_("Reset password…"))
         self.reset_button.clicked.connect(self.reset_password)
+        self.roles_button = QPushButton(_("Roles…"))
+        self.roles_button.clicked.connect(self.edit_roles)
         buttons.addWidget(self.new_user_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.roles_button)
         buttons.addWidget(self.toggle_button)
         buttons.addWidget(self.reset_button)
         box.addLayout(buttons)
+        self.sign_in_locks = SignInLocks(self._auth, self._user, self._ops)
+        self.sign_in_locks.unlocked.connect(
+            lambda: self._ops.spawn(self._load_users(), key=f"users-{id(self)}", parent=self))
+        box.addWidget(self.sign_in_locks)
         self._user_selection_changed(QItemSelection(), QItemSelection())
         return card
 
@@ -325,6 +339,7 @@ class SettingsPage(QScrollArea):
             self.user_table.selectRow(row)
         self._user_selection_changed(QItemSelection(), QItemSelection())
         self.users_shown.emit(len(users))
+        await self.sign_in_locks.load()
 
     def selected_user(self) -> UserInfo | None:
         rows = self.user_table.selectionModel().selectedRows()
@@ -334,6 +349,7 @@ class SettingsPage(QScrollArea):
         target = self.selected_user()
         self.toggle_button.setEnabled(target is not None and target.id != self._user.id)
         self.reset_button.setEnabled(target is not None)
+        self.roles_button.setEnabled(target is not None)
         self.toggle_button.setText(_("Enable") if target is not None and target.disabled else _("Disable"))
 
     def new_user(self) -> NewUserDialog:
@@ -349,6 +365,16 @@ class SettingsPage(QScrollArea):
         if target is None:
             return None
         return open_dialog(ResetPasswordDialog(self._users, self._user, self._ops, target, parent=self))
+
+    def edit_roles(self) -> RolesDialog | None:
+        target = self.selected_user()
+        if target is None:
+            return None
+        dialog = RolesDialog(self._users, self._user, self._ops, target, parent=self)
+        dialog.changed.connect(
+            lambda info: self._ops.spawn(self._load_users(info.id), key=f"users-{id(self)}", parent=self)
+        )
+        return open_dialog(dialog)
 
     async def _toggle_disabled(self) -> None:
         target = self.selected_user()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -16,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.errors import AuthenticationFailed, ValidationError
+from dermstation.core.domain import Role
+from dermstation.core.errors import AuthenticationFailed, SignInBlocked, ValidationError
 from dermstation.core.i18n import _
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.operations import Operations
@@ -83,6 +85,9 @@ class FirstRunDialog(QDialog):
         form.addRow(_("User name"), self.errors.field("username", self.username))
         form.addRow(_("Password"), self.errors.field("password", self.password))
         form.addRow(_("Repeat password"), self.errors.field("confirm", self.confirm))
+        # administration alone opens no patient record; a dermatologist running the clinic ticks this
+        self.also_dermatologist = QCheckBox(_("I am also a dermatologist here (see patients and images)"))
+        form.addRow("", self.also_dermatologist)
 
         buttons = QDialogButtonBox()
         self.create_button = QPushButton(_("Create clinic"))
@@ -121,6 +126,7 @@ class FirstRunDialog(QDialog):
             user = await self._ops.db(
                 self._auth.set_up_clinic, self.username.text().strip(), self.full_name.text().strip(),
                 self.password.text(),
+                frozenset({Role.DERMATOLOGIST}) if self.also_dermatologist.isChecked() else frozenset(),
             )
             await self._ops.db(self._settings_store.set_clinic_name, clinic)
         except ValidationError as exc:
@@ -182,6 +188,11 @@ class SignInDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.username.setFocus(Qt.FocusReason.OtherFocusReason)
+        # after too many failures the button rests until the service would listen again
+        self._blocked_timer = QTimer(self)
+        self._blocked_timer.setSingleShot(True)
+        self._blocked_timer.timeout.connect(lambda: self.sign_in_button.setEnabled(True))
+        self.username.textEdited.connect(self._name_changed)
 
     def _submit(self) -> None:
         if not self.sign_in_button.isEnabled():
@@ -197,12 +208,20 @@ class SignInDialog(QDialog):
             self.errors.show(exc)
             self.password.clear()
             self.password.setFocus()
+            if isinstance(exc, SignInBlocked):
+                self._blocked_timer.start(exc.retry_after_s * 1000)
             return
         finally:
-            self.sign_in_button.setEnabled(True)
+            self.sign_in_button.setEnabled(not self._blocked_timer.isActive())
         self.user = user
         self.signed_in.emit(user)
         self.accept()
+
+    def _name_changed(self, _text: str) -> None:
+        # another name may not be blocked; the service says so if this workstation is
+        if self._blocked_timer.isActive():
+            self._blocked_timer.stop()
+            self.sign_in_button.setEnabled(True)
 
     def error_text(self) -> str:
         return self.errors.general_message()

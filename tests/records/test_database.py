@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from dermstation.core.domain import Role, Sex
+from dermstation.core.domain import Sex
 from dermstation.core.errors import (
     ConfigError,
     DatabaseLocked,
@@ -97,7 +97,7 @@ def test_search_keys_are_filled_on_insert_and_update(db: Database) -> None:
 def test_datetimes_come_back_as_aware_utc(db: Database) -> None:
     moment = datetime(2024, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
     with db.session() as session:
-        session.add(User(username="u", full_name="U", role=Role.ADMIN, password_hash="x", created_at=moment))
+        session.add(User(username="u", full_name="U", password_hash="x", created_at=moment))
     with db.session() as session:
         user = session.scalars(select(User)).one()
         assert user.created_at == moment
@@ -112,7 +112,6 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
             User(
                 username="u",
                 full_name="U",
-                role=Role.ADMIN,
                 password_hash="x",
                 created_at=datetime(2024, 1, 1),
             )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dermstation.core.config import Paths
-from dermstation.core.domain import AuditAction, Sex
+from dermstation.core.domain import AuditAction, Role, Sex
 from dermstation.core.errors import (
     DatabaseLocked,
     DuplicateRecord,
@@ -137,10 +137,10 @@ def test_receptionist_has_no_clinical_access(
     assert services.patients.chart(dermatologist, created.id).lesions == ()
 
 
-def test_chart_lists_lesions(services: Services, admin: CurrentUser, dermatologist: CurrentUser) -> None:
+def test_chart_lists_lesions(services: Services, dermatologist: CurrentUser) -> None:
     created = services.patients.create(dermatologist, ANNA)
     first = services.patients.add_lesion(dermatologist, created.id, " left forearm ", "A")
-    second = services.patients.add_lesion(admin, created.id, "back", "")
+    second = services.patients.add_lesion(dermatologist, created.id, "back", "")
     chart = services.patients.chart(dermatologist, created.id)
     assert chart.patient.notes == ANNA.notes
     assert [lesion.id for lesion in chart.lesions] == [first.id, second.id]
@@ -182,7 +182,7 @@ def test_every_access_is_audited_without_names(
 def test_locked_database_refuses_the_write_and_leaves_nothing(paths: Paths, sqlite_url: str) -> None:
     services = build_services(paths, sqlite_url, busy_timeout_s=0.2)
     try:
-        admin = services.auth.set_up_clinic("admin", "Ada", "admin-password")
+        admin = services.auth.set_up_clinic("admin", "Ada", "admin-password", also=frozenset({Role.DERMATOLOGIST}))
         before = len(events(services))
         blocker = sqlite3.connect(paths.database_file, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")

@@ -10,7 +10,7 @@ from dermstation.services.types import CurrentUser
 
 def test_admin_creates_and_lists_users(services: Services, admin: CurrentUser) -> None:
     info = services.users.create_user(admin, "Derm2", "Dr Two", Role.DERMATOLOGIST, "password-2")
-    assert (info.username, info.role, info.disabled) == ("derm2", Role.DERMATOLOGIST, False)
+    assert (info.username, info.roles, info.disabled) == ("derm2", {Role.DERMATOLOGIST}, False)
     assert info.created_at.tzinfo is not None
     assert [u.username for u in services.users.list_users(admin)] == ["admin", "derm2"]
 
@@ -49,7 +49,8 @@ def test_only_admins_manage_users(
 
 
 def test_forged_role_grants_nothing(services: Services, receptionist: CurrentUser) -> None:
-    forged = CurrentUser(receptionist.id, receptionist.username, receptionist.full_name, Role.ADMIN)
+    forged = CurrentUser(receptionist.id, receptionist.username, receptionist.full_name, frozenset({Role.ADMIN}),
+                         receptionist.token)
     with pytest.raises(PermissionDenied):
         services.users.list_users(forged)
 
@@ -62,7 +63,7 @@ def test_admin_cannot_disable_self_or_last_admin(services: Services, admin: Curr
     services.users.set_disabled(actor2, admin.id, True)  # two active admins: allowed
     with pytest.raises(PermissionDenied):
         services.users.set_disabled(actor2, second.id, True)
-    active_admins = [u for u in services.users.list_users(actor2) if u.role is Role.ADMIN and not u.disabled]
+    active_admins = [u for u in services.users.list_users(actor2) if Role.ADMIN in u.roles and not u.disabled]
     assert [u.id for u in active_admins] == [second.id]
 
 
@@ -90,4 +91,4 @@ def test_any_role_lists_active_dermatologists(
     assert [u.username for u in listed] == ["derm2", "derm"]  # by full name
     services.users.set_disabled(admin, away.id, True)
     assert [u.id for u in services.users.list_dermatologists(receptionist)] == [dermatologist.id]
-    assert all(u.role is Role.DERMATOLOGIST for u in services.users.list_dermatologists(dermatologist))
+    assert all(Role.DERMATOLOGIST in u.roles for u in services.users.list_dermatologists(dermatologist))

@@ -115,10 +115,11 @@ def test_bad_file_shows_a_clear_message(qtbot, services, dermatologist, ops, ws,
     assert page.result_stack.currentWidget() is page.empty
 
 
-def test_admin_sees_results_but_cannot_sign(qtbot, services, admin, dermatologist, ops, ws, lesion) -> None:
-    page = _page(qtbot, services, admin, ops, ws, lesion)
-    assert not page.assessment.may_sign and not page.assessment.sign_button.isEnabled()
-    assert "dermatologist" in page.assessment.note.text()
+def test_an_it_administrator_opens_no_pictures(services, admin, ws, lesion) -> None:
+    from dermstation.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):  # administration is not a clinical role (issue 14)
+        ws.records.timeline(admin, lesion.id)
 
 
 def test_live_view_shows_frames_and_space_captures(qtbot, services, dermatologist, ops, ws, lesion,

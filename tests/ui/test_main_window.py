@@ -31,12 +31,15 @@ def _window(qtbot, services, user, ops, reception=None, workstation=None, **extr
 
 
 def test_sections_by_role() -> None:
-    assert sections_for(Role.RECEPTIONIST) == (Section.PATIENTS, Section.SCHEDULE, Section.HOSPITALS)
-    assert Section.ANALYSIS in sections_for(Role.DERMATOLOGIST)
-    assert Section.SETTINGS in sections_for(Role.DERMATOLOGIST)
-    assert set(sections_for(Role.ADMIN)) == set(Section)
-    assert not sees_clinical_data(Role.RECEPTIONIST)
-    assert sees_clinical_data(Role.DERMATOLOGIST)
+    assert sections_for({Role.RECEPTIONIST}) == (Section.PATIENTS, Section.SCHEDULE, Section.HOSPITALS)
+    assert Section.ANALYSIS in sections_for({Role.DERMATOLOGIST})
+    assert Section.SETTINGS in sections_for({Role.DERMATOLOGIST})
+    # administration is not a clinical role: an IT administrator sees no patients or images
+    assert sections_for({Role.ADMIN}) == (Section.HOSPITALS, Section.SETTINGS)
+    assert set(sections_for({Role.ADMIN, Role.DERMATOLOGIST})) == set(Section)
+    assert not sees_clinical_data({Role.RECEPTIONIST})
+    assert not sees_clinical_data({Role.ADMIN})
+    assert sees_clinical_data({Role.DERMATOLOGIST, Role.ADMIN})
 
 
 @pytest.mark.parametrize(
@@ -60,12 +63,20 @@ def test_receptionist_sees_neither_analysis_nor_settings(qtbot, services, recept
     assert "Receptionist" in window.user_label.text()
 
 
-def test_admin_sees_everything_and_the_status_bar(qtbot, services, admin, ops) -> None:
+def test_it_administrator_sees_no_patients_and_the_status_bar(qtbot, services, admin, ops) -> None:
     window = _window(qtbot, services, admin, ops)
-    assert window.section_names() == list(Section)
+    assert window.section_names() == [Section.HOSPITALS, Section.SETTINGS]
     assert window.user_label.text() == "Ada Admin · Administrator"
     assert window.clinic_label.text() == "Riverside Dermatology"
     assert window.database_label.text().startswith("SQLite · ")
+
+
+def test_a_dermatologist_who_administers_sees_everything(qtbot, services, admin, ops) -> None:
+    services.users.create_user(admin, "boss", "Dr Boss", frozenset({Role.DERMATOLOGIST, Role.ADMIN}), "boss-password")
+    boss = services.auth.sign_in("boss", "boss-password")
+    window = _window(qtbot, services, boss, ops)
+    assert window.section_names() == list(Section)
+    assert window.user_label.text() == "Dr Boss · Dermatologist, Administrator"
     page = window.show_section(Section.SCHEDULE)
     assert window.stack.currentWidget() is page
     assert "later version" in page.findChild(type(window.user_label), "placeholderText").text()

@@ -64,14 +64,14 @@ def test_admin_creates_disables_and_resets_a_user(qtbot, services, admin, ops) -
     dialog = page.new_user()
     dialog.username.setText("derm2")
     dialog.full_name.setText("Dr Second")
-    dialog.role.setCurrentIndex(dialog.role.findData(Role.DERMATOLOGIST))
+    assert dialog.roles.roles() == {Role.DERMATOLOGIST}  # the usual choice is ticked
     dialog.password.setText("a good password")
     dialog.confirm.setText("a good password")
     with qtbot.waitSignal(page.users_shown, timeout=5000) as blocker:
         dialog.save_button.click()
     assert blocker.args == [2]
     assert page.selected_user().username == "derm2"
-    assert services.auth.sign_in("derm2", "a good password").role is Role.DERMATOLOGIST
+    assert services.auth.sign_in("derm2", "a good password").roles == {Role.DERMATOLOGIST}
 
     # a taken user name is said beside the field
     again = page.new_user()

@@ -22,6 +22,7 @@ def test_first_run_to_sign_out_and_quit(qtbot, loop, services, ops, database_url
     setup.username.setText("admin")
     setup.password.setText("correct horse")
     setup.confirm.setText("correct horse")
+    setup.also_dermatologist.setChecked(True)  # a small clinic: the dermatologist administers it
     setup.create_button.click()
 
     qtbot.waitUntil(lambda: isinstance(shell.dialog, SignInDialog), timeout=5000)
@@ -62,7 +63,7 @@ def test_language_change_rebuilds_the_window(qtbot, loop, services, ops, databas
     settings.language.activated.emit(settings.language.currentIndex())
     qtbot.waitUntil(lambda: shell.window is not None and shell.window is not first, timeout=5000)
     assert current_language() == "de"
-    assert shell.window.navigation.item(0).text() == "Patienten"
+    assert shell.window.navigation.item(0).text() == "Kliniken"  # an IT administrator sees no patients
     assert _("Patients") == "Patienten"
     shell.window.close_for("quit")
     qtbot.waitUntil(session.done, timeout=5000)

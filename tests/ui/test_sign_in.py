@@ -36,7 +36,7 @@ def test_first_run_creates_the_clinic_and_admin(qtbot, services: Services, ops: 
     with qtbot.waitSignal(dialog.completed, timeout=5000) as blocker:
         qtbot.keyClick(dialog.username, Qt.Key.Key_Return)  # Enter submits
     user = blocker.args[0]
-    assert user.role is Role.ADMIN
+    assert user.roles == {Role.ADMIN}
     assert not services.auth.needs_setup()
     assert services.settings_store.load().clinic_name == "Riverside Dermatology"
 

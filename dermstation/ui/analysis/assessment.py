@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -98,11 +97,9 @@ class DiagnosisPicker(QWidget):
         self.results.hide()
         self.badge = QLabel()
         self.badge.setObjectName("categoryBadge")
-        self.badge.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         self.badge.hide()
         self.codes = set_role(QLabel(), "subtitle")
         self.codes.setObjectName("diagnosisCodes")
-        self.codes.setWordWrap(True)
         self.codes.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -110,7 +107,7 @@ class DiagnosisPicker(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.results)
         row = QHBoxLayout()
-        row.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.badge)
         row.addWidget(self.codes, 1)
         layout.addLayout(row)
 
@@ -297,8 +294,6 @@ class AssessmentForm(QWidget):
         self.status = QLabel()
         self.status.setObjectName("assessmentStatus")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("QLabel#assessmentStatus { background:#F3F6F9; border:1px solid #DDE3E8; "
-                                  "border-radius:6px; padding:6px 8px; }")
         self.history = QLabel()
         self.history.setObjectName("assessmentHistory")
         self.history.setWordWrap(True)
@@ -331,7 +326,6 @@ class AssessmentForm(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(buttons)
         layout.addWidget(self.history)
-        layout.addStretch(1)
         for w in (self.picker, self.plan, self.notes, self.retract_button, self.histology_button):
             w.setEnabled(self.may_sign)
         self.picker.chosen_changed.connect(lambda _d: self._update_sign_button())

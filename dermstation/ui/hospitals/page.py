@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.domain import LESION_CLASS_NAMES, Role
+from dermstation.core.domain import LESION_CLASS_NAMES
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, format_number, ngettext
 from dermstation.services.places import resolve_location
@@ -73,8 +73,8 @@ class HospitalsPage(QWidget):
         self._user = user
         self._ops = ops
         self._key = f"hospitals-load-{id(self)}"
-        self.admin = user.role is Role.ADMIN
-        self.clinical = sees_clinical_data(user.role)
+        self.admin = user.is_admin
+        self.clinical = sees_clinical_data(user.roles)
         self._rows: list[HospitalSuggestion] = []
 
         title = set_role(QLabel(_("Hospitals")), "title")

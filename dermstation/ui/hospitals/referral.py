@@ -206,7 +206,7 @@ class ReferralsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.picker)
         layout.addWidget(self.table, 1)
-        if sees_clinical_data(user.role):
+        if sees_clinical_data(user.roles):
             layout.addWidget(self.reason)
         layout.addLayout(row)
         self._selection_changed()

@@ -86,7 +86,7 @@ class PatientDialog(GuardedDialog):
         form.addRow(_("Phone"), self.errors.field("phone", self.phone))
         form.addRow(_("E-mail"), self.errors.field("email", self.email))
         form.addRow(_("Address"), self.errors.field("address", self.address))
-        self.clinical = sees_clinical_data(user.role)
+        self.clinical = sees_clinical_data(user.roles)
         if self.clinical:
             form.addRow(_("Skin type (Fitzpatrick)"), self.errors.field("fitzpatrick", self.fitzpatrick))
             form.addRow(_("Notes"), self.errors.field("notes", self.notes))

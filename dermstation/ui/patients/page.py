@@ -59,7 +59,7 @@ class PatientsPage(QWidget):
         self._patients = patients
         self._user = user
         self._ops = ops
-        self.clinical = sees_clinical_data(user.role)
+        self.clinical = sees_clinical_data(user.roles)
         self._search_key = f"patient-search-{id(self)}"
         self._open_key = f"patient-open-{id(self)}"
         self._shown_text: str | None = None
