@@ -87,12 +87,12 @@ class ImportService:
         paths: Iterable[str | Path],
         progress: Progress | None = None,
         pixel_spacing_mm: float | None = None,
-        on_db: Callable[[Callable[[], CaptureSummary]], CaptureSummary] = _inline,
+        run_on_db: Callable[[Callable[[], CaptureSummary]], CaptureSummary] = _inline,
     ) -> ImportReport:
         """Import images (JPEG/PNG/TIFF/BMP/WebP/GIF/HEIC) and DICOM files (folders searched) into a lesion.
 
         Run it on a worker thread: each file is read and decoded here, and only its storing goes through
-        ``on_db`` (the GUI passes a function that runs it on the database thread; the default runs it here).
+        ``run_on_db`` (the GUI passes one that runs it on the database thread; the default runs it here).
         Every per-file problem (unreadable, damaged, unsupported, not a photograph, a duplicate, a storage
         error) is reported for that file and the batch goes on; a permission or missing-lesion error stops it
         (it would fail for every file). ``Cancelled`` is not raised: the report says so and keeps what was done.
@@ -108,7 +108,7 @@ class ImportService:
                 return ImportReport(tuple(imported), tuple(failures), cancelled=True)
             try:
                 prepared = prepare_file(path, pixel_spacing_mm)
-                imported.append(on_db(lambda p=prepared: self._captures.add(actor, lesion_id, p)))
+                imported.append(run_on_db(lambda p=prepared: self._captures.add(actor, lesion_id, p)))
             except (PermissionDenied, RecordNotFound, Cancelled):
                 raise
             except DermStationError as exc:

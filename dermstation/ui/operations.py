@@ -66,6 +66,11 @@ class Operations(QObject):
         """Run CPU-heavy work (inference, PDFs, DICOM) on the worker pool."""
         return await self._submit(self._work, fn, args, kwargs)
 
+    def on_db_thread(self, fn: Callable[[], T]) -> T:
+        """From a worker thread: run ``fn`` on the database thread and wait for it. For services that
+        decode on a worker and store on the database thread (``run_on_db``); never call it on the db thread."""
+        return self._db.submit(fn).result()
+
     async def with_progress(
         self,
         fn: Callable[..., T],

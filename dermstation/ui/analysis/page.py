@@ -41,6 +41,7 @@ from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, nget
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
+from dermstation.services.permissions import CLINICAL_ROLES
 from dermstation.ui.analysis.assessment import AssessmentForm
 from dermstation.ui.analysis.history import HistoryView
 from dermstation.ui.analysis.image_view import LesionImageView
@@ -137,7 +138,7 @@ class AnalysisPage(QWidget):
         assistant: AssistantService | None = None,
     ) -> None:
         super().__init__(parent)
-        clinical = user.is_clinical
+        clinical = user.role in CLINICAL_ROLES
         # reports and the patient explanation are for clinicians; without the service they are hidden
         self._reports = reports if clinical else None
         self._ws = workstation
@@ -201,9 +202,7 @@ class AnalysisPage(QWidget):
         self.chart = ProbabilityChart()
         self.metrics = MetricsPanel()
         self.model_line = ModelLine()
-        self.assessment = AssessmentForm(workstation.assessments, workstation.hospitals, user, ops)
-        self.assessment.retracted.connect(self._retracted)
-        self.assessment.signed.connect(lambda _signed: self.history.refresh())
+        self.assessment = AssessmentForm(workstation.records, user, ops)
         self.reanalyse_button = QPushButton(_("Analyse again"))
         self.reanalyse_button.setToolTip(_("Run the models on this picture again (shows the heatmap)"))
         self.reanalyse_button.clicked.connect(
@@ -383,8 +382,7 @@ class AnalysisPage(QWidget):
         self._open_latest = lesion_id is not None
         self.live.set_lesion(lesion_id)
         self.history.set_lesion(lesion_id)
-        self.assessment.set_subject(lesion_id, self._shown.stored.id if self._shown else None,
-                                    self._shown.capture_id if self._shown else None)
+        self.assessment.set_subject(lesion_id, self._shown.stored.id if self._shown else None)
         if self.assistant_panel is not None and self._shown is None:
             self.assistant_panel.set_analysis(None)
         self._update_actions()
@@ -461,8 +459,9 @@ class AnalysisPage(QWidget):
     async def _import(self, lesion_id: int, paths: list[Path]) -> None:
         self._set_message("")
         report: ImportReport = await self._ops.with_progress(
-            self._ws.imports.import_files, self._user, lesion_id, paths,
-            label=_("Importing pictures…"), parent=self, on_db=True)
+            # decoding runs on a worker; each file's storing hops to the database thread
+            self._ws.imports.import_files, self._user, lesion_id, paths, run_on_db=self._ops.on_db_thread,
+            label=_("Importing pictures…"), parent=self)
         lines = []
         if report.imported:
             lines.append(ngettext("Imported {n} picture.", "Imported {n} pictures.", len(report.imported)).format(
@@ -525,8 +524,7 @@ class AnalysisPage(QWidget):
     async def _analyse(self, capture_id: int) -> None:
         image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
         loaded = await self._ops.work(decode_capture, image)
-        result = await self._ops.work(self._ws.analysis.analyze_image, loaded.pixels,
-                                      loaded.pixel_spacing(image.pixel_spacing_mm))
+        result = await self._ops.work(self._ws.analysis.analyze_loaded, loaded, image.pixel_spacing_mm)
         stored = await self._ops.db(self._ws.records.save, self._user, capture_id, result)
         self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam))
         self.history.refresh()
@@ -550,24 +548,12 @@ class AnalysisPage(QWidget):
         self.chart.set_values(a.probabilities, a.malignancy, a.threshold)
         self.metrics.show_metrics(a.metrics)
         self.model_line.show_analysis(a)
-        self.assessment.set_subject(a.lesion_id, a.id, shown.capture_id)
+        self.assessment.set_subject(a.lesion_id, a.id)
         if self.assistant_panel is not None:
             self.assistant_panel.set_analysis(a.id, current_language())
         self.result_stack.setCurrentIndex(1)
         self._update_actions()
         self.analysis_shown.emit(shown)
-
-    def _retracted(self, capture_id: int) -> None:
-        """A retracted picture leaves the screen and the lesion's history."""
-        if self._shown is not None and self._shown.capture_id == capture_id:
-            self._shown = None
-            self.image_view.clear()
-            self._show_empty(_("The picture was retracted. It no longer appears in history, comparisons or "
-                               "reports."))
-            if self.assistant_panel is not None:
-                self.assistant_panel.set_analysis(None)
-        self.history.refresh()
-        self._update_actions()
 
     @property
     def shown(self) -> ShownAnalysis | None:
