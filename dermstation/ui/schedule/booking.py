@@ -73,7 +73,7 @@ class BookingDialog(GuardedDialog):
         self._reschedule = existing is not None and reschedule
         self.setWindowTitle(_("Reschedule appointment") if self._reschedule
                             else _("Appointment") if existing else _("New appointment"))
-        self.setMinimumWidth(500)
+        self.setMinimumWidth(540)
 
         self.picker = PatientPicker(patients, user, ops)
         self.dermatologist = QComboBox()
@@ -96,13 +96,22 @@ class BookingDialog(GuardedDialog):
         self.next_free.setObjectName("nextFree")
         self.next_free.setAutoDefault(False)  # Enter books; it never moves the time behind the user's back
         self.next_free.clicked.connect(self.find_next_free)
+        # wide enough for their text and arrows in every language and font
+        digits = self.fontMetrics()
+        self.day.setMinimumWidth(digits.horizontalAdvance("0000-00-00") + 56)
+        self.time.setMinimumWidth(digits.horizontalAdvance("00:00") + 44)
+        self.duration.setMinimumWidth(digits.horizontalAdvance("480 " + _("min")) + 44)
         when = QWidget()
         when_row = QHBoxLayout(when)
         when_row.setContentsMargins(0, 0, 0, 0)
         when_row.addWidget(self.day, 1)
         when_row.addWidget(self.time)
         when_row.addWidget(self.duration)
-        when_row.addWidget(self.next_free)
+        slot = QWidget()
+        slot_row = QHBoxLayout(slot)
+        slot_row.setContentsMargins(0, 0, 0, 0)
+        slot_row.addWidget(self.next_free)
+        slot_row.addStretch(1)
         self.outside_hours = QCheckBox(_("Allow a time outside working hours"))
         # the hour repeated when the clocks go back happens twice: let the user say which one
         self.second_occurrence = QCheckBox(_("The second {time} (after the clocks go back)"))
@@ -124,6 +133,7 @@ class BookingDialog(GuardedDialog):
             form.addRow(_("Patient"), self.errors.field("patient", self.picker))
             form.addRow(_("Dermatologist"), self.errors.field("dermatologist", self.dermatologist))
             form.addRow(_("When"), self.errors.field("start", when))
+            form.addRow("", slot)
             form.addRow("", self.second_occurrence)
             form.addRow("", self.errors.field("outside_hours", self.outside_hours))
         else:
@@ -139,6 +149,7 @@ class BookingDialog(GuardedDialog):
             self.dermatologist.setCurrentIndex(max(0, self.dermatologist.findData(existing.dermatologist_id)))
             form.addRow(_("Dermatologist"), self.errors.field("dermatologist", self.dermatologist))
             form.addRow(_("New time"), self.errors.field("start", when))
+            form.addRow("", slot)
             form.addRow("", self.second_occurrence)
             form.addRow("", self.errors.field("outside_hours", self.outside_hours))
         else:

@@ -333,6 +333,9 @@ class CalendarView(QWidget):
         metrics = painter.fontMetrics()
         line_height = metrics.height()
         first = f"{clock_label(a.start)} {a.patient_name}"
+        if metrics.horizontalAdvance(first) > inner.width():
+            # a narrow (week) column: the block's height already shows the time; the name matters more
+            first = a.patient_name
         painter.drawText(
             QRectF(inner.x(), inner.y(), inner.width(), line_height),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,

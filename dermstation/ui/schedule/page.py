@@ -445,7 +445,7 @@ class SchedulePage(QWidget):
     def _show_selected(self, a: AppointmentInfo | None) -> None:
         if a is None:
             a = self._selected_in_list()
-        buttons = [*self._status_buttons.values(), self.edit_button, self.export_button]
+        buttons = [*self._status_buttons.values(), self.edit_button, self.reschedule_button, self.export_button]
         if a is None:
             self.details.setText(_("Click an appointment in the calendar or in today's list."))
             for button in buttons:
