@@ -25,6 +25,7 @@ from dermstation.core.config import APP_AUTHOR, APP_NAME, database_url, default_
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _, set_language
 from dermstation.core.logs import configure_logging
+from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import build_services
 from dermstation.services.reception import ReceptionServices
 from dermstation.services.workstation import build_workstation_services
@@ -74,7 +75,8 @@ def main(argv: list[str]) -> int:
         try:
             # Opening may migrate (after a backup): that is database work, on the database thread.
             services = await ops.db(build_services, paths, url)
-            reception = ReceptionServices(services.appointments, services.hospitals, services.referrals)
+            reception = ReceptionServices(services.appointments, services.hospitals, services.referrals,
+                                          AssessmentService(services.database, services.audit))
             # Models load (and are verified) on the first analysis, not at start-up.
             workstation = build_workstation_services(services, services.analysis)
         except DermStationError as exc:

@@ -26,7 +26,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     event,
     false,
 )
@@ -230,7 +229,7 @@ class ClinicianAssessment(Base):
 
     __tablename__ = "clinician_assessments"
     __table_args__ = (
-        UniqueConstraint("analysis_id", "version", name="uq_clinician_assessments_analysis_version"),
+        Index("uq_clinician_assessments_analysis_version", "analysis_id", "version", unique=True),
         CheckConstraint("diagnosis_code IS NOT NULL OR legacy_diagnosis <> ''", name="coded_or_legacy"),
         CheckConstraint("diagnosis_code IS NULL OR analysis_id IS NOT NULL", name="coded_has_analysis"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -243,7 +242,7 @@ class ClinicianAssessment(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("clinician_assessments.id"))
     diagnosis_code: Mapped[str | None] = mapped_column(String(64))
     catalogue_version: Mapped[str] = mapped_column(String(32), default="")
-    legacy_diagnosis: Mapped[str] = mapped_column(Text, default="")
+    legacy_diagnosis: Mapped[str] = mapped_column(String(200), default="")  # the old free text, never read
     plan_kind: Mapped[PlanKind | None] = mapped_column(_enum(PlanKind, "plan_kind"))
     plan_follow_up_months: Mapped[int | None] = mapped_column(Integer)
     plan_urgency: Mapped[ReferralUrgency | None] = mapped_column(_enum(ReferralUrgency, "plan_urgency"))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from dermstation.records.columns import utcnow
 from dermstation.services.appointments import AppointmentService
+from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import Services
 from dermstation.services.hospitals import HospitalService
 from dermstation.services.referrals import ReferralService
@@ -18,6 +19,7 @@ class ReceptionServices:
     appointments: AppointmentService
     hospitals: HospitalService
     referrals: ReferralService
+    follow_ups: AssessmentService | None = None  # follow-up requests from signed plans (issue 14)
 
 
 def build_reception_services(services: Services, clock: Callable[[], datetime] = utcnow) -> ReceptionServices:
@@ -29,4 +31,5 @@ def build_reception_services(services: Services, clock: Callable[[], datetime] =
         appointments=AppointmentService(services.database, services.audit, services.settings_store, clock),
         hospitals=HospitalService(services.database, services.audit, services.settings_store),
         referrals=ReferralService(services.database, services.audit),
+        follow_ups=AssessmentService(services.database, services.audit),
     )

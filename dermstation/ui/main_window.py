@@ -180,7 +180,8 @@ class MainWindow(QMainWindow):
         if section is Section.SCHEDULE and self._reception is not None:
             from dermstation.ui.schedule.page import SchedulePage
 
-            return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops)
+            return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops,
+                                follow_ups=self._reception.follow_ups)
         if section is Section.HOSPITALS and self._reception is not None:
             from dermstation.ui.hospitals.page import HospitalsPage
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -97,9 +98,11 @@ class DiagnosisPicker(QWidget):
         self.results.hide()
         self.badge = QLabel()
         self.badge.setObjectName("categoryBadge")
+        self.badge.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         self.badge.hide()
         self.codes = set_role(QLabel(), "subtitle")
         self.codes.setObjectName("diagnosisCodes")
+        self.codes.setWordWrap(True)
         self.codes.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -107,7 +110,7 @@ class DiagnosisPicker(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.results)
         row = QHBoxLayout()
-        row.addWidget(self.badge)
+        row.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.codes, 1)
         layout.addLayout(row)
 
@@ -245,8 +248,10 @@ def signature_text(s: SignedAssessment) -> str:
     when = format_moment(s.signed_at.astimezone())
     head = _("Version {n}, signed by {name} on {when}").format(n=s.version, name=s.signed_by, when=when)
     if not s.coded:
-        return head + "\n" + _("Free-text diagnosis from before coding (uncoded): {text}").format(text=s.legacy_text)
-    return head + "\n" + s.diagnosis_name(current_language()) + " — " + plan_text(s.plan)
+        text = head + "\n" + _("Free-text diagnosis from before coding (uncoded): {text}").format(text=s.legacy_text)
+    else:
+        text = head + "\n" + s.diagnosis_name(current_language()) + " — " + plan_text(s.plan)
+    return text + ("\n" + _("Notes: {notes}").format(notes=s.notes) if s.notes else "")
 
 
 class AssessmentForm(QWidget):
@@ -294,6 +299,8 @@ class AssessmentForm(QWidget):
         self.status = QLabel()
         self.status.setObjectName("assessmentStatus")
         self.status.setWordWrap(True)
+        self.status.setStyleSheet("QLabel#assessmentStatus { background:#F3F6F9; border:1px solid #DDE3E8; "
+                                  "border-radius:6px; padding:6px 8px; }")
         self.history = QLabel()
         self.history.setObjectName("assessmentHistory")
         self.history.setWordWrap(True)
@@ -326,6 +333,7 @@ class AssessmentForm(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(buttons)
         layout.addWidget(self.history)
+        layout.addStretch(1)
         for w in (self.picker, self.plan, self.notes, self.retract_button, self.histology_button):
             w.setEnabled(self.may_sign)
         self.picker.chosen_changed.connect(lambda _d: self._update_sign_button())

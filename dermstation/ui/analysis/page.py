@@ -43,6 +43,7 @@ from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
 from dermstation.services.permissions import CLINICAL_ROLES
 from dermstation.ui.analysis.assessment import AssessmentForm
+from dermstation.ui.analysis.audit import AuditView
 from dermstation.ui.analysis.history import HistoryView
 from dermstation.ui.analysis.image_view import LesionImageView
 from dermstation.ui.analysis.live_view import LiveView
@@ -280,6 +281,10 @@ class AnalysisPage(QWidget):
         self.tabs.addTab(analysis_tab, _("Analysis"))
         self.tabs.addTab(self.live, _("Live view"))
         self.tabs.addTab(self.history, _("History"))
+        self.audit: AuditView | None = None
+        if self.assessment.may_sign:  # the model-versus-histology audit is for dermatologists
+            self.audit = AuditView(workstation.assessments, user, ops)
+            self.tabs.addTab(self.audit, _("AI audit"))
         self.assistant_panel: AssistantPanel | None = None
         if assistant is not None and clinical:
             self.assistant_panel = AssistantPanel(assistant, user, ops)

@@ -32,17 +32,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dermstation.core.assessments import FollowUpRequest
 from dermstation.core.domain import AppointmentStatus, Role
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, ngettext
 from dermstation.services.appointments import TRANSITIONS, status_label
 from dermstation.services.scheduling_types import AppointmentInfo, WorkingHours
+from dermstation.services.types import PatientSummary
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations
 from dermstation.ui.schedule.booking import BookingDialog
 from dermstation.ui.schedule.calendar_view import STATUS_COLOURS, CalendarView, Column
 from dermstation.ui.schedule.cancel import CancelAppointmentDialog
 from dermstation.ui.schedule.day_list import day_list_html, print_html, print_html_to_pdf
+from dermstation.ui.schedule.follow_ups import FollowUpPanel, visit_label
 from dermstation.ui.schedule.timefmt import clock_label, day_heading, range_heading, short_day
 from dermstation.ui.schedule.working_hours import WorkingHoursDialog
 from dermstation.ui.text import breakable
@@ -50,6 +53,7 @@ from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.appointments import AppointmentService
+    from dermstation.services.assessments import AssessmentService
     from dermstation.services.patients import PatientService
     from dermstation.services.types import CurrentUser, UserInfo
     from dermstation.services.users import UserService
@@ -73,6 +77,7 @@ class SchedulePage(QWidget):
         user: CurrentUser,
         ops: Operations,
         parent: QWidget | None = None,
+        follow_ups: AssessmentService | None = None,
     ) -> None:
         super().__init__(parent)
         self._appointments = appointments
@@ -253,6 +258,12 @@ class SchedulePage(QWidget):
         side_layout.addWidget(self.today_title)
         side_layout.addWidget(self.today_list, 1)
         side_layout.addWidget(self.today_summary)
+        # follow-ups that signed plans ask for (issue 14): who and when, never the diagnosis
+        self.follow_ups: FollowUpPanel | None = None
+        if follow_ups is not None:
+            self.follow_ups = FollowUpPanel(follow_ups, user, ops)
+            self.follow_ups.book_requested.connect(self.book_follow_up)
+            side_layout.addWidget(self.follow_ups, 1)
         side.setMinimumWidth(300)
         side.setMaximumWidth(420)
 
@@ -309,6 +320,22 @@ class SchedulePage(QWidget):
     # --- loading ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         self._ops.spawn(self._load(), key=self._key, parent=self)
+        if self.follow_ups is not None:
+            self.follow_ups.refresh()
+
+    def book_follow_up(self, request: FollowUpRequest) -> None:
+        """The booking dialog for a follow-up request: its patient, its due day; saved = booked."""
+        self._ops.spawn(self._book_follow_up(request), key=f"{self._key}-follow-up", parent=self)
+
+    async def _book_follow_up(self, request: FollowUpRequest) -> None:
+        patient = await self._ops.db(self._patients.get, self._user, request.patient_id)
+        dialog = self.new_appointment(datetime.combine(max(request.due_on, self._today), time(9)))
+        dialog.picker.set_patient(PatientSummary(patient.id, patient.record_number, patient.given_name,
+                                                 patient.family_name, patient.date_of_birth, patient.sex))
+        dialog.reason.setText(visit_label(request.kind))
+        dialog.saved.connect(lambda a: self.follow_ups and self._ops.spawn(
+            self.follow_ups.mark_booked(request, a.id), parent=self))
+        self.follow_up_dialog = dialog
 
     def reload(self) -> None:
         """Refresh, re-reading dermatologists, working hours, time zone and clinic name (section opened)."""

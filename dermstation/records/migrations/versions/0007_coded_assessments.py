@@ -52,41 +52,64 @@ def _number_versions() -> None:
         previous[analysis_id] = (row_id, version)
 
 
-def upgrade() -> None:
-    with op.batch_alter_table("clinician_assessments", schema=None) as batch_op:
-        batch_op.alter_column("diagnosis", new_column_name="legacy_diagnosis", existing_type=sa.String(200),
-                              type_=sa.Text(), existing_nullable=False)
-        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
-        batch_op.add_column(sa.Column("supersedes_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("diagnosis_code", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("catalogue_version", sa.String(length=32), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("plan_kind", _enum(PLAN_KINDS, "plan_kind"), nullable=True))
-        batch_op.add_column(sa.Column("plan_follow_up_months", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("plan_urgency", _enum(URGENCIES, "plan_urgency"), nullable=True))
-        batch_op.add_column(sa.Column("plan_hospital_id", sa.Integer(), nullable=True))
-    _number_versions()
-    with op.batch_alter_table("clinician_assessments", schema=None) as batch_op:
-        batch_op.alter_column("version", existing_type=sa.Integer(), server_default=None, existing_nullable=False)
-        batch_op.alter_column("catalogue_version", existing_type=sa.String(32), server_default=None,
-                              existing_nullable=False)
-        batch_op.create_foreign_key(batch_op.f("fk_clinician_assessments_supersedes_id_clinician_assessments"),
-                                    "clinician_assessments", ["supersedes_id"], ["id"])
-        batch_op.create_foreign_key(batch_op.f("fk_clinician_assessments_plan_hospital_id_referral_hospitals"),
-                                    "referral_hospitals", ["plan_hospital_id"], ["id"])
-        batch_op.create_unique_constraint("uq_clinician_assessments_analysis_version", ["analysis_id", "version"])
-        batch_op.create_check_constraint(batch_op.f("ck_clinician_assessments_coded_or_legacy"),
-                                         "diagnosis_code IS NOT NULL OR legacy_diagnosis <> ''")
-        batch_op.create_check_constraint(batch_op.f("ck_clinician_assessments_coded_has_analysis"),
-                                         "diagnosis_code IS NULL OR analysis_id IS NOT NULL")
-        batch_op.create_check_constraint(batch_op.f("ck_clinician_assessments_version_positive"), "version >= 1")
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
-    with op.batch_alter_table("image_captures", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("retracted_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("retracted_by_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("retraction_reason", _enum(REASONS, "retraction_reason"), nullable=True))
-        batch_op.add_column(sa.Column("retraction_note", sa.Text(), nullable=False, server_default=""))
-        batch_op.create_foreign_key(batch_op.f("fk_image_captures_retracted_by_id_users"), "users",
-                                    ["retracted_by_id"], ["id"])
+
+# (table, column, SQL type and default, foreign key target, CHECK expressions by constraint name)
+NEW_COLUMNS: tuple[tuple[str, str, str, str | None, tuple[tuple[str, str], ...]], ...] = (
+    ("clinician_assessments", "version", "INTEGER NOT NULL DEFAULT 1", None,
+     (("version_positive", "version >= 1"),)),
+    ("clinician_assessments", "supersedes_id", "INTEGER", "clinician_assessments", ()),
+    ("clinician_assessments", "diagnosis_code", "VARCHAR(64)", None,
+     (("coded_or_legacy", "diagnosis_code IS NOT NULL OR legacy_diagnosis <> ''"),
+      ("coded_has_analysis", "diagnosis_code IS NULL OR analysis_id IS NOT NULL"))),
+    ("clinician_assessments", "catalogue_version", "VARCHAR(32) NOT NULL DEFAULT ''", None, ()),
+    ("clinician_assessments", "plan_kind", "VARCHAR(32)", None, (("plan_kind", _in("plan_kind", PLAN_KINDS)),)),
+    ("clinician_assessments", "plan_follow_up_months", "INTEGER", None, ()),
+    ("clinician_assessments", "plan_urgency", "VARCHAR(32)", None,
+     (("plan_urgency", _in("plan_urgency", URGENCIES)),)),
+    ("clinician_assessments", "plan_hospital_id", "INTEGER", "referral_hospitals", ()),
+    ("image_captures", "retracted_at", "TIMESTAMP WITH TIME ZONE", None, ()),
+    ("image_captures", "retracted_by_id", "INTEGER", "users", ()),
+    ("image_captures", "retraction_reason", "VARCHAR(32)", None,
+     (("retraction_reason", _in("retraction_reason", REASONS)),)),
+    ("image_captures", "retraction_note", "TEXT NOT NULL DEFAULT ''", None, ()),
+)
+
+
+def _add_column(table: str, column: str, sql_type: str, target: str | None,
+                checks: tuple[tuple[str, str], ...]) -> None:
+    """ADD COLUMN with its constraints, in place on every backend.
+
+    SQLite cannot add constraints to a table, and rebuilding the table (Alembic's batch mode) fails
+    on a database with pictures and signatures while foreign keys are enforced, as DermStation's
+    connections always do. So the column carries its constraints in its own definition there.
+    """
+    fk_name = f"fk_{table}_{column}_{target}"
+    if op.get_bind().dialect.name == "sqlite":
+        sql_type = sql_type.replace("TIMESTAMP WITH TIME ZONE", "DATETIME")
+        parts = [f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"]
+        if target:
+            parts.append(f"CONSTRAINT {fk_name} REFERENCES {target} (id)")
+        parts += [f"CONSTRAINT ck_{table}_{name} CHECK ({expr})" for name, expr in checks]
+        op.execute(" ".join(parts))
+        return
+    op.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+    if target:
+        op.create_foreign_key(op.f(fk_name), table, target, [column], ["id"])
+    for name, expr in checks:
+        op.create_check_constraint(op.f(f"ck_{table}_{name}"), table, expr)
+
+
+def upgrade() -> None:
+    # rename in place: SQLite >= 3.25 and PostgreSQL both do this without rebuilding the table
+    op.execute("ALTER TABLE clinician_assessments RENAME COLUMN diagnosis TO legacy_diagnosis")
+    for table, column, sql_type, target, checks in NEW_COLUMNS:
+        _add_column(table, column, sql_type, target, checks)
+    _number_versions()
+    op.create_index("uq_clinician_assessments_analysis_version", "clinician_assessments",
+                    ["analysis_id", "version"], unique=True)
 
     op.create_table(
         "follow_up_requests",
@@ -137,34 +160,39 @@ def upgrade() -> None:
     op.create_index("ix_histology_results_lesion_id", "histology_results", ["lesion_id"], unique=False)
 
 
+def _drop_columns(table: str, columns: tuple[str, ...]) -> None:
+    """DROP the added columns and their constraints."""
+    if op.get_bind().dialect.name == "sqlite":  # rebuilt without them; their unnamed-on-reflection FKs go too
+        with op.batch_alter_table(table, recreate="always") as batch_op:
+            for t, column, _sql_type, _target, checks in NEW_COLUMNS:
+                if t == table and column in columns:
+                    for name, _expr in checks:
+                        batch_op.drop_constraint(batch_op.f(f"ck_{table}_{name}"), type_="check")
+            for column in columns:
+                batch_op.drop_column(column)
+        return
+    for t, column, _sql_type, target, checks in NEW_COLUMNS:
+        if t == table and column in columns:
+            if target:
+                op.drop_constraint(op.f(f"fk_{table}_{column}_{target}"), table, type_="foreignkey")
+            for name, _expr in checks:
+                op.drop_constraint(op.f(f"ck_{table}_{name}"), table, type_="check")
+    for column in columns:
+        op.drop_column(table, column)
+
+
 def downgrade() -> None:
+    """Back to 0006. On SQLite with pictures stored, run it with foreign keys off (a maintenance step):
+    the tables are rebuilt, which foreign-key enforcement refuses while other rows point at them."""
     op.drop_index("ix_histology_results_lesion_id", table_name="histology_results")
     op.drop_table("histology_results")
     op.drop_index("ix_follow_up_requests_status_due", table_name="follow_up_requests")
     op.drop_index("ix_follow_up_requests_patient_id", table_name="follow_up_requests")
     op.drop_table("follow_up_requests")
-    with op.batch_alter_table("image_captures", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_image_captures_retracted_by_id_users"), type_="foreignkey")
-        batch_op.drop_constraint(batch_op.f("ck_image_captures_retraction_reason"), type_="check")
-        batch_op.drop_column("retraction_note")
-        batch_op.drop_column("retraction_reason")
-        batch_op.drop_column("retracted_by_id")
-        batch_op.drop_column("retracted_at")
+    _drop_columns("image_captures", ("retracted_at", "retracted_by_id", "retraction_reason", "retraction_note"))
     # a coded signature goes back as its code in the old free-text column
     op.execute("UPDATE clinician_assessments SET legacy_diagnosis = diagnosis_code WHERE diagnosis_code IS NOT NULL")
-    with op.batch_alter_table("clinician_assessments", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("ck_clinician_assessments_version_positive"), type_="check")
-        batch_op.drop_constraint(batch_op.f("ck_clinician_assessments_coded_has_analysis"), type_="check")
-        batch_op.drop_constraint(batch_op.f("ck_clinician_assessments_coded_or_legacy"), type_="check")
-        batch_op.drop_constraint("uq_clinician_assessments_analysis_version", type_="unique")
-        batch_op.drop_constraint(batch_op.f("fk_clinician_assessments_plan_hospital_id_referral_hospitals"),
-                                 type_="foreignkey")
-        batch_op.drop_constraint(batch_op.f("fk_clinician_assessments_supersedes_id_clinician_assessments"),
-                                 type_="foreignkey")
-        batch_op.drop_constraint(batch_op.f("ck_clinician_assessments_plan_urgency"), type_="check")
-        batch_op.drop_constraint(batch_op.f("ck_clinician_assessments_plan_kind"), type_="check")
-        for column in ("plan_hospital_id", "plan_urgency", "plan_follow_up_months", "plan_kind",
-                       "catalogue_version", "diagnosis_code", "supersedes_id", "version"):
-            batch_op.drop_column(column)
-        batch_op.alter_column("legacy_diagnosis", new_column_name="diagnosis", existing_type=sa.Text(),
-                              type_=sa.String(200), existing_nullable=False)
+    op.drop_index("uq_clinician_assessments_analysis_version", table_name="clinician_assessments")
+    _drop_columns("clinician_assessments", ("plan_hospital_id", "plan_urgency", "plan_follow_up_months", "plan_kind",
+                                            "catalogue_version", "diagnosis_code", "supersedes_id", "version"))
+    op.execute("ALTER TABLE clinician_assessments RENAME COLUMN legacy_diagnosis TO diagnosis")
