@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
+from dermstation.core.assessments import Plan, PlanKind
 from dermstation.core.domain import CaptureSource
 from dermstation.services.types import PatientInput
 from dermstation.services.workstation import build_workstation_services
@@ -86,14 +88,20 @@ def test_find_patient_then_import_analyse_toggle_and_sign(qtbot, services, derma
     assert view.view.zoom() > before
 
     form = page.assessment
-    assert form.sign_button.isEnabled()
-    form.diagnosis.setCurrentIndex(form.diagnosis.findData("nv"))
+    qtbot.waitUntil(lambda: "Not signed yet" in form.status.text(), timeout=10000)
+    assert not form.sign_button.isEnabled()  # nothing chosen yet
+    qtbot.keyClicks(form.picker.search, "compound")
+    qtbot.keyClick(form.picker.search, Qt.Key.Key_Return)
+    assert form.picker.chosen.code == "nv.compound"
+    form.plan.kind.setCurrentIndex(form.plan.kind.findData(PlanKind.MONITOR))
+    form.plan.interval.setCurrentIndex(form.plan.interval.findData(6))
     form.notes.setPlainText("Regular network; review in 6 months.")
+    assert form.sign_button.isEnabled()
     with qtbot.waitSignal(form.signed, timeout=10000) as signed:
         form.sign_button.click()
-    assert signed.args[0].diagnosis == "Melanocytic nevus" and signed.args[0].analysis_id == stored.id
-    qtbot.waitUntil(lambda: "Dr Derma" in form.history.text(), timeout=10000)
-    assert [a.diagnosis for a in ws.records.assessments(dermatologist, lesion.id)] == ["Melanocytic nevus"]
+    assert signed.args[0].diagnosis.code == "nv.compound" and signed.args[0].analysis_id == stored.id
+    qtbot.waitUntil(lambda: "Dr Derma" in form.status.text(), timeout=10000)
+    assert ws.assessments.current(dermatologist, stored.id).plan == Plan(PlanKind.MONITOR, follow_up_months=6)
 
 
 def test_bad_file_shows_a_clear_message(qtbot, services, dermatologist, ops, ws, lesion, tmp_path) -> None:
@@ -194,10 +202,8 @@ class _SlowAnalysis:
 
 def test_preview_stays_live_while_inference_is_busy(qtbot, services, dermatologist, ops, ws, lesion,
                                                     ph2_video: Path) -> None:  # noqa: F811
-    from dermstation.services.workstation import WorkstationServices
-
     slow = _SlowAnalysis(ws.analysis)
-    page = _page(qtbot, services, dermatologist, ops, WorkstationServices(slow, ws.records, ws.imports), lesion)
+    page = _page(qtbot, services, dermatologist, ops, replace(ws, analysis=slow), lesion)
     live = page.live
     page.tabs.setCurrentWidget(live)
     shown: list[int] = []
@@ -213,10 +219,8 @@ def test_preview_stays_live_while_inference_is_busy(qtbot, services, dermatologi
 
 def test_a_running_analysis_can_be_cancelled(qtbot, services, dermatologist, ops, ws, lesion,
                                              test_data: Path) -> None:
-    from dermstation.services.workstation import WorkstationServices
-
     slow = _SlowAnalysis(ws.analysis)
-    page = _page(qtbot, services, dermatologist, ops, WorkstationServices(slow, ws.records, ws.imports), lesion)
+    page = _page(qtbot, services, dermatologist, ops, replace(ws, analysis=slow), lesion)
     shown: list[object] = []
     page.analysis_shown.connect(shown.append)
     with qtbot.waitSignal(page.imported, timeout=20000):

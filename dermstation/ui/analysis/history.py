@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.i18n import _, format_moment, format_number
+from dermstation.core.i18n import _, current_language, format_moment, format_number
 from dermstation.inference.follow_up import AREA_NOISE_PCT, DIAMETER_NOISE_PCT, FollowUp, Note, Verdict
 from dermstation.services.analysis_records import mask_contour
 from dermstation.services.comparison import ComparedPictures, ComparisonService, compare
 from dermstation.services.imports import thumbnail
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR, ZoomableView, contour_path, qimage_from_rgb
 from dermstation.ui.analysis.panels import metric_value
-from dermstation.ui.analysis.probability_chart import class_label, percent
+from dermstation.ui.analysis.probability_chart import percent
 
 if TYPE_CHECKING:
     from dermstation.services.analysis_records import AnalysisRecordService, StoredAnalysis, TimelineEntry
@@ -59,8 +59,10 @@ def entry_text(entry: TimelineEntry) -> str:
         return _("{when} — not analysed").format(when=when)
     diameter = a.metric("diameter")
     size = f" · ⌀ {metric_value(diameter)}" if diameter is not None else ""
-    return _("{when} — {name}, malignancy {score}{size}").format(
-        when=when, name=class_label(a.prediction), score=percent(a.malignancy), size=size)
+    # the signed diagnosis names the picture; the model appears only as "AI score"
+    signed = entry.signed.diagnosis_name(current_language()) if entry.signed else _("not signed yet")
+    return _("{when} — {signed} · AI score {score}{size}").format(
+        when=when, signed=signed, score=percent(a.malignancy), size=size)
 
 
 def note_text(note: Note) -> str:

@@ -203,7 +203,9 @@ class AnalysisPage(QWidget):
         self.chart = ProbabilityChart()
         self.metrics = MetricsPanel()
         self.model_line = ModelLine()
-        self.assessment = AssessmentForm(workstation.records, user, ops)
+        self.assessment = AssessmentForm(workstation.assessments, workstation.hospitals, user, ops)
+        self.assessment.retracted.connect(self._retracted)
+        self.assessment.signed.connect(lambda _signed: self.history.refresh())
         self.reanalyse_button = QPushButton(_("Analyse again"))
         self.reanalyse_button.setToolTip(_("Run the models on this picture again (shows the heatmap)"))
         self.reanalyse_button.clicked.connect(
@@ -387,7 +389,8 @@ class AnalysisPage(QWidget):
         self._open_latest = lesion_id is not None
         self.live.set_lesion(lesion_id)
         self.history.set_lesion(lesion_id)
-        self.assessment.set_subject(lesion_id, self._shown.stored.id if self._shown else None)
+        self.assessment.set_subject(lesion_id, self._shown.stored.id if self._shown else None,
+                                    self._shown.capture_id if self._shown else None)
         if self.assistant_panel is not None and self._shown is None:
             self.assistant_panel.set_analysis(None)
         self._update_actions()
@@ -553,12 +556,24 @@ class AnalysisPage(QWidget):
         self.chart.set_values(a.probabilities, a.malignancy, a.threshold)
         self.metrics.show_metrics(a.metrics)
         self.model_line.show_analysis(a)
-        self.assessment.set_subject(a.lesion_id, a.id)
+        self.assessment.set_subject(a.lesion_id, a.id, shown.capture_id)
         if self.assistant_panel is not None:
             self.assistant_panel.set_analysis(a.id, current_language())
         self.result_stack.setCurrentIndex(1)
         self._update_actions()
         self.analysis_shown.emit(shown)
+
+    def _retracted(self, capture_id: int) -> None:
+        """A retracted picture leaves the screen and the lesion's history."""
+        if self._shown is not None and self._shown.capture_id == capture_id:
+            self._shown = None
+            self.image_view.clear()
+            self._show_empty(_("The picture was retracted. It no longer appears in history, comparisons or "
+                               "reports."))
+            if self.assistant_panel is not None:
+                self.assistant_panel.set_analysis(None)
+        self.history.refresh()
+        self._update_actions()
 
     @property
     def shown(self) -> ShownAnalysis | None:
