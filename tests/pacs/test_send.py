@@ -276,3 +276,25 @@ def test_a_picture_retracted_after_queueing_is_not_sent(services, admin, dermato
     assert not {i.sop_instance_uid for i in items} & orthanc.instance_uids()
     with pytest.raises(ValidationError, match="retracted"):
         pacs.queue_analysis(dermatologist, done.analysis_id)  # and it cannot be queued again
+
+
+def test_signing_queues_only_for_destinations_that_send_on_signing(services, admin, dermatologist, orthanc,
+                                                                   analysis_results) -> None:
+    from dermstation.core.assessments import Plan, PlanKind
+    from dermstation.services.assessments import AssessmentService
+
+    pacs = build_pacs_service(services)
+    manual = pacs.save_destination(admin, dimse(orthanc, name="By hand"))
+    done = analysed_capture(services, dermatologist, analysis_results, record_number="AUTO-1")
+    signing = AssessmentService(services.database, services.audit)
+    signed = signing.sign(dermatologist, done.analysis_id, "nv.common", Plan(PlanKind.MONITOR, 6))
+    assert pacs.queue_signed(dermatologist, signed) == ()  # nobody asked for sending on signing
+
+    auto = pacs.save_destination(admin, dimse(orthanc, name="On signing", auto_send=True))
+    amended = signing.sign(dermatologist, done.analysis_id, "nv.dysplastic", Plan(PlanKind.MONITOR, 3))
+    items = pacs.queue_signed(dermatologist, amended)
+    assert {i.destination_id for i in items} == {auto.id} and manual.id != auto.id
+    assert [i.kind for i in items] == ["photo", "overlay", "report"]
+    assert pacs.process_queue().sent == 3
+    report = pydicom.dcmread(io.BytesIO(queued_file(services, items[2].id)))
+    assert report.InstanceNumber == amended.id  # the amended version's report, a new instance
