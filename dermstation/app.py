@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +28,7 @@ from dermstation.core.i18n import _, set_language
 from dermstation.core.logs import configure_logging
 from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import build_services
+from dermstation.services.hospital_link import build_hospital_link
 from dermstation.services.reception import ReceptionServices
 from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.errors import ErrorPresenter
@@ -75,18 +77,23 @@ def main(argv: list[str]) -> int:
         try:
             # Opening may migrate (after a backup): that is database work, on the database thread.
             services = await ops.db(build_services, paths, url)
+            # PACS, worklist and FHIR; the send queue sends on its own thread (issue 22)
+            hospital_link = build_hospital_link(services, services.appointments)
             reception = ReceptionServices(services.appointments, services.hospitals, services.referrals,
-                                          AssessmentService(services.database, services.audit))
+                                          hospital_link, AssessmentService(services.database, services.audit))
             # Models load (and are verified) on the first analysis, not at start-up.
-            workstation = build_workstation_services(services, services.analysis)
+            workstation = replace(build_workstation_services(services, services.analysis),
+                                  hospital_link=hospital_link)
         except DermStationError as exc:
             log.error("cannot open the database: %s", exc)
             await dialog_finished(_fatal_box(exc))
             return 1
+        hospital_link.sender.start()
         try:
             return await Shell(services, ops, url, reception, services.assistant, workstation,
                                services.reports).run()
         finally:
+            hospital_link.sender.stop()
             await ops.db(services.close)
 
     try:

@@ -10,6 +10,7 @@ from dermstation.records.columns import utcnow
 from dermstation.services.appointments import AppointmentService
 from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import Services
+from dermstation.services.hospital_link import HospitalLink
 from dermstation.services.hospitals import HospitalService
 from dermstation.services.referrals import ReferralService
 
@@ -19,6 +20,7 @@ class ReceptionServices:
     appointments: AppointmentService
     hospitals: HospitalService
     referrals: ReferralService
+    hospital_link: HospitalLink | None = None  # the worklist (issue 22), when wired
     follow_ups: AssessmentService | None = None  # follow-up requests from signed plans (issue 14)
 
 

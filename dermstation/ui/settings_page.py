@@ -46,6 +46,7 @@ from dermstation.ui.theme import set_role
 if TYPE_CHECKING:
     from dermstation.services.assistant import AssistantService
     from dermstation.services.auth import AuthService
+    from dermstation.services.hospital_link import HospitalLink
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser, UserInfo
     from dermstation.services.users import UserService
@@ -104,6 +105,7 @@ class SettingsPage(QScrollArea):
         language: str,
         assistant: AssistantService | None = None,
         parent: QWidget | None = None,
+        hospital_link: HospitalLink | None = None,
     ) -> None:
         super().__init__(parent)
         self._user = user
@@ -146,6 +148,11 @@ class SettingsPage(QScrollArea):
 
                 self.assistant_card = AssistantSettings(assistant, user, ops)
                 layout.addWidget(self.assistant_card)
+            if hospital_link is not None:
+                from dermstation.ui.hospital_link import DestinationsCard
+
+                self.destinations_card = DestinationsCard(hospital_link, user, ops)
+                layout.addWidget(self.destinations_card)
             layout.addWidget(self._users_card(), 1)
         else:
             card.setMaximumWidth(560)

@@ -54,6 +54,7 @@ from dermstation.ui.theme import set_role
 if TYPE_CHECKING:
     from dermstation.services.appointments import AppointmentService
     from dermstation.services.assessments import AssessmentService
+    from dermstation.services.hospital_link import HospitalLink
     from dermstation.services.patients import PatientService
     from dermstation.services.types import CurrentUser, UserInfo
     from dermstation.services.users import UserService
@@ -77,6 +78,7 @@ class SchedulePage(QWidget):
         user: CurrentUser,
         ops: Operations,
         parent: QWidget | None = None,
+        hospital_link: HospitalLink | None = None,
         follow_ups: AssessmentService | None = None,
     ) -> None:
         super().__init__(parent)
@@ -132,6 +134,12 @@ class SchedulePage(QWidget):
         self.hours_action = menu.addAction(_("Working hours…"), self.edit_working_hours)
         menu.addAction(_("Export day as calendar file (.ics)…"), self._export_day_dialog)
         menu.addAction(_("Print day list…"), self._print_dialog)
+        if hospital_link is not None:  # reception fills the day from the hospital's worklist (issue 22)
+            from dermstation.ui.hospital_link import open_worklist
+
+            self.worklist_action = menu.addAction(_("Fill from worklist…"), lambda: open_worklist(
+                hospital_link, self._user, self._ops, [(d.id, d.full_name) for d in self._dermatologists],
+                self._day, self, self.refresh))
         self.more.setMenu(menu)
 
         top = QHBoxLayout()
