@@ -28,6 +28,7 @@ from dermstation.ui.patients.page import PatientsPage
 from dermstation.ui.placeholder import PlaceholderPage
 from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
+from dermstation.ui.shortcuts import SECTION_KEYS, SHORTCUTS_HELP, ShortcutsDialog
 from dermstation.ui.theme import icon
 
 if TYPE_CHECKING:
@@ -211,12 +212,27 @@ class MainWindow(QMainWindow):
         self.sign_out_action.triggered.connect(lambda: self.close_for("sign_out"))
         file_menu.addAction(self.sign_out_action)
         quit_action = QAction(_("&Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Ctrl+Q on every platform, whatever the desktop's key theme maps "Quit" to
+        quit_action.setShortcuts(list(dict.fromkeys(
+            [*QKeySequence.keyBindings(QKeySequence.StandardKey.Quit), QKeySequence("Ctrl+Q")])))
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         quit_action.triggered.connect(lambda: self.close_for("quit"))
         file_menu.addAction(quit_action)
 
+        go_menu = self.menuBar().addMenu(_("&Go"))
+        self.section_actions: list[QAction] = []
+        for index, (section, keys) in enumerate(zip(self.sections, SECTION_KEYS, strict=False)):
+            action = QAction(section_title(section), self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(lambda _c=False, i=index: self.navigation.setCurrentRow(i))
+            go_menu.addAction(action)
+            self.section_actions.append(action)
+
         help_menu = self.menuBar().addMenu(_("&Help"))
+        shortcuts = QAction(_("&Keyboard shortcuts"), self)
+        shortcuts.setShortcut(SHORTCUTS_HELP)
+        shortcuts.triggered.connect(lambda: open_dialog(ShortcutsDialog(self)))
+        help_menu.addAction(shortcuts)
         about = QAction(_("&About DermStation"), self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)

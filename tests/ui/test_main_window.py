@@ -160,3 +160,32 @@ def test_double_clicking_a_lesion_in_the_chart_opens_it_in_the_analysis_view(
         tree.itemActivated.emit(item, 0)
     assert window.stack.currentWidget() is analysis
     assert analysis.lesion_id == second.id
+
+
+def test_keyboard_first_sections_quit_and_the_shortcut_list(qtbot, services, dermatologist, ops) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+
+    from dermstation.ui.shortcuts import ShortcutsDialog, shortcut_rows
+
+    window = _window(qtbot, services, dermatologist, ops)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    sections = window.section_names()
+    assert len(window.section_actions) == len(sections)
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.pages[sections[1]]
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.pages[sections[0]]
+    quit_keys = next(a for a in window.menuBar().actions() if a.text() == "&File").menu().actions()[-1].shortcuts()
+    assert QKeySequence("Ctrl+Q") in quit_keys
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    dialog = window.findChild(ShortcutsDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.table.rowCount() == len(shortcut_rows())
+    keys = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert "F1" in keys and "Ctrl+Q" in keys
+    dialog.close()
+    with qtbot.waitSignal(window.closed, timeout=5000) as closed:
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert closed.args[0] == "quit"

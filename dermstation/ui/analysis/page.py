@@ -53,6 +53,8 @@ from dermstation.ui.assistant_panel import AssistantPanel
 from dermstation.ui.forms import open_dialog
 from dermstation.ui.lesion_dialog import NewLesionDialog
 from dermstation.ui.report_preview import ReportPreviewDialog
+from dermstation.ui.shortcuts import IMPORT as IMPORT_KEYS
+from dermstation.ui.shortcuts import REPORT as REPORT_KEYS
 from dermstation.ui.text import breakable
 from dermstation.ui.theme import set_role
 
@@ -311,6 +313,10 @@ class AnalysisPage(QWidget):
         self._debounce.timeout.connect(self.refresh_patients)
         find = QShortcut(QKeySequence.StandardKey.Find, self)
         find.activated.connect(self.search.setFocus)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(IMPORT_KEYS, self, lambda: self.import_button.isEnabled() and self.choose_files(), context=context)
+        QShortcut(REPORT_KEYS, self, lambda: self.report_button.isEnabled() and self.report_button.showMenu(),
+                  context=context)
         self._show_empty()
         self._update_actions()
 
