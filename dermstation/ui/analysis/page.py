@@ -41,7 +41,6 @@ from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, nget
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
-from dermstation.services.permissions import CLINICAL_ROLES
 from dermstation.ui.analysis.assessment import AssessmentForm
 from dermstation.ui.analysis.audit import AuditView
 from dermstation.ui.analysis.history import HistoryView
@@ -141,7 +140,7 @@ class AnalysisPage(QWidget):
         assistant: AssistantService | None = None,
     ) -> None:
         super().__init__(parent)
-        clinical = user.role in CLINICAL_ROLES
+        clinical = user.is_clinical
         # reports and the patient explanation are for clinicians; without the service they are hidden
         self._reports = reports if clinical else None
         self._ws = workstation
