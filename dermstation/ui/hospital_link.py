@@ -264,7 +264,8 @@ class DestinationsCard(QFrame):
     async def _load(self) -> None:
         found = await self._ops.db(self._link.pacs.destinations, self._user)
         self._destinations = {d.id: d for d in found}
-        _fill(self.table, [(d.id, [d.name, kind_label(d.kind), d.address, uses_text(d)]) for d in found])
+        _fill(self.table, [(d.id, [d.name, kind_label(d.kind), d.address + (" · TLS" if d.tls else ""), uses_text(d)])
+                           for d in found])
         self.loaded.emit(len(found))
 
     def selected(self) -> Destination | None:
