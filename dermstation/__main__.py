@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-HEADLESS_COMMANDS = {"analyze", "backup", "restore", "verify", "migrate-database"}
+HEADLESS_COMMANDS = {"analyze", "compare", "backup", "restore", "verify", "migrate-database"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in {"-h", "--help"}:
         print("usage: dermstation            start the workstation\n"
               "       dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]\n"
+              "       dermstation compare BEFORE AFTER [--pixel-spacing MM [MM]] [--json]\n"
               "       dermstation backup DEST | restore SRC | verify | migrate-database --to URL")
         return 0
     if args and args[0] in {"--version", "-V"}:

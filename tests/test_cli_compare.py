@@ -58,3 +58,13 @@ def test_bad_arguments_and_missing_files(test_data: Path, tmp_path: Path) -> Non
     assert run(str(image), str(image), "--pixel-spacing", "-1")[0] == EXIT_USAGE
     code, _out, err = run(str(image), str(tmp_path / "missing.jpg"))
     assert code == EXIT_FAILED and "missing.jpg" in err
+
+
+def test_the_dermstation_command_runs_compare_headless(half_size_copy, capsys) -> None:
+    from dermstation.__main__ import HEADLESS_COMMANDS
+    from dermstation.__main__ import main as entry
+
+    assert "compare" in HEADLESS_COMMANDS  # never starts the GUI
+    before, after = half_size_copy
+    assert entry(["compare", str(before), str(after), "--provider", "cpu", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["verdict"] == "stable"
