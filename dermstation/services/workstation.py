@@ -14,6 +14,7 @@ from dermstation.services.container import Services
 from dermstation.services.hospital_link import HospitalLink
 from dermstation.services.hospitals import HospitalService
 from dermstation.services.imports import ImportService
+from dermstation.services.workstation_registry import WorkstationRegistry
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class WorkstationServices:
     assessments: AssessmentService
     hospitals: HospitalService  # the referral hospitals a signed plan may name
     hospital_link: HospitalLink | None = None  # PACS send/receive and FHIR export (issue 22), when wired
+    registry: WorkstationRegistry | None = None  # which workstations use the clinic's database (Settings)
 
 
 def build_workstation_services(services: Services, analysis: AnalysisService) -> WorkstationServices:
@@ -35,6 +37,7 @@ def build_workstation_services(services: Services, analysis: AnalysisService) ->
         imports=ImportService(services.captures),
         assessments=AssessmentService(services.database, services.audit),
         hospitals=services.hospitals,
+        registry=services.workstations,
     )
 
 

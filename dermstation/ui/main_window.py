@@ -161,7 +161,9 @@ class MainWindow(QMainWindow):
             return PatientsPage(patients, self.user, self._ops, appointments)
         if section is Section.SETTINGS:
             page = SettingsPage(
-                self.user, settings_store, users, auth, preferences, self._ops, language, self._assistant
+                self.user, settings_store, users, auth, preferences, self._ops, language, self._assistant,
+                hospital_link=self._reception.hospital_link if self._reception is not None else None,
+                workstations=self._workstation.registry if self._workstation is not None else None,
             )
             page.language_changed.connect(lambda _lang: self.close_for("relaunch"))
             page.clinic_saved.connect(lambda settings: self._clinic_renamed(settings.clinic_name))

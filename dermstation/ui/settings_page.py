@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser, UserInfo
     from dermstation.services.users import UserService
+    from dermstation.services.workstation_registry import WorkstationRegistry
 
 
 def _card(title: str, subtitle: str = "") -> tuple[QFrame, QVBoxLayout]:
@@ -106,6 +107,7 @@ class SettingsPage(QScrollArea):
         assistant: AssistantService | None = None,
         parent: QWidget | None = None,
         hospital_link: HospitalLink | None = None,
+        workstations: WorkstationRegistry | None = None,
     ) -> None:
         super().__init__(parent)
         self._user = user
@@ -153,6 +155,11 @@ class SettingsPage(QScrollArea):
 
                 self.destinations_card = DestinationsCard(hospital_link, user, ops)
                 layout.addWidget(self.destinations_card)
+            if workstations is not None:
+                from dermstation.ui.workstations_card import WorkstationsCard
+
+                self.workstations_card = WorkstationsCard(workstations, user, ops)
+                layout.addWidget(self.workstations_card)
             layout.addWidget(self._users_card(), 1)
         else:
             card.setMaximumWidth(560)
@@ -180,6 +187,7 @@ class SettingsPage(QScrollArea):
         self.timezone.setEditable(True)
         self.timezone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.timezone.addItems(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+        self.timezone.setCurrentText("UTC")  # until the stored zone has loaded
         self.timezone.setToolTip(_("Appointments, reports and calendar files use this time zone."))
         self.opening_hours: list[QLineEdit] = []
         hours_grid = QGridLayout()  # Monday first, four days to a row so "08:00-17:00" fits

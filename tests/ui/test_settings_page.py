@@ -152,3 +152,20 @@ def test_admin_sets_clinic_details_time_zone_and_hours(qtbot, services, admin, o
     shots = Path(os.environ.get("DERMSTATION_SCREENSHOTS") or tmp_path)
     page.resize(1280, 900)
     page.grab().save(str(shots / "settings_clinic.png"))
+
+
+def test_admin_sees_the_workstations(qtbot, services, admin, ops, tmp_path) -> None:
+    prefs = UiPreferences(services.paths.data_dir / "ui.ini")
+    page = SettingsPage(admin, services.settings_store, services.users, services.auth, prefs, ops, "en",
+                        workstations=services.workstations)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.workstations_card.loaded, timeout=5000) as blocker:
+        pass
+    (row,) = blocker.args[0]
+    assert row.this_workstation and row.connected
+    table = page.workstations_card.table
+    assert table.rowCount() == 1 and "(this workstation)" in table.item(0, 0).text()
+    assert table.item(0, 4).text() == "connected"
+    page.resize(1280, 1400)
+    page.show()
+    page.grab().save(str(Path(os.environ.get("DERMSTATION_SCREENSHOTS") or tmp_path) / "settings_workstations.png"))
