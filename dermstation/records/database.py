@@ -111,7 +111,9 @@ def translate_error(exc: SQLAlchemyError) -> RecordError | None:
             details=kind,
         )
     if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
-        return DatabaseUnavailable("The database cannot be reached.", details=f"{kind}: {text[:200]}")
+        return DatabaseUnavailable(
+            "The database cannot be reached (the network or the database server is down). This step was not "
+            "saved; try again when the connection is back.", details=f"{kind}: {text[:200]}")
     return None
 
 
