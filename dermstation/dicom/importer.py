@@ -251,14 +251,15 @@ def _to_rgb(ds: Dataset, name: str) -> np.ndarray:
         # first frame only, raw samples: the colour conversion below is explicit (and done once)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         arr = pixel_array(ds, index=0 if frames > 1 else None, as_rgb=False)
-    except (NotImplementedError, RuntimeError) as exc:
+    except NotImplementedError as exc:  # no decoder here for this compression or colour space
         if ts.is_compressed:
             raise DicomReadError(
                 f"{name} is compressed as {ts.name}, which this installation cannot decode",
                 f"{exc}; install pylibjpeg with pylibjpeg-libjpeg / pylibjpeg-openjpeg") from exc
         raise DicomReadError(f"The image in {name} cannot be decoded", str(exc)) from exc
-    except Exception as exc:  # noqa: BLE001 - damaged streams raise many kinds
-        raise DicomReadError(f"The image in {name} is damaged and cannot be decoded", repr(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - a decoder that exists but fails: damaged data (many kinds)
+        what = f"its {ts.name} data" if ts.is_compressed else "its pixel data"
+        raise DicomReadError(f"The image in {name} is damaged: {what} cannot be decoded", repr(exc)) from exc
     arr = np.asarray(arr)
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)

@@ -36,8 +36,10 @@ MAX_PIXELS = 100_000_000
 """Refuse images above this many pixels (decompression-bomb guard)."""
 WORKING_MAX_SIDE = 2048
 """Larger images are analysed at this longest side; the pixel spacing is scaled to match."""
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".heic", ".heif")
-"""What a folder import or analysis picks up (a file given by name is tried whatever its extension)."""
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".heic", ".heif",
+                    ".jxl", ".avif", ".jp2", ".j2k")
+"""What a folder import or analysis picks up, never skipping a picture silently: the last four only to be
+refused by name (a file given by name is tried whatever its extension)."""
 
 
 @dataclass(frozen=True)

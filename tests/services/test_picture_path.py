@@ -94,14 +94,16 @@ def test_folder_batch_of_every_container_goes_on_past_bad_files(ws, dermatologis
     (folder / "g_truncated.dcm").write_bytes((folder / "e_plain.dcm").read_bytes()[:2000])
     (folder / "h_dot.png").write_bytes(cv2.imencode(".png", np.zeros((1, 1, 3), np.uint8))[1].tobytes())
     (folder / "i_notes.jpg").write_text("not a picture")
-    (folder / "j_new.jxl").write_bytes(b"\xff\x0a" + bytes(100))  # not picked up by extension: not an image
+    (folder / "j_new.jxl").write_bytes(b"\xff\x0a" + bytes(100))  # refused by name, not skipped
+    (folder / "k_notes.txt").write_text("not a picture, skipped in folder mode")
 
     report = ws.imports.import_files(dermatologist, lesion.id, [folder])
     stored_names = {c.id: ws.records.capture_image(dermatologist, c.id).original_name for c in report.imported}
     names = sorted(stored_names.values())
     assert names == ["a_photo.jpg", "b_framed.png", "c_palette.gif", "d_phone.heic", "e_plain.dcm", "f_rct.dcm"]
     failures = {f.path.name: f.message for f in report.failures}
-    assert sorted(failures) == ["g_truncated.dcm", "h_dot.png", "i_notes.jpg"]
+    assert sorted(failures) == ["g_truncated.dcm", "h_dot.png", "i_notes.jpg", "j_new.jxl"]
+    assert "JPEG XL" in failures["j_new.jxl"]
     for name, message in failures.items():
         assert name in message, message
     assert "1x1" in failures["h_dot.png"]
@@ -171,3 +173,18 @@ def test_prepare_is_one_decode_of_the_same_bytes(photo: np.ndarray, tmp_path: Pa
         (tmp_path / "broken.dcm").write_bytes(b"\x00" * 128 + b"DICM" + b"\x01\x02")
         prepare(tmp_path / "broken.dcm")
 
+
+
+def test_corrupt_jpeg2000_dicom_is_called_damaged_not_unsupported(photo: np.ndarray, tmp_path: Path) -> None:
+    import pydicom
+    from pydicom.encaps import encapsulate, generate_fragments
+
+    path = _jpeg2000_dicom(tmp_path / "scan.dcm", photo, "YBR_RCT")
+    ds = pydicom.dcmread(path)
+    stream = b"".join(generate_fragments(ds.PixelData))
+    ds.PixelData = encapsulate([stream[: len(stream) // 3] + b"\xff\xd9"])  # cut short, end marker kept
+    ds.save_as(path)
+    with pytest.raises(DicomReadError) as caught:
+        prepare_file(path)
+    assert "scan.dcm" in caught.value.message
+    assert "damaged" in caught.value.message and "cannot decode" not in caught.value.message
