@@ -181,6 +181,28 @@ def test_audit_tab_shows_ai_score_histology_and_signed_diagnosis(qtbot, ops, ws,
     assert "1 analyses with histology" in view.summary.text()
 
 
+def test_histology_is_recorded_from_the_panel_and_shown_beside_the_signature(qtbot, ops, ws, dermatologist, lesion,
+                                                                             analyses) -> None:
+    first, _second = analyses
+    signed = ws.assessments.sign(dermatologist, first.id, "mel.suspected", Plan(PlanKind.EXCISION))
+    form = _form(qtbot, ws, dermatologist, ops)
+    _open(qtbot, form, lesion.id, first)
+    assert form.histology.isHidden()
+    dialog = form.record_histology()
+    qtbot.keyClicks(dialog.picker.search, "uncertain")  # an open question is not a histology result
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Return)
+    dialog.save_button.click()
+    qtbot.waitUntil(dialog.error.isVisible, timeout=10000)
+    dialog.picker.search.clear()
+    qtbot.keyClicks(dialog.picker.search, "lentigo maligna melanoma")
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.saved, timeout=10000) as saved:
+        dialog.save_button.click()
+    assert saved.args[0].diagnosis.code == "mel.lmm" and saved.args[0].assessment_id == signed.id
+    qtbot.waitUntil(form.histology.isVisible, timeout=10000)
+    assert "Lentigo maligna melanoma" in form.histology.text()
+
+
 def test_reception_sees_and_books_follow_ups_in_the_schedule(qtbot, ops, services, ws, admin, dermatologist,
                                                               receptionist, lesion, analyses) -> None:
     ws.assessments.sign(dermatologist, analyses[1].id, "nv.dysplastic",

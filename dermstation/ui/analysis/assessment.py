@@ -46,7 +46,7 @@ from dermstation.core.assessments import (
 from dermstation.core.diagnoses import Category, Diagnosis, catalogue
 from dermstation.core.domain import ReferralUrgency, Role
 from dermstation.core.errors import Conflict, ValidationError
-from dermstation.core.i18n import _, current_language, format_moment, ngettext
+from dermstation.core.i18n import _, current_language, format_day, format_moment, ngettext
 from dermstation.ui.text import breakable
 from dermstation.ui.theme import set_role
 
@@ -310,6 +310,10 @@ class AssessmentForm(QWidget):
         self.retract_button.setToolTip(_("Take back a picture stored by mistake (wrong patient or lesion, not a "
                                          "lesion, unusable). It stays in the audit trail."))
         self.retract_button.clicked.connect(self.retract)
+        self.histology = QLabel()
+        self.histology.setObjectName("lesionHistology")
+        self.histology.setWordWrap(True)
+        self.histology.hide()
         self.histology_button = QPushButton(_("Record histology…"))
         self.histology_button.setObjectName("recordHistology")
         self.histology_button.clicked.connect(self.record_histology)
@@ -328,6 +332,7 @@ class AssessmentForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.status)
+        layout.addWidget(self.histology)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.note)
@@ -357,6 +362,9 @@ class AssessmentForm(QWidget):
             self.history.clear()
         self.retract_button.setEnabled(self.may_sign and capture_id is not None)
         self.histology_button.setEnabled(self.may_sign and lesion_id is not None)
+        self.histology.hide()
+        if lesion_id is not None:
+            self._ops.spawn(self._load_histology(lesion_id), key=f"histology-{id(self)}", parent=self)
         if analysis_id is None:
             self.status.setText(_("Open or analyse a picture to sign its assessment.") if lesion_id else "")
             self._update_sign_button()
@@ -371,6 +379,16 @@ class AssessmentForm(QWidget):
         self._hospitals_loaded = True
         self.plan.set_hospitals([(h.id, f"{h.name} — {h.city}" if h.city else h.name)
                                  for h in hospitals if h.accepts_referrals and not h.retired])
+
+    async def _load_histology(self, lesion_id: int) -> None:
+        results = await self._ops.db(self._assessments.histology, self._user, lesion_id)
+        if lesion_id != self._lesion_id:
+            return
+        if results:  # the lesion's latest result: what the specimen showed, beside what was signed
+            latest = results[0]
+            self.histology.setText(_("Histology ({day}): {diagnosis}").format(
+                day=format_day(latest.reported_on), diagnosis=latest.diagnosis.name(current_language())))
+        self.histology.setVisible(bool(results))
 
     async def _load_versions(self, analysis_id: int) -> None:
         rows = await self._ops.db(self._assessments.versions, self._user, analysis_id)
@@ -460,8 +478,10 @@ class AssessmentForm(QWidget):
     def record_histology(self) -> HistologyDialog | None:
         if self._lesion_id is None or not self.may_sign:
             return None
-        dialog = HistologyDialog(self._assessments, self._user, self._ops, self._lesion_id,
+        lesion_id = self._lesion_id
+        dialog = HistologyDialog(self._assessments, self._user, self._ops, lesion_id,
                                  self.current.id if self.current else None, self)
+        dialog.saved.connect(lambda _result: self._ops.spawn(self._load_histology(lesion_id), parent=self))
         dialog.open()
         return dialog
 
