@@ -13,17 +13,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
 
-from dermstation.dicom.exporter import (
-    _SEX_CODES,
-    MANUFACTURER,
-    SOFTWARE_VERSION,
-    ExportedInstance,
-    ExportPatient,
-    ExportStudy,
-    _da,
-    _person_name,
-    _tm,
-)
+from dermstation.dicom.exporter import MANUFACTURER, SOFTWARE_VERSION, ExportedInstance
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 REQUIRED_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
@@ -47,18 +37,30 @@ REQUIRED_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# copied from the photograph as they are, so the report and the picture name the same patient and study
+_FROM_SOURCE = ("SpecificCharacterSet", "TimezoneOffsetFromUTC", "PatientName", "PatientID", "PatientBirthDate",
+                "PatientSex", "StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID",
+                "AccessionNumber", "StudyDescription", "InstitutionName")
+
+
+def _da(value: datetime) -> str:
+    return value.astimezone().strftime("%Y%m%d")
+
+
+def _tm(value: datetime) -> str:
+    return value.astimezone().strftime("%H%M%S")
+
+
 def build_encapsulated_pdf(
     pdf: bytes,
-    patient: ExportPatient,
-    study: ExportStudy,
+    source: ExportedInstance,
     *,
     title: str = "Dermoscopy lesion report",
     series_uid: str | None = None,
     sop_instance_uid: str | None = None,
     signed_at: datetime | None = None,
-    source: ExportedInstance | None = None,
 ) -> ExportedInstance:
-    """An Encapsulated PDF dataset of ``pdf``; ``source`` (the photograph) is referenced when given."""
+    """An Encapsulated PDF of ``pdf`` in the study of ``source`` (the photograph it reports on), referencing it."""
     if not pdf.startswith(b"%PDF"):
         raise ValueError("not a PDF document")
     series_uid = series_uid or generate_uid()
@@ -74,30 +76,19 @@ def build_encapsulated_pdf(
     ds = Dataset()
     ds.file_meta = meta
     ds.SpecificCharacterSet = "ISO_IR 192"
+    for keyword in _FROM_SOURCE:
+        if keyword in source.dataset:
+            setattr(ds, keyword, source.dataset[keyword].value)
     ds.SOPClassUID = ENCAPSULATED_PDF
     ds.SOPInstanceUID = sop_uid
     ds.InstanceCreationDate = _da(now)
     ds.InstanceCreationTime = _tm(now)
-    ds.PatientName = _person_name(patient.family_name, patient.given_name)
-    ds.PatientID = patient.patient_id
-    ds.PatientBirthDate = _da(patient.birth_date)
-    ds.PatientSex = _SEX_CODES.get(patient.sex, "")
-    ds.StudyInstanceUID = study.study_uid
-    ds.StudyDate = _da(study.started_at)
-    ds.StudyTime = _tm(study.started_at)
-    ds.ReferringPhysicianName = study.referring_physician
-    ds.StudyID = study.study_id
-    ds.AccessionNumber = study.accession_number
-    if study.description:
-        ds.StudyDescription = study.description
     ds.Modality = "DOC"
     ds.SeriesInstanceUID = series_uid
     ds.SeriesNumber = 3
     ds.SeriesDescription = "DermStation reports"
     ds.Manufacturer = MANUFACTURER
     ds.SoftwareVersions = SOFTWARE_VERSION
-    if study.institution:
-        ds.InstitutionName = study.institution
     ds.ConversionType = "WSD"
     ds.InstanceNumber = 1
     ds.ContentDate = _da(content_time)
@@ -111,15 +102,13 @@ def build_encapsulated_pdf(
     concept.CodeMeaning = "Diagnostic imaging study"
     ds.ConceptNameCodeSequence = Sequence([concept])
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
-    data = pdf + b"\0" if len(pdf) % 2 else pdf
-    ds.EncapsulatedDocument = data
+    ds.EncapsulatedDocument = pdf + b"\0" if len(pdf) % 2 else pdf
     ds.EncapsulatedDocumentLength = len(pdf)
-    if source is not None:
-        ref = Dataset()
-        ref.ReferencedSOPClassUID = source.sop_class_uid
-        ref.ReferencedSOPInstanceUID = source.sop_instance_uid
-        ds.SourceInstanceSequence = Sequence([ref])
-    return ExportedInstance(ENCAPSULATED_PDF, sop_uid, series_uid, study.study_uid, ds)
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = source.sop_class_uid
+    ref.ReferencedSOPInstanceUID = source.sop_instance_uid
+    ds.SourceInstanceSequence = Sequence([ref])
+    return ExportedInstance(ENCAPSULATED_PDF, sop_uid, series_uid, source.study_uid, ds)
 
 
 def missing_required(ds: Dataset) -> list[str]:

@@ -37,7 +37,7 @@ from dermstation.dicom.network import PacsError
 from dermstation.inference.overlay import encode_png, render_overlay
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
-from dermstation.records.image_store import ImageStore
+from dermstation.records.image_store import ImageStorage
 from dermstation.records.models import AnalysisRecord
 from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
@@ -109,7 +109,7 @@ def _diagnosis_concept(signed: SignedAssessment) -> dict[str, Any]:
 
 
 class FhirExportService:
-    def __init__(self, database: Database, audit: AuditLog, image_store: ImageStore, reports: ReportService,
+    def __init__(self, database: Database, audit: AuditLog, image_store: ImageStorage, reports: ReportService,
                  pacs: PacsService) -> None:
         self._db = database
         self._audit = audit

@@ -51,7 +51,7 @@ from dermstation.inference.overlay import render_overlay
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.columns import utcnow
 from dermstation.records.database import Database
-from dermstation.records.image_store import ImageStore
+from dermstation.records.image_store import ImageStorage
 from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion, Patient
 from dermstation.records.pacs_models import LesionStudy, PacsDestination, PacsSendItem
 from dermstation.services.assessments import live_capture, signed_assessment_of
@@ -286,7 +286,7 @@ def _item(row: PacsSendItem, destination_name: str) -> SendItem:
 
 # --- the service ---------------------------------------------------------------------------------------
 class PacsService:
-    def __init__(self, database: Database, audit: AuditLog, image_store: ImageStore, reports: ReportService,
+    def __init__(self, database: Database, audit: AuditLog, image_store: ImageStorage, reports: ReportService,
                  dicom_import: DicomImportService, *, credentials: CredentialStore | None = None,
                  clock: Callable[[], datetime] = utcnow, backoff: Backoff = Backoff()) -> None:
         self._db = database
@@ -481,9 +481,9 @@ class PacsService:
                 files.append(("overlay", _with_uid(sc, _stable_uid(study_row.study_uid, "overlay", analysis.id),
                                                    analysis.id)))
         if pdf is not None and signed is not None:  # one report instance per signed version
-            doc = build_encapsulated_pdf(pdf, who, study, series_uid=study_row.report_series_uid,
+            doc = build_encapsulated_pdf(pdf, photo, series_uid=study_row.report_series_uid,
                                          sop_instance_uid=_stable_uid(study_row.study_uid, "report", signed.id),
-                                         signed_at=signed.signed_at, source=photo)
+                                         signed_at=signed.signed_at)
             doc.dataset.InstanceNumber = signed.id
             files.append(("report", doc))
         return files
@@ -551,7 +551,9 @@ class PacsService:
                 continue
             try:
                 self._send_one(item_id)
-            except PacsError as exc:
+            except DermStationError as exc:  # the peer's answer, or a queued file that is gone or damaged
+                if not isinstance(exc, PacsError):
+                    exc = PacsError(exc.message, exc.details, retryable=False)
                 state = self._finish(item_id, exc)
                 if state == "failed":
                     failed += 1

@@ -54,7 +54,7 @@ def external_studies(server: Orthanc, record_number: str) -> dict[str, str]:
     derm = ExportStudy(started_at=datetime.now(UTC) - timedelta(days=400), description="Dermoscopy, other clinic")
     photo = build_photograph(_rgb("ISIC_0000009.jpg"), who, derm, body_site="back")
     server.upload(instance_bytes(photo))
-    server.upload(instance_bytes(build_encapsulated_pdf(_minimal_pdf(), who, derm, title="Histology")))
+    server.upload(instance_bytes(build_encapsulated_pdf(_minimal_pdf(), photo, title="Histology")))
     other = ExportStudy(description="Chest")
     ct = build_photograph(np.zeros((16, 16, 3), np.uint8), who, other)
     ct.dataset.Modality = "CT"

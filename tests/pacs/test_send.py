@@ -298,3 +298,19 @@ def test_signing_queues_only_for_destinations_that_send_on_signing(services, adm
     assert pacs.process_queue().sent == 3
     report = pydicom.dcmread(io.BytesIO(queued_file(services, items[2].id)))
     assert report.InstanceNumber == amended.id  # the amended version's report, a new instance
+
+
+def test_a_queued_file_that_is_gone_fails_with_the_reason(services, admin, dermatologist, orthanc,
+                                                          analysis_results) -> None:
+    from dermstation.records.pacs_models import PacsSendItem
+
+    pacs = build_pacs_service(services)
+    pacs.save_destination(admin, dimse(orthanc))
+    done = analysed_capture(services, dermatologist, analysis_results, record_number="GONE-1")
+    photo, overlay = pacs.queue_analysis(dermatologist, done.analysis_id)
+    with services.database.session() as session:  # as if the stored file had been lost
+        session.get(PacsSendItem, photo.id).content_sha256 = "0" * 64
+    run = pacs.process_queue()
+    assert (run.sent, run.failed) == (1, 1)
+    lost = next(i for i in pacs.queue(dermatologist) if i.id == photo.id)
+    assert lost.state == "failed" and "missing" in lost.last_error
