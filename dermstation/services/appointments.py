@@ -49,6 +49,15 @@ DEFAULT_DAYS: tuple[DayHours | None, ...] = (
     None,
     None,
 )
+
+
+def opening_days(hours: tuple[str, ...]) -> tuple[DayHours | None, ...]:
+    """The clinic's opening hours (``"08:00-17:00"`` or ``""`` per weekday) as a working week."""
+    if len(hours) != 7:
+        return DEFAULT_DAYS
+    return tuple(DayHours(time.fromisoformat(h[:5]), time.fromisoformat(h[6:])) if h else None for h in hours)
+
+
 MAX_DURATION_MINUTES = 8 * 60
 PAST_GRACE = timedelta(minutes=5)
 NEXT_FREE_SEARCH_DAYS = 90
@@ -174,11 +183,11 @@ class AppointmentService:
             )
             return self._hours(session, hours.dermatologist_id)
 
-    @staticmethod
-    def _hours(session: Session, dermatologist_id: int) -> WorkingHours:
+    def _hours(self, session: Session, dermatologist_id: int) -> WorkingHours:
         row = session.get(DermatologistSchedule, dermatologist_id)
-        if row is None:
-            return WorkingHours(dermatologist_id, DEFAULT_SLOT_MINUTES, DEFAULT_DAYS, is_default=True)
+        if row is None:  # no week of their own: the clinic's opening hours
+            days = opening_days(self._settings.load(session).opening_hours)
+            return WorkingHours(dermatologist_id, DEFAULT_SLOT_MINUTES, days, is_default=True)
         return hours_from_json(dermatologist_id, row.slot_minutes, row.hours)
 
     # --- booking ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import time
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from dermstation.core.config import ClinicSettings, Settings, load_settings
 from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.records.models import AuditEvent
 from dermstation.services.container import Services, build_services
+from dermstation.services.scheduling_types import DayHours
 from dermstation.services.types import CurrentUser
 
 
@@ -85,3 +87,14 @@ def test_old_settings_file_moves_into_the_database_without_loss(paths, database_
         assert again.settings_store.load() == clinic
     finally:
         again.close()
+
+
+def test_opening_hours_are_the_week_of_a_dermatologist_without_one(services: Services, admin: CurrentUser,
+                                                                    dermatologist: CurrentUser) -> None:
+    store = services.settings_store
+    assert services.appointments.working_hours(admin, dermatologist.id).days[0] == DayHours(time(8), time(17))
+    store.save(admin, store.load().with_changes(opening_hours=("07:30-12:00",) * 5 + ("09:00-12:00", "")))
+    week = services.appointments.working_hours(admin, dermatologist.id)
+    assert week.is_default
+    assert week.days[0] == DayHours(time(7, 30), time(12)) and week.days[5] == DayHours(time(9), time(12))
+    assert week.days[6] is None
