@@ -314,3 +314,21 @@ def test_a_queued_file_that_is_gone_fails_with_the_reason(services, admin, derma
     assert (run.sent, run.failed) == (1, 1)
     lost = next(i for i in pacs.queue(dermatologist) if i.id == photo.id)
     assert lost.state == "failed" and "missing" in lost.last_error
+
+
+def test_items_claimed_by_a_sender_that_died_are_sent_after_the_lease(services, admin, dermatologist, orthanc,
+                                                                      analysis_results) -> None:
+    clock = Clock()
+    backoff = Backoff(lease_s=300)
+    dying = build_pacs_service(services, clock=clock, backoff=backoff)
+    dying.save_destination(admin, dimse(orthanc))
+    done = analysed_capture(services, dermatologist, analysis_results, record_number="LEASE-1")
+    items = dying.queue_analysis(dermatologist, done.analysis_id)
+    assert len(dying._claim(10)) == len(items)  # noqa: SLF001 - a sender claims the items, then its process dies
+
+    other = build_pacs_service(services, clock=clock, backoff=backoff)  # another workstation, or the restart
+    assert other.process_queue().sent == 0  # leased: not sent twice meanwhile
+    clock.advance(301)
+    assert other.process_queue().sent == len(items)
+    assert {i.state for i in other.queue(dermatologist)} == {"sent"}
+    assert {i.sop_instance_uid for i in items} <= orthanc.instance_uids()
