@@ -18,13 +18,21 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: dermstation            start the workstation\n"
               "       dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]\n"
               "       dermstation compare BEFORE AFTER [--pixel-spacing MM [MM]] [--json]\n"
-              "       dermstation backup DEST | restore SRC | verify | migrate-database --to URL")
+              "       dermstation backup DEST | restore SRC | verify | migrate-database --to URL\n"
+              "       dermstation --version | doctor")
         return 0
     if args and args[0] in {"--version", "-V"}:
-        from dermstation import __version__
+        from dermstation.services.installation import version_text
 
-        print(f"DermStation {__version__}")
+        print(version_text())
         return 0
+    if args and args[0] == "doctor":
+        from dermstation.services.installation import doctor
+
+        checks = doctor()
+        for check in checks:
+            print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+        return 0 if all(c.ok for c in checks) else 1
     from dermstation.app import main as app_main
 
     return app_main([sys.argv[0], *args])
