@@ -463,7 +463,7 @@ class PacsService:
         rgb = _decode_rgb(self._images.read(capture.sha256))
         who = ExportPatient(patient.record_number, patient.family_name, patient.given_name, patient.date_of_birth,
                             patient.sex)
-        study = ExportStudy(study_uid=study_row.study_uid, started_at=study_row.created_at,
+        study = ExportStudy(study_uid=study_row.study_uid, started_at=lesion.created_at,  # the first visit
                             description="Dermoscopy follow-up")
         photo = build_photograph(rgb, who, study, body_site=lesion.body_site,
                                  pixel_spacing_mm=capture.pixel_spacing_mm, acquired_at=capture.taken_at,
