@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 import dermstation
 from dermstation.core.i18n import _
+from dermstation.services.installation import model_versions
 from dermstation.ui.accounts import ChangePasswordDialog
 from dermstation.ui.forms import open_dialog
 from dermstation.ui.navigation import Section, roles_label, section_title, sections_for
@@ -270,6 +271,10 @@ class MainWindow(QMainWindow):
             [
                 f"<h3>DermStation {dermstation.__version__}</h3>",
                 "<p>", _("A clinical workstation for dermatology."), "</p>",
+                "<p>", _("Models:"), "<br/>",
+                "<br/>".join(f"{m.name} {m.version} · sha256 <tt>{m.sha256[:16]}…</tt>"
+                             + ("" if m.file_ok else " — " + _("damaged")) for m in model_versions()),
+                "</p>",
                 "<p><b>", _("Decision support, not a diagnosis."), "</b> ",
                 _("Every result must be reviewed by a qualified clinician."), "</p>",
                 "<p>", _("The bundled models were trained on the HAM10000 data set, licensed under "

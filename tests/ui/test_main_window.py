@@ -87,6 +87,9 @@ def test_about_names_the_licence_and_decision_support(qtbot, services, dermatolo
     text = window.about_text()
     assert "CC BY-NC-SA 4.0" in text and "HAM10000" in text
     assert "not a diagnosis" in text
+    from dermstation.services.installation import model_versions
+
+    assert all(f"{m.name} {m.version}" in text and m.sha256[:16] in text for m in model_versions())
     box = window.show_about()
     assert box.isVisible()
     box.close()
