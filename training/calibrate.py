@@ -43,9 +43,21 @@ def pick_threshold(malignancy: np.ndarray, is_mel: np.ndarray, sensitivity: floa
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sensitivity", type=float, default=TARGET_SENSITIVITY)
+    ap.add_argument("--multisite", action="store_true",
+                    help="fit on the multi-site val split (HAM val + ISIC 2017 val + archive val), issue 23")
     args = ap.parse_args()
     seg, clf = Segmenter(MODELS), Classifier(MODELS)
-    logits, y = ham_logits("val", seg, clf)
+    where = "HAM10000 val"
+    if args.multisite:
+        from training.evaluate_multisite import outputs
+
+        val = outputs(MODELS, "val")
+        logits, y = val.logits, np.array([it.label for it in val.items])
+        if (y < 0).any():
+            raise ValueError("multi-site val must have a known class for every image")
+        where = "multi-site val (HAM10000 val, ISIC 2017 val, ISIC Archive val; training.multisite)"
+    else:
+        logits, y = ham_logits("val", seg, clf)
     t = fit_temperature(logits, y)
     probs = softmax(logits / t)
     mal = clf.malignancy(probs)
@@ -54,12 +66,12 @@ def main() -> None:
     card = cards.load(MODELS / "classifier.json")
     card["temperature"] = round(t, 4)
     card["operating_threshold"] = {
-        "malignancy": round(thr, 4), "chosen_on": "HAM10000 val",
+        "malignancy": round(thr, 4), "chosen_on": where,
         "rule": f"highest malignancy threshold with melanoma sensitivity >= {args.sensitivity:g} on val "
                 "(flag when malignancy score >= threshold)",
     }
     card["calibration"] = {
-        "method": "temperature scaling, NLL on HAM10000 val",
+        "method": f"temperature scaling, NLL on {where}",
         "val_nll_before": round(nll(softmax(logits), y), 4), "val_nll_after": round(nll(probs, y), 4),
         "val_ece_before": round(ece(softmax(logits), y), 4), "val_ece_after": round(ece(probs, y), 4),
     }

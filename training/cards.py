@@ -92,11 +92,11 @@ def write_segmenter_card(onnx_path: Path, version: str, training: dict | None) -
     return card
 
 
-def classifier_preprocessing() -> list[dict[str, Any]]:
+def classifier_preprocessing(size: int = CLS_SIZE) -> list[dict[str, Any]]:
     return [
         {"step": "lesion_crop", "margin": CROP_MARGIN, "min_fraction": CROP_MIN_FRACTION, "mask_from": "segmenter"},
         {"step": "shades_of_grey", "p": SOG_P},
-        {"step": "resize", "width": CLS_SIZE, "height": CLS_SIZE},
+        {"step": "resize", "width": size, "height": size},
         {"step": "normalize", "mean": list(CLS_MEAN), "std": list(CLS_STD)},
     ]
 
@@ -111,8 +111,23 @@ TTA_TEXT = {
 }
 
 
+MULTISITE = [
+    {"name": "ISIC 2017 challenge (train + validation)", "licence": "CC0",
+     "split": "training.multisite: train = ISIC 2017 train with id < ISIC_0014000 (minus the 256 px copies of "
+              "archive val photos); val = ISIC 2017 validation (checkpoint, temperature, threshold); held-out "
+              "external test = ISIC 2017 train with id >= ISIC_0014000 (never trained or tuned on)",
+     "citation": "Codella et al., Skin Lesion Analysis Toward Melanoma Detection (ISIC 2017), ISBI 2018, "
+                 "arXiv:1710.05006"},
+    {"name": "ISIC Archive UDA photos (full resolution)", "licence": "CC0",
+     "split": "training.multisite: the ISIC-2017-train photos split by a hash of the image id into train (2/3) "
+              "and val (1/3), lesion-disjoint with their 256 px ISIC 2017 copies; the 101 photos not in ISIC 2017 "
+              "are held-out external test"},
+]
+
+
 def write_classifier_card(onnx_path: Path, version: str, tta: str, training: dict | None,
-                          members: int = 1) -> dict[str, Any]:
+                          members: int = 1, size: int = CLS_SIZE, features: bool = False,
+                          multisite: bool = False) -> dict[str, Any]:
     old = load(card_path(onnx_path)) if card_path(onnx_path).exists() else {}
     card = {
         "name": "dermstation-classifier",
@@ -124,9 +139,9 @@ def write_classifier_card(onnx_path: Path, version: str, tta: str, training: dic
         "architecture": (f"ensemble of {members} identically built networks, logits and class maps averaged; each a "
                          if members > 1 else "") + "compact ResNet (stride-4 stem, basic blocks 1-2-2-1, widths 32-64-128-256, BatchNorm, output stride 16); head = 1x1 conv "
                         "to 7 class maps, logits = global average of the maps",
-        "input": {"name": "image", "shape": [None, 3, CLS_SIZE, CLS_SIZE], "dtype": "float32", "layout": "NCHW"},
-        "outputs": {"logits": "logits", "class_maps": "class_maps"},
-        "class_maps_shape": [None, len(CLASSES), CLS_SIZE // 16, CLS_SIZE // 16],
+        "input": {"name": "image", "shape": [None, 3, size, size], "dtype": "float32", "layout": "NCHW"},
+        "outputs": {"logits": "logits", "class_maps": "class_maps", **({"features": "features"} if features else {})},
+        "class_maps_shape": [None, len(CLASSES), size // 16, size // 16],
         "test_time_augmentation": TTA_TEXT[tta],
         "tta_views": tta,
         "ensemble_members": members,
@@ -136,15 +151,15 @@ def write_classifier_card(onnx_path: Path, version: str, tta: str, training: dic
         "temperature": old.get("temperature", 1.0),
         "operating_threshold": old.get("operating_threshold", {"malignancy": 0.5, "chosen_on": "none (untrained)",
                                                                "rule": "placeholder"}),
-        "preprocessing": classifier_preprocessing(),
+        "preprocessing": classifier_preprocessing(size),
         "geometry": "full RGB image at its true aspect ratio (HAM10000's 224x224 files are first restored to "
                     "299x224 = 4:3 with restore_aspect); lesion mask from the segmenter card's pipeline; "
                     f"lesion_box = square around the lesion's bounding box plus {CROP_MARGIN:g} of its side on "
                     f"every side, at least {CROP_MIN_FRACTION:g} of the shorter image side, shifted inside the "
                     "image (reflection padding where it is larger); with an empty mask the centred square of the "
-                    f"shorter side; the square crop is colour-normalised and resized to {CLS_SIZE}x{CLS_SIZE} "
+                    f"shorter side; the square crop is colour-normalised and resized to {size}x{size} "
                     "(no stretching)",
-        "datasets": [HAM, {**PH2, "split": "diagnoses.csv, all 150 images: EXTERNAL TEST ONLY (never trained, "
+        "datasets": [HAM, *(MULTISITE if multisite else []), {**PH2, "split": "diagnoses.csv, all 150 images: EXTERNAL TEST ONLY (never trained, "
                                             "calibrated, thresholded or checkpoint-selected on; see "
                                             "external_test_caveat where design choices used it)"}],
         "licence": "CC BY-NC-SA 4.0 (inherited from HAM10000): non-commercial use, share-alike, attribution",
@@ -153,6 +168,9 @@ def write_classifier_card(onnx_path: Path, version: str, tta: str, training: dic
         "training": training or {},
         "date": dt.date.today().isoformat(),
     }
+    if features:
+        card["features_output"] = (f"features: (N, {256 * members}) global average of each member's last feature "
+                                   "map (before the class head), averaged over the TTA views, members concatenated")
     if old.get("temperature") is not None and old.get("sha256") != card["sha256"]:
         # a new network: its calibration must be refitted on val
         card["temperature"] = 1.0

@@ -13,6 +13,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "models"
 RUNS = REPO / ".train_runs"
+# checkpoints, caches and logs of the multi-site runs: outside the Git work tree (several engineers share it)
+TRAIN_DIR = Path(os.environ.get("DERMSTATION_TRAIN_DIR", str(Path.home() / "dermstation-train")))
 
 CLASSES = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
 MALIGNANT = ("akiec", "bcc", "mel")

@@ -52,17 +52,31 @@ def export_segmenter(ckpt: Path | None, version: str, training: dict | None = No
 
 
 def export_classifier(ckpts: list[Path], version: str, tta: str, training: dict | None = None,
-                      models: Path = MODELS) -> Path:
-    """One ONNX graph: the members' logits (and class maps) averaged over members and TTA views."""
+                      models: Path = MODELS, size: int = CLS_SIZE, features: bool = False,
+                      multisite: bool = False, init_onnx: Path | None = None, head: Path | None = None) -> Path:
+    """One ONNX graph: the members' logits (and class maps) averaged over members and TTA views.
+
+    ``init_onnx`` + ``head``: the members read back from a shipped classifier, with the class head
+    refitted by ``training.train_head``.
+    """
     nets = []
-    for ckpt in ckpts or [None]:
+    if init_onnx is not None:
+        from training.train_head import apply_head, members
+
+        nets = members(init_onnx)
+        if head is not None:
+            st = torch.load(head, weights_only=False)
+            apply_head(nets, st["w"], st["b"])
+    for ckpt in ckpts if init_onnx is not None else (ckpts or [None]):
         net = CamNet(widths=CLS_WIDTHS)
         if ckpt is not None:
             net.load_state_dict(torch.load(ckpt, weights_only=False)["net"])
         nets.append(net)
     path = models / "classifier.onnx"
-    _export(ExportWrapper(nets, tta), torch.randn(1, 3, CLS_SIZE, CLS_SIZE), path, ["logits", "class_maps"])
-    cards.write_classifier_card(path, version, tta, training, members=len(nets))
+    outputs = ["logits", "class_maps"] + (["features"] if features else [])
+    _export(ExportWrapper(nets, tta, features), torch.randn(1, 3, size, size), path, outputs)
+    cards.write_classifier_card(path, version, tta, training, members=len(nets), size=size, features=features,
+                                multisite=multisite)
     return path
 
 
@@ -74,6 +88,11 @@ def main() -> None:
     ap.add_argument("--version", default="0.0.1")
     ap.add_argument("--tta", choices=sorted(TTA_VIEWS), default="none", help="classifier: views averaged in the graph")
     ap.add_argument("--models-dir", type=Path, default=MODELS, help="classifier only: where to write (ablations)")
+    ap.add_argument("--size", type=int, default=CLS_SIZE, help="classifier input side (the card's resize)")
+    ap.add_argument("--features", action="store_true", help="classifier: add the pooled-features output")
+    ap.add_argument("--multisite", action="store_true", help="classifier: trained by training.train_multisite")
+    ap.add_argument("--init-onnx", type=Path, help="classifier: members read back from this shipped ONNX file")
+    ap.add_argument("--head", type=Path, help="classifier: head.pt of training.train_head (with --init-onnx)")
     ap.add_argument("--training-json", type=Path, help="facts about the run (command, epochs, minutes) for the card")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -81,7 +100,8 @@ def main() -> None:
     if args.which == "segmenter":
         export_segmenter(args.ckpt[0] if args.ckpt else None, args.version, training)
     else:
-        export_classifier(args.ckpt, args.version, args.tta, training, args.models_dir)
+        export_classifier(args.ckpt, args.version, args.tta, training, args.models_dir, args.size, args.features,
+                          args.multisite, args.init_onnx, args.head)
 
 
 if __name__ == "__main__":

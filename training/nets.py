@@ -120,9 +120,14 @@ class CamNet(nn.Module):
         self.head = nn.Conv2d(cin, num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, maps, _ = self.forward_all(x)
+        return logits, maps
+
+    def forward_all(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Logits, class maps and the pooled penultimate features (N, C) (the out-of-distribution score's input)."""
         f = self.features(self.stem(x))
         maps = self.head(self.drop(f))
-        return maps.mean(dim=(2, 3)), maps
+        return maps.mean(dim=(2, 3)), maps, f.mean(dim=(2, 3))
 
 
 TTA_VIEWS = {"none": 1, "flip4": 4, "dihedral8": 8}
@@ -137,10 +142,11 @@ class ExportWrapper(nn.Module):
     before averaging, so the outputs keep their meaning and shapes (logits = spatial mean of the maps).
     """
 
-    def __init__(self, nets: list[CamNet], tta: str = "flip4") -> None:
+    def __init__(self, nets: list[CamNet], tta: str = "flip4", features: bool = False) -> None:
         super().__init__()
         self.nets = nn.ModuleList(nets)
         self.tta = tta
+        self.with_features = features  # third output: pooled penultimate features (members concatenated)
         if tta not in TTA_VIEWS:
             raise ValueError(f"unknown test-time augmentation {tta!r}")
 
@@ -148,15 +154,16 @@ class ExportWrapper(nn.Module):
     def _flips(x: torch.Tensor) -> list[torch.Tensor]:
         return [x, x.flip(3), x.flip(2), x.flip(2).flip(3)]
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         n = TTA_VIEWS[self.tta]
         views = self._flips(image) if n > 1 else [image]
         if n == 8:
             views = views + [v.transpose(2, 3) for v in views]
         batch = torch.cat(views, 0)
-        logits_sum, maps_sum = None, None
+        logits_sum, maps_sum, feats_all = None, None, []
         for net in self.nets:
-            logits, maps = net(batch)
+            logits, maps, feats = net.forward_all(batch)
+            feats_all.append(feats.reshape(n, -1, feats.shape[1]).mean(0))  # averaged over the views
             # reshape (not split) keeps the batch size dynamic in the exported graph
             logits = logits.reshape(n, -1, logits.shape[1]).mean(0)
             m = maps.reshape(n, -1, *maps.shape[1:])
@@ -169,6 +176,8 @@ class ExportWrapper(nn.Module):
             logits_sum = logits if logits_sum is None else logits_sum + logits
             maps_sum = maps if maps_sum is None else maps_sum + maps
         k = float(len(self.nets))
+        if self.with_features:
+            return logits_sum / k, maps_sum / k, torch.cat(feats_all, 1)
         return logits_sum / k, maps_sum / k
 
     @staticmethod
