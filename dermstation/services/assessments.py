@@ -267,6 +267,8 @@ class AssessmentService:
                 signed = signed_assessment_of(session, analysis_id)
                 if signed is not None:
                     out[analysis_id] = signed
+            self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", None,
+                               f"assessments of {len(analysis_ids)} analyses")
             return out
 
     def legacy_for_lesion(self, actor: CurrentUser, lesion_id: int) -> tuple[SignedAssessment, ...]:
@@ -278,6 +280,7 @@ class AssessmentService:
                                                   ClinicianAssessment.analysis_id.is_(None))
                 .order_by(ClinicianAssessment.signed_at.desc())
             ).all()
+            self._audit.record(session, actor.id, AuditAction.VIEW, "lesions", lesion_id, "uncoded assessments")
             return tuple(_signed(r, session) for r in rows)
 
     # --- retraction -------------------------------------------------------------------------------

@@ -282,3 +282,18 @@ def test_analysis_page_shows_each_pictures_own_signature(qtbot, ops, services, w
         ops.spawn(form._retract(first.capture_id, RetractionReason.NOT_A_LESION, ""))
     assert page.shown is None and "retracted" in page.empty.text()
     qtbot.waitUntil(lambda: page.history.timeline.count() == 1, timeout=10000)
+
+
+def test_old_free_text_signatures_are_shown_as_written_and_uncoded(qtbot, ops, services, ws, dermatologist, lesion,
+                                                                  analyses) -> None:
+    from dermstation.records.models import ClinicianAssessment
+
+    with services.database.session() as session:  # what migration 0007 leaves of a pre-coding lesion signature
+        session.add(ClinicianAssessment(lesion_id=lesion.id, analysis_id=None, legacy_diagnosis="Lentigo maligna",
+                                        notes="", signed_by_id=dermatologist.id))
+    form = _form(qtbot, ws, dermatologist, ops)
+    _open(qtbot, form, lesion.id, analyses[0])
+    qtbot.waitUntil(form.legacy.isVisible, timeout=10000)
+    assert "Lentigo maligna" in form.legacy.text() and "uncoded" in form.legacy.text()
+    assert "Not signed yet" in form.status.text()  # it is no signature of this picture
+    assert ws.assessments.current(dermatologist, analyses[0].id) is None

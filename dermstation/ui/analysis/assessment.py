@@ -310,6 +310,11 @@ class AssessmentForm(QWidget):
         self.retract_button.setToolTip(_("Take back a picture stored by mistake (wrong patient or lesion, not a "
                                          "lesion, unusable). It stays in the audit trail."))
         self.retract_button.clicked.connect(self.retract)
+        self.legacy = set_role(QLabel(), "subtitle")
+        self.legacy.setObjectName("legacyAssessments")
+        self.legacy.setWordWrap(True)
+        self.legacy.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.legacy.hide()
         self.histology = QLabel()
         self.histology.setObjectName("lesionHistology")
         self.histology.setWordWrap(True)
@@ -338,6 +343,7 @@ class AssessmentForm(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(buttons)
         layout.addWidget(self.history)
+        layout.addWidget(self.legacy)
         layout.addStretch(1)
         for w in (self.picker, self.plan, self.notes, self.retract_button, self.histology_button):
             w.setEnabled(self.may_sign)
@@ -363,8 +369,9 @@ class AssessmentForm(QWidget):
         self.retract_button.setEnabled(self.may_sign and capture_id is not None)
         self.histology_button.setEnabled(self.may_sign and lesion_id is not None)
         self.histology.hide()
+        self.legacy.hide()
         if lesion_id is not None:
-            self._ops.spawn(self._load_histology(lesion_id), key=f"histology-{id(self)}", parent=self)
+            self._ops.spawn(self._load_lesion(lesion_id), key=f"histology-{id(self)}", parent=self)
         if analysis_id is None:
             self.status.setText(_("Open or analyse a picture to sign its assessment.") if lesion_id else "")
             self._update_sign_button()
@@ -379,6 +386,17 @@ class AssessmentForm(QWidget):
         self._hospitals_loaded = True
         self.plan.set_hospitals([(h.id, f"{h.name} — {h.city}" if h.city else h.name)
                                  for h in hospitals if h.accepts_referrals and not h.retired])
+
+    async def _load_lesion(self, lesion_id: int) -> None:
+        await self._load_histology(lesion_id)
+        legacy = await self._ops.db(self._assessments.legacy_for_lesion, self._user, lesion_id)
+        if lesion_id != self._lesion_id:
+            return
+        if legacy:  # signed before coding, for the lesion as a whole: shown as written, never interpreted
+            self.legacy.setText(breakable("\n\n".join(
+                [_("Signed for this lesion before coded diagnoses (free text, uncoded):")]
+                + [signature_text(r) for r in legacy[:5]])))
+        self.legacy.setVisible(bool(legacy))
 
     async def _load_histology(self, lesion_id: int) -> None:
         results = await self._ops.db(self._assessments.histology, self._user, lesion_id)
