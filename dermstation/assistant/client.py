@@ -30,6 +30,7 @@ subclass with a plain message. The key and the request body are never logged.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
@@ -250,10 +251,19 @@ class PerplexityClient:
         ceiling = min(self.retry.backoff_max_s, self.retry.backoff_base_s * (2 ** (attempt - 1)))
         return self._rng.uniform(0.0, ceiling)  # full jitter: clients that failed together spread out
 
+    def request_text(self, messages: Sequence[dict[str, str]]) -> str:
+        """The exact request body :meth:`send` posts, as the clinician is shown it before confirming."""
+        return json.dumps(self.request_body(messages), ensure_ascii=False, indent=2)
+
     def complete(self, messages: Sequence[dict[str, str]], *, temperature: float = 0.2,
                  max_tokens: int = 600) -> Completion:
         """Send ``messages`` and return the answer. Raises an ``AssistantError`` subclass."""
         body = self.request_body(messages, temperature=temperature, max_tokens=max_tokens)
+        return self.send(json.dumps(body, ensure_ascii=False))
+
+    def send(self, body_text: str) -> Completion:
+        """Post ``body_text`` byte for byte (UTF-8 JSON) and return the answer. Raises an ``AssistantError``."""
+        data = body_text.encode("utf-8")
         url = f"{self.base_url}/chat/completions"
         headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json",
                    "Accept": "application/json"}
@@ -263,7 +273,7 @@ class PerplexityClient:
             wait: float | None = None
             try:
                 poster = self._session.post if self._session is not None else requests.post
-                response = poster(url, json=body, headers=headers, timeout=self.timeouts)
+                response = poster(url, data=data, headers=headers, timeout=self.timeouts)
             except requests.exceptions.ConnectTimeout as exc:
                 last_error = AssistantOffline(
                     _("The online assistant cannot be reached (no network connection?)."),

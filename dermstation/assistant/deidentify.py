@@ -280,6 +280,9 @@ def _cue_patterns() -> tuple[tuple[re.Pattern[str], str, int], ...]:
     return (
         # a place after "lives in", "from", "wohnt in", "يسكن في"
         (re.compile(rf"(?<!{L})(?i:{_PLACE_CUE})\s+({_CAP}(?:[\s-]+{_CAP})*)"), PLACE, 1),
+        # "in Berlin", "nach Köln", "à Lyon": a capitalised word (not an acronym) after a lower-case preposition
+        (re.compile(rf"(?<!{L})(?:in|nach|bei|en|à|au|near|from)\s+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ][\w'’-]*"
+                    rf"(?:[\s-]+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ][\w'’-]*)?)"), PLACE, 1),
         (re.compile(rf"({L}+)\s*(?:{_PLACE_CUE_OTHER})"), PLACE, 1),
         (re.compile(rf"(?:يسكن في|تسكن في|يعيش في|تعيش في|من مدينة|في مدينة)\s+({L}+(?:\s+{L}+)?)"), PLACE, 1),
         # a name after a title: "Mrs Smith", "Frau Dr. Müller", "Sra. García", "श्री राम", "السيدة فاطمة"

@@ -116,7 +116,7 @@ class ClinicSettings:
     clinic_longitude: float | None = None
     opening_hours: tuple[str, ...] = DEFAULT_OPENING_HOURS
     assistant_enabled: bool = True
-    assistant_online: bool = True
+    assistant_online: bool = False  # online answers stay off until an administrator turns them on (issue 14)
     report_header: str = ""
     image_folder: str = ""
 

@@ -16,6 +16,7 @@ from dermstation.reports.data import (
     ReferralData,
     ReferralLesion,
     ReportData,
+    SummaryExplanation,
 )
 from dermstation.reports.lesion_report import render_lesion_report
 from dermstation.reports.patient_summary import render_patient_summary
@@ -32,6 +33,7 @@ __all__ = [
     "ReferralData",
     "ReferralLesion",
     "ReportData",
+    "SummaryExplanation",
     "render_lesion_report",
     "render_patient_summary",
     "render_referral_letter",

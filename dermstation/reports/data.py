@@ -102,24 +102,35 @@ class ReportData:
 
 
 @dataclass(frozen=True)
-class PatientSummaryData:
-    """A plain-language summary for the patient, in the patient's language.
+class SummaryExplanation:
+    """An explanation the clinician approved for the patient, printed with the summary."""
 
-    ``diagnosis_class`` is the clinician's conclusion as a ``LESION_CLASSES`` key (None: not decided yet);
-    ``next_steps`` are keys of the ``next_steps`` section of ``resources/patient_text/<lang>.json``.
+    text: str
+    sources: tuple[tuple[str, str], ...] = ()  # (title, url), numbered in this order
+    written_by: str = "offline"  # "online" (an AI service), "offline" (the knowledge base), "clinician"
+
+
+@dataclass(frozen=True)
+class PatientSummaryData:
+    """A plain-language summary for the patient, in the patient's language, of one signed assessment.
+
+    ``patient_key`` is the signed diagnosis's ``PatientKey`` value and ``plan`` a key of
+    ``core.patient_text.PLAN_TEXT_KEYS``: the wording comes from them and from nothing else.
     """
 
     clinic: ClinicInfo
     patient_name: str
     record_number: str
     lesion_site: str
-    diagnosis_class: str | None
-    next_steps: tuple[str, ...] = ("self_check",)
-    follow_up: date | None = None
+    patient_key: str
+    plan: str
+    follow_up_due: date | None = None
     referral_hospital: str = ""
     clinician: str = ""
     visit_date: date | None = None
     language: str = "en"
+    age_band: str = "unknown"
+    explanation: SummaryExplanation | None = None
 
 
 @dataclass(frozen=True)
@@ -134,12 +145,15 @@ class HospitalInfo:
 
 @dataclass(frozen=True, eq=False)
 class ReferralLesion:
-    """One lesion the letter is about: the clinician's diagnosis and, as support, the AI result."""
+    """One lesion the letter is about: the clinician's signed diagnosis and plan and, as support only, the
+    AI score. ``notes`` holds the signed notes only when the clinician chose to include them."""
 
     site: str
     diagnosis: str
-    ai_top_class: str = ""
-    ai_top_probability: float | None = None
+    codes: str = ""  # "SNOMED CT 254730000 · ICD-10 C43.9"
+    plan: str = ""
+    signed: str = ""  # who signed it and when
+    notes: str = ""
     malignancy: float | None = None
     threshold: float | None = None
     key_metrics: tuple[MetricLine, ...] = ()

@@ -1,5 +1,6 @@
-"""A referral letter to a chosen hospital: who, why, how urgent, the lesions with their images, and
-the AI result marked as decision support."""
+"""A referral letter to a chosen hospital: who, why, how urgent, and for each lesion the clinician's
+signed diagnosis (with its codes), plan, the picture they chose and the notes they chose to include;
+the AI score only as decision support."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from dermstation.core.domain import LESION_CLASS_NAMES
 from dermstation.core.i18n import _
 from dermstation.reports.data import ReferralData, ReferralLesion
 from dermstation.reports.layout import (
@@ -39,19 +39,21 @@ def _address_block(lines: list[str], s: Styles) -> list[object]:
 
 def _lesion_rows(lesion: ReferralLesion, s: Styles, width: float, language: str) -> Table:
     facts: list[object] = [para(_("Site") + ": " + lesion.site, s.cell_bold, bold=True),
-                           para(_("Clinical diagnosis") + ": " + lesion.diagnosis, s.cell)]
-    if lesion.ai_top_class:
-        name = _(LESION_CLASS_NAMES.get(lesion.ai_top_class, lesion.ai_top_class))
-        ai = _("AI most likely class") + f": {name}"
-        if lesion.ai_top_probability is not None:
-            ai += f" ({percent(lesion.ai_top_probability, language)})"
-        facts.append(para(ai, s.cell))
+                           para(_("Clinical diagnosis") + ": " + lesion.diagnosis, s.cell_bold, bold=True)]
+    if lesion.codes:
+        facts.append(para(lesion.codes, s.cell))
+    if lesion.plan:
+        facts.append(para(_("Plan") + ": " + lesion.plan, s.cell))
+    if lesion.signed:
+        facts.append(para(lesion.signed, s.cell))
+    if lesion.notes:
+        facts.append(para(_("Clinician's notes") + ": " + lesion.notes, s.cell))
     if lesion.malignancy is not None and lesion.threshold is not None:
         above = lesion.malignancy >= lesion.threshold
         facts.append(para(
-            _("AI malignancy score") + f": {percent(lesion.malignancy, language)} "
+            _("AI score (decision support)") + f": {percent(lesion.malignancy, language)} "
             + "(" + _("threshold") + f" {percent(lesion.threshold, language)}; "
-            + (_("above") if above else _("below")) + ")", s.cell_bold if above else s.cell, bold=above))
+            + (_("above") if above else _("below")) + ")", s.cell))
     for m in lesion.key_metrics:
         line = f"{m.label}: {format_metric(m, language)}"
         if m.change_pct is not None:

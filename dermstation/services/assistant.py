@@ -1,20 +1,27 @@
-"""The use case "explain this result to the patient": ask, store, revise, approve, audit.
+"""The use case "explain this diagnosis to the patient": prepare, preview, ask, store, revise, approve, audit.
 
-Three steps, so that no database session waits on the network (the UI runs 1 and 3 on the
-database thread and 2 on the worker pool; :meth:`AssistantService.explain` chains them for the
-CLI and tests):
+The explanation is written from the clinician's signed, coded diagnosis and plan of one analysis,
+never from the model's output. Four steps, so that no database session waits on the network and
+nothing leaves the machine unseen (the UI runs 1 and 4 on the database thread, 2 and 3 on the
+worker pool; :meth:`AssistantService.explain` chains them for the CLI and tests):
 
-1. :meth:`prepare` reads the analysis and the patient, checks the role and the clinic setting,
-   and returns a :class:`PreparedExplanation`: the allow-listed context and, kept in memory only,
-   the patient's own identifiers to scrub from the question.
-2. :meth:`ask` answers it: Perplexity when a key is set and online use is allowed, otherwise (or
-   when online fails) the offline knowledge base, labelled as such.
-3. :meth:`record` stores the exchange with the analysis and audits it in the same transaction.
+1. :meth:`prepare` reads the signed assessment and the patient, checks the role and the clinic
+   setting, and returns a :class:`PreparedExplanation`: the allow-listed context (diagnosis code and
+   wording, plan category, age band, body region, language) and, kept in memory only, the identifiers
+   known to the record (patient, staff, places) to remove from a typed question. Without a signed,
+   coded diagnosis and plan it refuses with the reason.
+2. :meth:`draft` de-identifies the question and, when the answer would go online, returns the exact
+   request text for the clinician to confirm.
+3. :meth:`ask` answers: Perplexity only when online answers are allowed, a key is set and the
+   clinician confirmed; otherwise (or when online fails, or answers in another language) the
+   offline knowledge base, labelled as such.
+4. :meth:`record` stores the exchange with the analysis and audits it in the same transaction.
 
 A clinician's edit or approval (:meth:`revise`) is a new row, never an update. Settings: the clinic
-can switch the assistant off (``Settings.assistant_enabled``) or keep it offline-only
-(``ClinicSettings.assistant_online``); the API key is kept in the OS keyring by
-:meth:`set_api_key` (administrators), never in the database, the settings file or the audit trail.
+can switch the assistant off (``ClinicSettings.assistant_enabled``); online answers stay off until an
+administrator allows them (``ClinicSettings.assistant_online``, default off); the API key is kept in
+the OS keyring by :meth:`set_api_key` (administrators), never in the database, the settings file or
+the audit trail.
 """
 
 from __future__ import annotations
@@ -23,19 +30,23 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dermstation.assistant.explain import Answer, Explainer, Origin
+from dermstation.assistant.deidentify import ScrubTerms
+from dermstation.assistant.explain import OFFLINE_MODEL, Answer, Draft, Explainer, Origin
 from dermstation.assistant.keys import KeySource, KeyStore
-from dermstation.assistant.knowledge_base import Source
-from dermstation.assistant.privacy import PatientContext, ScrubTerms
+from dermstation.assistant.privacy import PatientContext
+from dermstation.core.assessments import SignedAssessment
 from dermstation.core.domain import AuditAction
 from dermstation.core.errors import AssistantError, RecordNotFound, ValidationError
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _
+from dermstation.core.patient_text import Source, require_coded
 from dermstation.records.assistant_models import AssistantExchange
 from dermstation.records.database import Database
-from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion, Patient
+from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion, Patient, ReferralHospital, User
+from dermstation.services.assessments import signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import ADMIN_ONLY, CLINICAL_ROLES, authorize
 from dermstation.services.settings import SettingsStore
@@ -44,7 +55,6 @@ from dermstation.services.types import CurrentUser
 log = logging.getLogger(__name__)
 
 TABLE = "assistant_exchanges"
-ONLINE_SETTING = "assistant_online"
 MAX_EXPLANATION_CHARS = 10_000
 
 
@@ -74,6 +84,12 @@ class Explanation:
     def offline(self) -> bool:
         return self.origin == Origin.OFFLINE.value
 
+    @property
+    def written_by(self) -> str:
+        """Where the text the patient reads came from: "online" (an AI service) or "offline" (the built-in
+        knowledge base); a clinician's edit keeps the origin of the answer it revises."""
+        return "offline" if self.model == OFFLINE_MODEL else "online"
+
 
 @dataclass(frozen=True)
 class AssistantStatus:
@@ -90,15 +106,27 @@ class AssistantStatus:
 
 @dataclass(frozen=True, repr=False)
 class PreparedExplanation:
-    """What :meth:`AssistantService.ask` needs. ``terms`` holds identifiers: never log or send it."""
+    """What :meth:`AssistantService.draft` and :meth:`~AssistantService.ask` need.
+
+    ``terms`` holds identifiers: never log or send it."""
 
     analysis_id: int
+    assessment_id: int
     context: PatientContext
     terms: ScrubTerms
     online: bool
 
     def __repr__(self) -> str:
-        return f"PreparedExplanation(analysis_id={self.analysis_id}, context={self.context!r}, terms=<hidden>)"
+        return (f"PreparedExplanation(analysis_id={self.analysis_id}, assessment_id={self.assessment_id}, "
+                f"context={self.context!r}, terms=<hidden>)")
+
+
+def _region(phone: str) -> str:
+    """The country of the clinic's phone number ("GB"), so nationally written numbers are recognised."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone, None)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
 
 
 def _explanation(row: AssistantExchange, author: str = "") -> Explanation:
@@ -174,7 +202,7 @@ class AssistantService:
 
     # --- explaining ----------------------------------------------------------------------------
     def prepare(self, actor: CurrentUser, analysis_id: int, language: str) -> PreparedExplanation:
-        """Step 1 (database thread): the allow-listed context of ``analysis_id`` in ``language``."""
+        """Step 1 (database thread): the allow-listed context of ``analysis_id``'s signed assessment."""
         status = self.status()
         if not status.enabled:
             raise AssistantDisabled(_("The explanation assistant is switched off for this clinic."))
@@ -182,29 +210,42 @@ class AssistantService:
             raise ValidationError(_("Unsupported language."), field="language")
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
-            analysis, patient = self._analysis_and_patient(session, analysis_id)
-            context = PatientContext.from_values(
-                analysis.prediction,
-                analysis.probabilities or {},
-                language,
-                born=patient.date_of_birth,
-                malignancy=analysis.malignancy_score,
-                metrics=analysis.metrics or {},
-                quality_flags=analysis.quality_flags or (),
-            )
-            terms = ScrubTerms(
-                names=(patient.given_name, patient.family_name),
-                record_number=patient.record_number,
-                date_of_birth=patient.date_of_birth,
-                phone=patient.phone,
-                email=patient.email,
-            )
-            self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", analysis_id, "assistant context")
-        return PreparedExplanation(analysis_id, context, terms, status.online_allowed)
+            lesion, patient = self._lesion_and_patient(session, analysis_id)
+            signed = require_coded(signed_assessment_of(session, analysis_id))
+            context = PatientContext.from_assessment(signed, language, born=patient.date_of_birth,
+                                                     body_site=lesion.body_site)
+            terms = self._terms(session, patient)
+            self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", analysis_id,
+                               f"assistant context (assessment {signed.id})")
+        return PreparedExplanation(analysis_id, signed.id, context, terms, status.online)
 
-    def ask(self, prepared: PreparedExplanation, question: str) -> Answer:
-        """Step 2 (worker pool, no database): the answer, online or from the knowledge base."""
-        return self._explainer.explain(prepared.context, question, prepared.terms, online=prepared.online)
+    def _terms(self, session: Session, patient: Patient) -> ScrubTerms:
+        """Everything the record knows that could identify someone in a typed question."""
+        settings = self._settings.load(session)
+        staff = tuple(session.scalars(select(User.full_name)))
+        hospitals = session.execute(select(ReferralHospital.name, ReferralHospital.address, ReferralHospital.city)).all()
+        return ScrubTerms(
+            names=(patient.given_name, patient.family_name),
+            record_number=patient.record_number,
+            date_of_birth=patient.date_of_birth,
+            phone=patient.phone,
+            email=patient.email,
+            people=staff,
+            places=(patient.address, settings.clinic_address, *(h.address for h in hospitals),
+                    *(h.city for h in hospitals)),
+            institutions=(settings.clinic_name, *(h.name for h in hospitals)),
+            region=_region(settings.clinic_phone),
+        )
+
+    def draft(self, prepared: PreparedExplanation, question: str) -> Draft:
+        """Step 2 (no database): the de-identified question and, when it would go online, the exact request."""
+        return self._explainer.draft(prepared.context, question, prepared.terms, online=prepared.online)
+
+    def ask(self, prepared: PreparedExplanation, draft: Draft, *, confirmed: bool) -> Answer:
+        """Step 3 (worker pool, no database): the answer; online only when the clinician ``confirmed`` the draft."""
+        if draft.context != prepared.context:
+            raise ValidationError(_("This request belongs to another explanation."), field="draft")
+        return self._explainer.answer(draft, confirmed=confirmed)
 
     def record(self, actor: CurrentUser, prepared: PreparedExplanation, answer: Answer) -> Explanation:
         """Step 3 (database thread): store the exchange with the analysis and audit it."""
@@ -232,10 +273,12 @@ class AssistantService:
                                f"{' scrubbed ' + str(answer.scrubbed) if answer.scrubbed else ''}")
             return _explanation(row, user.username)
 
-    def explain(self, actor: CurrentUser, analysis_id: int, question: str, language: str) -> Explanation:
-        """Steps 1-3 in one blocking call (CLI, tests)."""
+    def explain(self, actor: CurrentUser, analysis_id: int, question: str, language: str, *,
+                confirmed: bool = True) -> Explanation:
+        """Steps 1-4 in one blocking call (CLI, tests: ``confirmed`` stands for the person who ran it)."""
         prepared = self.prepare(actor, analysis_id, language)
-        return self.record(actor, prepared, self.ask(prepared, question))
+        draft = self.draft(prepared, question)
+        return self.record(actor, prepared, self.ask(prepared, draft, confirmed=confirmed))
 
     # --- clinician review ----------------------------------------------------------------------
     def revise(self, actor: CurrentUser, exchange_id: int, text: str, *, approve: bool = False) -> Explanation:
@@ -281,29 +324,52 @@ class AssistantService:
             self._audit.record(session, actor.id, AuditAction.VIEW, TABLE, None, f"analysis {analysis_id} history")
             return [_explanation(r) for r in rows]
 
-    def approved_explanation(self, actor: CurrentUser, analysis_id: int) -> Explanation | None:
-        """The newest explanation approved for the patient (for the printed summary), or None."""
+    def approved_explanation(self, actor: CurrentUser, analysis_id: int, language: str | None = None
+                             ) -> Explanation | None:
+        """The explanation approved for the patient under the current signed assessment, or None."""
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
-            row = session.scalars(
-                select(AssistantExchange)
-                .where(AssistantExchange.analysis_id == analysis_id, AssistantExchange.approved.is_(True))
-                .order_by(AssistantExchange.id.desc()).limit(1)
-            ).first()
-            if row is None:
-                return None
-            self._audit.record(session, actor.id, AuditAction.VIEW, TABLE, row.id, "approved explanation")
-            return _explanation(row)
+            found = current_approved_explanation(session, analysis_id, language)
+            if found is not None:
+                self._audit.record(session, actor.id, AuditAction.VIEW, TABLE, found.id, "approved explanation")
+            return found
 
     @staticmethod
-    def _analysis_and_patient(session: Session, analysis_id: int) -> tuple[AnalysisRecord, Patient]:
+    def _lesion_and_patient(session: Session, analysis_id: int) -> tuple[Lesion, Patient]:
         row = session.execute(
-            select(AnalysisRecord, Patient)
-            .join(ImageCapture, AnalysisRecord.capture_id == ImageCapture.id)
-            .join(Lesion, ImageCapture.lesion_id == Lesion.id)
+            select(Lesion, Patient)
+            .join(ImageCapture, ImageCapture.lesion_id == Lesion.id)
+            .join(AnalysisRecord, AnalysisRecord.capture_id == ImageCapture.id)
             .join(Patient, Lesion.patient_id == Patient.id)
             .where(AnalysisRecord.id == analysis_id)
         ).first()
         if row is None:
             raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
         return row[0], row[1]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def current_approved_explanation(session: Session, analysis_id: int, language: str | None = None,
+                                 signed: SignedAssessment | None = None) -> Explanation | None:
+    """The newest approved explanation of ``analysis_id`` (in ``language``) whose first answer was written
+    after the current signed version: one written for an earlier diagnosis is never printed."""
+    signed = signed if signed is not None else signed_assessment_of(session, analysis_id)
+    if signed is None or not signed.coded:
+        return None
+    query = select(AssistantExchange).where(AssistantExchange.analysis_id == analysis_id,
+                                            AssistantExchange.approved.is_(True))
+    if language is not None:
+        query = query.where(AssistantExchange.language == language)
+    for row in session.scalars(query.order_by(AssistantExchange.id.desc())):
+        root = row
+        while root.revises_id is not None:
+            parent = session.get(AssistantExchange, root.revises_id)
+            if parent is None:
+                break
+            root = parent
+        if _aware(root.created_at) >= _aware(signed.signed_at):
+            return _explanation(row)
+    return None

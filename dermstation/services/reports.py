@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,11 +20,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dermstation.assistant.privacy import age_band
 from dermstation.core.assessments import diagnosis_codes, plan_text
 from dermstation.core.config import ClinicSettings
-from dermstation.core.domain import LESION_CLASS_NAMES, LESION_CLASSES, AuditAction
+from dermstation.core.domain import AuditAction
 from dermstation.core.errors import ImageReadError, RecordNotFound, ValidationError
 from dermstation.core.i18n import _, current_language
+from dermstation.core.patient_text import plan_text_key, require_coded
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.overlay import render_overlay
 from dermstation.inference.segmentation import outer_contour
@@ -34,7 +35,6 @@ from dermstation.records.image_store import ImageStore
 from dermstation.records.models import (
     AnalysisRecord,
     ImageCapture,
-    Lesion,
     Patient,
     Referral,
     ReferralHospital,
@@ -51,12 +51,15 @@ from dermstation.reports import (
     ReferralData,
     ReferralLesion,
     ReportData,
+    SummaryExplanation,
     render_lesion_report,
     render_patient_summary,
     render_referral_letter,
 )
+from dermstation.reports.layout import day
 from dermstation.services import clinic_time
 from dermstation.services.assessments import latest_signed_for_lesion, live_capture, signed_assessment_of
+from dermstation.services.assistant import current_approved_explanation
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.settings import SettingsStore
@@ -68,14 +71,6 @@ OUTPUTS = frozenset({AuditAction.PRINT, AuditAction.EXPORT})
 # the measurements a report lists, in this order (colour shares stay in the app)
 REPORT_METRICS = ("area", "diameter", "perimeter", "asymmetry", "border_irregularity", "compactness",
                   "colour_count", "colour_variegation")
-# words of a free-text diagnosis that name a class (checked in this order: "actinic keratosis" before "keratosis")
-_DIAGNOSIS_WORDS: tuple[tuple[str, str], ...] = (
-    ("melanoma", "mel"), ("basal cell", "bcc"), ("basalioma", "bcc"), ("bcc", "bcc"),
-    ("actinic", "akiec"), ("bowen", "akiec"), ("intraepithelial", "akiec"), ("akiec", "akiec"),
-    ("dermatofibroma", "df"), ("angioma", "vasc"), ("vascular", "vasc"), ("haemangioma", "vasc"),
-    ("hemangioma", "vasc"), ("seborrh", "bkl"), ("lentigo", "bkl"), ("keratosis", "bkl"),
-    ("nevus", "nv"), ("naevus", "nv"), ("mole", "nv"),
-)
 
 
 @dataclass(frozen=True)
@@ -89,17 +84,6 @@ class ReportFile:
 def clinic_from_settings(settings: ClinicSettings) -> ClinicInfo:
     return ClinicInfo(settings.clinic_name or "DermStation", settings.clinic_address, settings.clinic_phone,
                       settings.clinic_email, settings.report_header)
-
-
-def diagnosis_class(diagnosis: str) -> str | None:
-    """The lesion class a free-text diagnosis names ("Suspected melanoma" -> "mel"); None if unclear."""
-    text = unicodedata.normalize("NFKD", diagnosis).encode("ascii", "ignore").decode().casefold().strip()
-    if text in LESION_CLASSES:
-        return text
-    for cls, name in LESION_CLASS_NAMES.items():
-        if text == name.casefold():
-            return cls
-    return next((cls for word, cls in _DIAGNOSIS_WORDS if word in text), None)
 
 
 def write_pdf(path: str | Path, pdf: bytes) -> None:
@@ -313,44 +297,55 @@ class ReportService:
 
     # --- patient summary --------------------------------------------------------------------------
     def patient_summary(
-        self, actor: CurrentUser, lesion_id: int, *, language: str, next_steps: tuple[str, ...] = ("self_check",),
-        follow_up: date | None = None, referral_hospital: str = "", diagnosis: str | None = None,
-        output: AuditAction = AuditAction.PRINT,
+        self, actor: CurrentUser, analysis_id: int, *, language: str, output: AuditAction = AuditAction.PRINT,
+        with_explanation: bool = True,
     ) -> ReportFile:
-        """The plain-language summary of a lesion for the patient, from the latest signed assessment.
+        """The plain-language summary for the patient of one analysis's signed assessment.
 
-        ``diagnosis`` (a ``LESION_CLASSES`` key) overrides the class read from the assessment's text; with
-        neither, the summary says that the doctor has not concluded yet. The AI result alone never
-        becomes the patient's diagnosis.
+        Every word about the diagnosis and what happens next comes from the signed code's ``patient_key``
+        and the signed plan (core.patient_text); the approved explanation, when there is one for the current
+        signature in ``language``, is printed with it. Without a signed, coded diagnosis and plan there is no
+        summary: a ValidationError says why. The AI result never becomes the patient's diagnosis.
         """
         self._check_output(output)
-        if diagnosis is not None and diagnosis not in LESION_CLASSES:
-            raise ValidationError(_("Unknown diagnosis."), field="diagnosis")
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
-            lesion = session.get(Lesion, lesion_id)
-            if lesion is None:
-                raise RecordNotFound(_("This lesion does not exist."), details=f"lesion {lesion_id}")
+            row = session.get(AnalysisRecord, analysis_id)
+            if row is None:
+                raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
+            capture = live_capture(session, row.capture_id)
+            lesion = capture.lesion
             patient = lesion.patient
-            assessment = self._latest_assessment(session, lesion.id)
-            cls = diagnosis or (diagnosis_class(assessment.diagnosis) if assessment else None)
+            signed = require_coded(signed_assessment_of(session, analysis_id))
+            assert signed.diagnosis is not None and signed.plan is not None
+            approved = current_approved_explanation(session, analysis_id, language, signed) if with_explanation \
+                else None
+            plan_key = plan_text_key(signed.plan)
             data = PatientSummaryData(
                 clinic=self._clinic(), patient_name=f"{patient.given_name} {patient.family_name}",
-                record_number=patient.record_number, lesion_site=lesion.body_site, diagnosis_class=cls,
-                next_steps=next_steps, follow_up=follow_up, referral_hospital=referral_hospital,
-                clinician=assessment.signed_by if assessment else "",
-                visit_date=(self._in_clinic_time(assessment.signed_at).date()  # type: ignore[union-attr]
-                            if assessment and assessment.signed_at else self._clinic_now().date()),
-                language=language,
+                record_number=patient.record_number, lesion_site=lesion.body_site,
+                patient_key=signed.diagnosis.patient_key.value, plan=plan_key,
+                follow_up_due=signed.follow_up_due(),
+                referral_hospital=signed.plan.hospital_name if plan_key.startswith("referral") else "",
+                clinician=signed.signed_by,
+                visit_date=self._in_clinic_time(signed.signed_at).date(),  # type: ignore[union-attr]
+                language=language, age_band=age_band(patient.date_of_birth),
+                explanation=SummaryExplanation(approved.text, tuple((s.title, s.url) for s in approved.sources),
+                                               approved.written_by) if approved else None,
             )
-            self._audit.record(session, actor.id, output, "lesions", lesion.id, f"patient summary {language}")
+            self._audit.record(session, actor.id, output, "analyses", analysis_id,
+                               f"patient summary {language} assessment={signed.id}"
+                               + (f" explanation={approved.id}" if approved else ""))
             name = f"summary-{patient.record_number}-{language}.pdf"
         return ReportFile(render_patient_summary(data), name)
 
     # --- referral letter --------------------------------------------------------------------------
     def referral_letter(self, actor: CurrentUser, referral_id: int, *, output: AuditAction = AuditAction.EXPORT,
-                        language: str = "en") -> ReportFile:
-        """The letter for a stored referral, with the lesions of its linked analyses."""
+                        language: str = "en", include_notes: bool = False,
+                        image_analysis_ids: tuple[int, ...] | None = None) -> ReportFile:
+        """The letter for a stored referral: per linked analysis the signed diagnosis (codes), plan and signer,
+        the picture, and the signed notes when ``include_notes``. ``image_analysis_ids`` picks which linked
+        analyses' pictures go in (None: all); the AI score appears only as decision support."""
         self._check_output(output)
         with self._db.session() as session:
             user = authorize(session, actor, CLINICAL_ROLES)
@@ -361,6 +356,10 @@ class ReportService:
             hospital = session.get(ReferralHospital, referral.hospital_id)
             if patient is None or hospital is None:
                 raise RecordNotFound(_("This referral is incomplete."), details=f"referral {referral_id}")
+            linked = {a.id for a in referral.analyses}
+            if image_analysis_ids is not None and not set(image_analysis_ids) <= linked:
+                raise ValidationError(_("Only pictures attached to this referral can go in its letter."),
+                                      field="images", details=f"asked {sorted(image_analysis_ids)}")
             author = session.get(User, referral.created_by_id) if referral.created_by_id else None
             lesions = []
             models: dict[tuple[str, str], None] = {}
@@ -368,19 +367,26 @@ class ReportService:
                 capture = row.capture
                 if capture.retracted_at is not None:
                     continue  # a retracted picture never leaves the clinic
-                image = _decode_rgb(self._images.read(capture.sha256))
-                mask = _decode_mask(self._images.read(row.mask_sha256), image.shape[:2]) if row.mask_sha256 else None
-                probs = {str(c): float(p) for c, p in (row.probabilities or {}).items()}
+                signed = signed_assessment_of(session, row.id)
+                image = None
+                if image_analysis_ids is None or row.id in image_analysis_ids:
+                    rgb = _decode_rgb(self._images.read(capture.sha256))
+                    mask = _decode_mask(self._images.read(row.mask_sha256), rgb.shape[:2]) if row.mask_sha256 else None
+                    image = render_overlay(rgb, contour=outer_contour(mask)) if mask is not None else rgb
                 threshold = (row.other_models or {}).get("threshold")
-                assessment = self._latest_assessment(session, capture.lesion_id, row.id)
                 lesions.append(ReferralLesion(
                     site=capture.lesion.body_site,
-                    diagnosis=assessment.diagnosis if assessment else _("Not yet assessed"),
-                    ai_top_class=row.prediction, ai_top_probability=probs.get(row.prediction),
+                    diagnosis=signed.diagnosis_name(language) if signed else _("Not yet assessed"),
+                    codes=diagnosis_codes(signed.diagnosis) if signed else "",
+                    plan=plan_text(signed.plan) if signed and signed.plan else "",
+                    signed=_("Signed by {name}, {day} (version {n})").format(
+                        name=signed.signed_by, day=day(self._in_clinic_time(signed.signed_at).date(), language),  # type: ignore[union-attr]
+                        n=signed.version) if signed else "",
+                    notes=signed.notes if signed and include_notes else "",
                     malignancy=float(row.malignancy_score), threshold=float(threshold) if threshold is not None else None,
                     key_metrics=tuple(m for m in metric_lines(_stored_metrics(row), None)
                                       if m.name in ("diameter", "area")),
-                    image_rgb=render_overlay(image, contour=outer_contour(mask)) if mask is not None else image,
+                    image_rgb=image,
                 ))
                 if row.model_name:
                     models[(row.model_name, row.model_version)] = None
@@ -391,8 +397,11 @@ class ReportService:
                 patient=_identifiers(patient), urgency=referral.urgency.value, reason=referral.reason,
                 referring_clinician=(author.full_name if author else user.full_name),
                 lesions=tuple(lesions), patient_phone=patient.phone, patient_address=patient.address,
-                letter_date=self._clinic_now().date(), models=tuple(ModelLine(n, v) for n, v in models), language=language,
+                letter_date=self._clinic_now().date(), models=tuple(ModelLine(n, v) for n, v in models),
+                language=language,
             )
-            self._audit.record(session, actor.id, output, "referrals", referral.id, "referral letter")
+            self._audit.record(session, actor.id, output, "referrals", referral.id,
+                               f"referral letter images={len([x for x in lesions if x.image_rgb is not None])}"
+                               f" notes={'yes' if include_notes else 'no'}")
             name = f"referral-{patient.record_number}-{referral_id}.pdf"
         return ReportFile(render_referral_letter(data), name)

@@ -1,9 +1,12 @@
-"""The chat panel beside an analysis (and in the patient summary): ask, read with sources, edit, approve.
+"""The explanation panel beside an analysis: ask, confirm the exact request, read with sources, edit, approve.
 
-The widget only wires signals to :class:`~dermstation.services.assistant.AssistantService` calls
-through :class:`~dermstation.ui.operations.Operations`: preparing and storing on the database
-thread, the question itself (network, up to tens of seconds) on the worker pool, so the window
-never freezes and no database session waits on the network. Errors go to the presenter.
+Explanations are written from the signed, coded diagnosis and plan of the shown analysis; without
+one the panel says why instead of answering. When the answer would come from the online service,
+the clinician first sees the exact request (:class:`RequestPreviewDialog`) and nothing is sent
+unless they confirm it. The widget only wires signals to
+:class:`~dermstation.services.assistant.AssistantService` calls through
+:class:`~dermstation.ui.operations.Operations`: preparing and storing on the database thread, the
+question itself (network, up to tens of seconds) on the worker pool. Errors go to the presenter.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -28,7 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import RIGHT_TO_LEFT, SUPPORTED_LANGUAGES, _, current_language, format_moment
+from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations
 from dermstation.ui.theme import set_role
 
@@ -47,12 +54,10 @@ QTextBrowser#assistantAnswer { background: #FFFFFF; border: 1px solid #DDE3E8; b
 """
 
 
-def _badge_text(origin: str) -> str:
-    return {
-        "offline": _("Offline knowledge base"),
-        "perplexity": _("Online assistant (Perplexity)"),
-        "clinician": _("Edited by clinician"),
-    }.get(origin, origin)
+def _badge_text(explanation: Explanation) -> str:
+    """Where the text came from, as the patient will be told, and whether the clinician edited it."""
+    source = _("Online AI service (Perplexity)") if explanation.written_by == "online" else _("Built-in knowledge base")
+    return source + (" · " + _("edited by clinician") if explanation.origin == "clinician" else "")
 
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -96,6 +101,34 @@ def answer_html(explanation: Explanation) -> str:
     return out + "</div>"
 
 
+class RequestPreviewDialog(QDialog):
+    """The exact request that would leave this computer; Send confirms it, Cancel sends nothing."""
+
+    def __init__(self, request_text: str, replacements: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Send this request to the online assistant?"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(_("This is exactly what will be sent to Perplexity, an online AI service. It holds the signed "
+                         "diagnosis and plan, the age band, the body region, the language and your question with "
+                         "names, places, dates and numbers removed. Check it before you send it."))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        if replacements:
+            removed = QLabel(_("{n} identifier(s) were removed from your question.").format(n=replacements))
+            layout.addWidget(set_role(removed, "subtitle"))
+        self.request = QPlainTextEdit(request_text)
+        self.request.setObjectName("assistantRequestPreview")
+        self.request.setReadOnly(True)
+        self.request.setMinimumSize(560, 320)
+        layout.addWidget(self.request, 1)
+        buttons = QDialogButtonBox()
+        self.send_button = buttons.addButton(_("Send"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
 class AssistantPanel(QFrame):
     """Ask about one analysis, review the answer and approve a version for the patient."""
 
@@ -107,6 +140,10 @@ class AssistantPanel(QFrame):
     approved = Signal(object)
     #: The assistant's status was loaded (AssistantStatus).
     status_loaded = Signal(object)
+    #: The exact online request is shown for confirmation (RequestPreviewDialog).
+    preview_opened = Signal(object)
+    #: No explanation can be written (the reason, str): e.g. no signed, coded diagnosis and plan yet.
+    refused = Signal(str)
 
     def __init__(self, assistant: AssistantService, user: CurrentUser, ops: Operations,
                  parent: QWidget | None = None) -> None:
@@ -244,8 +281,22 @@ class AssistantPanel(QFrame):
             self._show(approved[-1] if approved else history[-1])
 
     async def _ask(self, analysis_id: int, question: str, language: str) -> None:
-        prepared = await self._ops.db(self._assistant.prepare, self._user, analysis_id, language)
-        answer = await self._ops.work(self._assistant.ask, prepared, question)
+        try:
+            prepared = await self._ops.db(self._assistant.prepare, self._user, analysis_id, language)
+        except ValidationError as exc:  # nothing signed yet, or signed without a code or a plan: say why
+            self._refuse(exc.message)
+            return
+        draft = await self._ops.work(self._assistant.draft, prepared, question)
+        confirmed = False
+        if draft.online:
+            dialog = RequestPreviewDialog(draft.request_text, draft.question.replacements, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.preview_opened.emit(dialog)
+            confirmed = await dialog_finished(dialog) == QDialog.DialogCode.Accepted
+            if not confirmed:
+                self.state.setText(_("Nothing was sent."))
+                return
+        answer = await self._ops.work(self._assistant.ask, prepared, draft, confirmed=confirmed)
         explanation = await self._ops.db(self._assistant.record, self._user, prepared, answer)
         if self._analysis_id == analysis_id:
             self.question.clear()
@@ -261,15 +312,22 @@ class AssistantPanel(QFrame):
         (self.approved if approve else self.saved).emit(revision)
 
     # --- display -------------------------------------------------------------------------------
+    def _refuse(self, reason: str) -> None:
+        self.notice.setText(reason)
+        self.notice.show()
+        self.refused.emit(reason)
+
     def _show_status(self, status: AssistantStatus) -> None:
         self.status_loaded.emit(status)
         if not status.enabled:
             self.mode.setText(_("The explanation assistant is switched off for this clinic."))
         elif status.online:
-            self.mode.setText(_("Questions are answered online. Only the result, the age band and the question "
-                                "are sent; names, dates and numbers typed in the question are removed first."))
+            self.mode.setText(_("Explanations of the signed diagnosis and plan are written online. Only the diagnosis "
+                                "code, the plan, the age band, the body region and your question (with names, "
+                                "places, dates and numbers removed) are sent, after you confirm the request."))
         else:
-            self.mode.setText(_("Answers come from the offline knowledge base: nothing leaves this computer."))
+            self.mode.setText(_("Explanations of the signed diagnosis and plan come from the built-in knowledge "
+                                "base: nothing leaves this computer."))
         self.question.setEnabled(status.enabled)
         self._update_buttons()
 
@@ -289,7 +347,7 @@ class AssistantPanel(QFrame):
         self.editor.blockSignals(True)
         self.editor.setPlainText(explanation.text)
         self.editor.blockSignals(False)
-        self.badge.setText(_badge_text(explanation.origin))
+        self.badge.setText(_badge_text(explanation))
         self.badge.setProperty("origin", explanation.origin)
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)

@@ -190,7 +190,8 @@ class MainWindow(QMainWindow):
             from dermstation.ui.hospitals.page import HospitalsPage
 
             return HospitalsPage(
-                self._reception.hospitals, self._reception.referrals, patients, self.user, self._ops
+                self._reception.hospitals, self._reception.referrals, patients, self.user, self._ops,
+                reports=self._reports,
             )
         if section is Section.SCHEDULE:
             return PlaceholderPage(

@@ -1,19 +1,26 @@
-"""Explainer: online answers with sources, offline answers clearly labelled, every failure explained."""
+"""Explainer: a confirmed request goes online with sources; everything else answers from the knowledge base,
+labelled, in the patient's language."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from fake_perplexity import VALID_KEY, FakePerplexity, Reply, error_body
+from fake_perplexity import VALID_KEY, FakePerplexity, Reply, error_body, success_body
 from memory_keyring import MemoryKeyring
 
 from dermstation.assistant.client import PerplexityClient, RetryPolicy
+from dermstation.assistant.deidentify import ScrubTerms
 from dermstation.assistant.explain import Explainer, Origin
 from dermstation.assistant.keys import KeyStore
-from dermstation.assistant.privacy import PatientContext, ScrubTerms
+from dermstation.assistant.privacy import PatientContext
+from dermstation.core.errors import ValidationError
+from dermstation.core.patient_text import patient_text
 
-CONTEXT = PatientContext("nv", (("nv", 0.9), ("mel", 0.1)), "en", age_band="30-39")
+CONTEXT = PatientContext("nv.compound", "en", "reassure_self_exam", age_band="30-39", body_region="upper_back")
+GERMAN = PatientContext("mel.ssm", "de", "excision", age_band="50-59")
+GERMAN_ANSWER = ("Ein Melanom ist eine Form von Hautkrebs, die von den Pigmentzellen ausgeht [1]. Ihre Ärztin oder "
+                 "Ihr Arzt entfernt die Stelle mit einem Sicherheitsabstand und lässt sie untersuchen [2].")
 
 
 def explainer(server: FakePerplexity) -> Explainer:
@@ -22,32 +29,43 @@ def explainer(server: FakePerplexity) -> Explainer:
         read_timeout_s=0.5))
 
 
-def test_online_answer_has_sources_and_origin(fake_perplexity: FakePerplexity, memory_keyring: MemoryKeyring) -> None:
+def test_a_confirmed_draft_is_sent_byte_for_byte(fake_perplexity: FakePerplexity, memory_keyring: MemoryKeyring) -> None:
     KeyStore().set(VALID_KEY)
-    answer = explainer(fake_perplexity).explain(CONTEXT, "Is it harmless?")
+    draft = explainer(fake_perplexity).draft(CONTEXT, "Is it harmless?", online=True)
+    assert draft.online and "Is it harmless?" in draft.request_text
+    answer = explainer(fake_perplexity).answer(draft, confirmed=True)
+    (seen,) = fake_perplexity.requests
+    assert seen.raw == draft.request_text.encode("utf-8")  # exactly what the clinician was shown
     assert answer.origin is Origin.PERPLEXITY and not answer.offline and answer.notice == ""
     assert [s.url for s in answer.sources][0] == "https://www.nhs.uk/conditions/moles/"
-    assert answer.model == "sonar" and answer.sent_question == "Is it harmless?"
     assert answer.text.startswith("A mole is a harmless cluster")
-    assert answer.text.endswith("Please follow your dermatologist's advice.")  # the reviewed disclaimer
+    assert answer.text.endswith(patient_text("en").explanation["disclaimer"])
+
+
+def test_an_unconfirmed_draft_is_never_sent(fake_perplexity: FakePerplexity, memory_keyring: MemoryKeyring) -> None:
+    KeyStore().set(VALID_KEY)
+    draft = explainer(fake_perplexity).draft(CONTEXT, "", online=True)
+    with pytest.raises(ValidationError):
+        explainer(fake_perplexity).answer(draft, confirmed=False)
+    assert fake_perplexity.requests == []
 
 
 def test_no_key_answers_offline_without_any_request(fake_perplexity: FakePerplexity,
                                                     memory_keyring: MemoryKeyring) -> None:
-    answer = explainer(fake_perplexity).explain(CONTEXT, "")
-    assert answer.origin is Origin.OFFLINE and answer.offline
-    assert "No API key" in answer.notice
-    assert answer.text.startswith("About your result: Melanocytic naevus")
-    assert all(s.url.startswith("https://") for s in answer.sources)
-    assert fake_perplexity.requests == []
+    draft = explainer(fake_perplexity).draft(CONTEXT, "", online=True)
+    assert not draft.online and draft.request_text == ""
+    answer = explainer(fake_perplexity).answer(draft, confirmed=False)
+    assert answer.origin is Origin.OFFLINE and "No API key" in answer.notice
+    assert answer.text.startswith(patient_text("en").diagnosis("benign_naevus").name)
+    assert all(s.url.startswith("https://") for s in answer.sources) and fake_perplexity.requests == []
 
 
-def test_offline_when_the_clinic_forbids_online(fake_perplexity: FakePerplexity, memory_keyring: MemoryKeyring) -> None:
+def test_offline_when_the_clinic_has_not_allowed_online(fake_perplexity: FakePerplexity,
+                                                         memory_keyring: MemoryKeyring) -> None:
     KeyStore().set(VALID_KEY)
     answer = explainer(fake_perplexity).explain(CONTEXT, "Question?", online=False)
     assert answer.offline and fake_perplexity.requests == []
     assert answer.notice.startswith("The offline knowledge base cannot answer individual questions")
-    assert answer.text.startswith("About your result")  # the patient's copy holds no note to the clinician
 
 
 @pytest.mark.parametrize("replies,phrase", [
@@ -62,11 +80,25 @@ def test_online_failures_fall_back_offline_and_say_why(fake_perplexity: FakePerp
     fake_perplexity.queue(*replies)
     answer = explainer(fake_perplexity).explain(CONTEXT, "Is it harmless?")
     assert answer.offline and phrase in answer.notice
-    assert "About your result" in answer.text
+    assert patient_text("en").diagnosis("benign_naevus").plain in answer.text
 
 
-def test_the_question_is_scrubbed_before_it_is_sent(fake_perplexity: FakePerplexity,
-                                                    memory_keyring: MemoryKeyring) -> None:
+@pytest.mark.clinical_safety
+def test_an_online_answer_in_the_wrong_language_falls_back(fake_perplexity: FakePerplexity,
+                                                           memory_keyring: MemoryKeyring) -> None:
+    KeyStore().set(VALID_KEY)
+    fake_perplexity.queue(Reply(body=success_body("A melanoma is a skin cancer of the pigment cells [1]. It is "
+                                                  "usually removed with a margin of healthy skin [2].")))
+    answer = explainer(fake_perplexity).explain(GERMAN, "")
+    assert answer.offline and answer.language == "de" and "not written in Deutsch" in answer.notice
+    assert patient_text("de").diagnosis("melanoma_invasive").plain in answer.text
+    fake_perplexity.queue(Reply(body=success_body(GERMAN_ANSWER)))
+    right = explainer(fake_perplexity).explain(GERMAN, "")
+    assert right.origin is Origin.PERPLEXITY and right.text.startswith("Ein Melanom")
+
+
+def test_the_question_is_deidentified_before_it_is_sent(fake_perplexity: FakePerplexity,
+                                                        memory_keyring: MemoryKeyring) -> None:
     KeyStore().set(VALID_KEY)
     terms = ScrubTerms(names=("Zoltan", "Kowalczyk"), record_number="MRN-777")
     answer = explainer(fake_perplexity).explain(CONTEXT, "Is Zoltan Kowalczyk (MRN-777) ok? zk@mail.example", terms)

@@ -85,7 +85,7 @@ def report_data(**changes: object) -> ReportData:
 def summary_data(language: str, name: str = "Adaeze Okonkwo", **changes: object) -> PatientSummaryData:
     values: dict[str, object] = dict(
         clinic=CLINIC, patient_name=name, record_number="MRN-004711", lesion_site="left upper back",
-        diagnosis_class="mel", next_steps=("biopsy", "referral", "self_check"), follow_up=date(2026, 6, 1),
+        patient_key="melanoma_invasive", plan="referral_urgent", follow_up_due=None,
         referral_hospital="Addenbrooke's Hospital", clinician="Dr Derma Smith", visit_date=date(2026, 5, 14),
         language=language,
     )
@@ -104,8 +104,10 @@ def referral_data(**changes: object) -> ReferralData:
         urgency="urgent",
         reason="Changing pigmented lesion on the left upper back, suspected melanoma. Please assess for excision.",
         referring_clinician="Dr Derma Smith",
-        lesions=(ReferralLesion("left upper back", "Suspected melanoma", "nv", 0.428, 0.467, 0.35, METRICS[:2],
-                                outlined),),
+        lesions=(ReferralLesion("left upper back", "Superficial spreading melanoma",
+                                "SNOMED CT 254730000 · ICD-10 C43.5", "Urgent referral to Addenbrooke's Hospital",
+                                "Signed by Dr Derma Smith, May 14, 2026 (version 1)",
+                                "Asymmetric, 4 colours, grew 1 mm in 6 months.", 0.467, 0.35, METRICS[:2], outlined),),
         patient_phone="+44 7700 900123",
         patient_address="4 Orchard Way, Cambridge",
         letter_date=date(2026, 5, 14),

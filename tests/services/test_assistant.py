@@ -11,14 +11,17 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assistant"))
 
-from fake_perplexity import VALID_KEY, FakePerplexity, Reply  # noqa: E402
+from fake_perplexity import VALID_KEY, FakePerplexity, Reply, success_body  # noqa: E402
 from memory_keyring import MemoryKeyring  # noqa: E402
 
 from dermstation.assistant.keys import KeySource  # noqa: E402
+from dermstation.core.assessments import Plan, PlanKind  # noqa: E402
 from dermstation.core.domain import AuditAction, CaptureSource  # noqa: E402
 from dermstation.core.errors import PermissionDenied, RecordNotFound, ValidationError  # noqa: E402
+from dermstation.core.patient_text import patient_text  # noqa: E402
 from dermstation.records.assistant_models import AssistantExchange  # noqa: E402
 from dermstation.records.models import AnalysisRecord, AuditEvent  # noqa: E402
+from dermstation.services.assessments import AssessmentService  # noqa: E402
 from dermstation.services.assistant import AssistantDisabled, AssistantService  # noqa: E402
 from dermstation.services.container import Services  # noqa: E402
 from dermstation.services.types import CurrentUser, PatientInput  # noqa: E402
@@ -29,6 +32,7 @@ IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
 @pytest.fixture
 def analysis_id(services: Services, dermatologist: CurrentUser) -> int:
+    """An analysis the model called a naevus, signed by the dermatologist as a compound naevus to watch."""
     patient = services.patients.create(dermatologist, PatientInput(
         "MRN-31337", "Zofia", "Wiśniewska", date(1975, 5, 17), phone="0301234567", email="zofia@example.org"))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "back", "L1")
@@ -40,7 +44,16 @@ def analysis_id(services: Services, dermatologist: CurrentUser) -> int:
                              quality_flags=["blurry"], created_by_id=dermatologist.id)
         session.add(row)
         session.flush()
-        return row.id
+        analysis = row.id
+    AssessmentService(services.database, services.audit).sign(
+        dermatologist, analysis, "nv.compound", Plan(PlanKind.MONITOR, follow_up_months=6))
+    return analysis
+
+
+def allow_online(assistant: AssistantService, services: Services) -> None:
+    admin = services.auth.sign_in("admin", "admin-password")
+    assistant.set_api_key(admin, VALID_KEY)
+    assistant.configure(admin, enabled=True, online=True)
 
 
 def events(services: Services, table: str) -> list[AuditEvent]:
@@ -52,10 +65,12 @@ def events(services: Services, table: str) -> list[AuditEvent]:
 def test_online_explanation_is_stored_and_audited(services: Services, assistant: AssistantService,
                                                   dermatologist: CurrentUser, analysis_id: int,
                                                   fake_perplexity: FakePerplexity) -> None:
-    assistant.set_api_key(services.auth.sign_in("admin", "admin-password"), VALID_KEY)
+    allow_online(assistant, services)
+    fake_perplexity.queue(Reply(body=success_body("Ein Muttermal ist meist harmlos [1]. Ihre Ärztin sieht es sich "
+                                                  "in sechs Monaten wieder an [2].")))
     explanation = assistant.explain(dermatologist, analysis_id,
                                     "Is Zofia Wisniewska (MRN-31337, born 17.05.1975) at risk?", "de")
-    assert explanation.origin == "perplexity" and not explanation.offline
+    assert explanation.origin == "perplexity" and not explanation.offline and explanation.written_by == "online"
     assert explanation.sources[0].url == "https://www.nhs.uk/conditions/moles/"
     assert explanation.question == "Is [name] [name] ([number], born [date]) at risk?"
     assert explanation.author == "derm"
@@ -63,6 +78,7 @@ def test_online_explanation_is_stored_and_audited(services: Services, assistant:
     for secret in ("Zofia", "Wisniewska", "Wiśniewska", "31337", "1975", "0301234567", "zofia@"):
         assert secret not in body
     assert "Patient age band: 50-59" in body or "Patient age band: 40-49" in body
+    assert "nv.compound" in body and "clinical review" in body and "0.75" not in body and "blurry" not in body
     with services.database.session() as session:
         row = session.get(AssistantExchange, explanation.id)
         assert row is not None and row.analysis_id == analysis_id and row.question == explanation.question
@@ -70,7 +86,7 @@ def test_online_explanation_is_stored_and_audited(services: Services, assistant:
     (created,) = events(services, "assistant_exchanges")
     assert created.action == AuditAction.CREATE and created.record_id == explanation.id
     assert created.user_id == dermatologist.id and "Zofia" not in created.detail
-    assert any(e.detail == "assistant context" for e in events(services, "analyses"))
+    assert any(e.detail.startswith("assistant context") for e in events(services, "analyses"))
 
 
 def test_without_a_key_the_knowledge_base_answers_and_is_labelled(assistant: AssistantService,
@@ -78,8 +94,8 @@ def test_without_a_key_the_knowledge_base_answers_and_is_labelled(assistant: Ass
                                                                    fake_perplexity: FakePerplexity) -> None:
     explanation = assistant.explain(dermatologist, analysis_id, "", "ar")
     assert explanation.offline and explanation.model == "knowledge-base"
-    assert explanation.language == "ar" and "عن نتيجتك" in explanation.text
-    assert "No API key" in explanation.notice
+    assert explanation.language == "ar" and patient_text("ar").diagnosis("benign_naevus").name in explanation.text
+    assert explanation.written_by == "offline"
     assert fake_perplexity.requests == []
 
 
@@ -121,6 +137,7 @@ def test_clinic_can_switch_off_or_go_offline_only(services: Services, assistant:
                                                   dermatologist: CurrentUser, analysis_id: int,
                                                   fake_perplexity: FakePerplexity) -> None:
     assistant.set_api_key(admin, VALID_KEY)
+    assert not assistant.status().online_allowed  # off until an administrator allows it
     status = assistant.configure(admin, enabled=True, online=False)
     assert status.enabled and not status.online_allowed and not status.online
     explanation = assistant.explain(dermatologist, analysis_id, "Is it ok?", "en")
@@ -158,8 +175,8 @@ def test_only_admins_manage_the_key_and_it_never_reaches_the_database(
 def test_rate_limited_online_answer_falls_back(services: Services, assistant: AssistantService, admin: CurrentUser,
                                                dermatologist: CurrentUser, analysis_id: int,
                                                fake_perplexity: FakePerplexity) -> None:
-    assistant.set_api_key(admin, VALID_KEY)
+    allow_online(assistant, services)
     fake_perplexity.queue(Reply(429, headers={"Retry-After": "600"}))
     explanation = assistant.explain(dermatologist, analysis_id, "", "fr")
     assert explanation.offline and "trop" not in explanation.notice and "busy" in explanation.notice
-    assert "À propos de votre résultat" in explanation.text
+    assert patient_text("fr").diagnosis("benign_naevus").plain in explanation.text

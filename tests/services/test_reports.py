@@ -22,7 +22,7 @@ from dermstation.records.models import (
     ReferralHospital,
 )
 from dermstation.services.container import Services
-from dermstation.services.reports import ReportService, diagnosis_class, write_pdf
+from dermstation.services.reports import ReportService, write_pdf
 from dermstation.services.types import CurrentUser, PatientInput
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
@@ -121,7 +121,7 @@ def test_roles_and_missing_records(services: Services, reports: ReportService, r
     with pytest.raises(PermissionDenied):
         reports.lesion_report(receptionist, chart["analysis1"])
     with pytest.raises(PermissionDenied):
-        reports.patient_summary(receptionist, chart["lesion"], language="en")
+        reports.patient_summary(receptionist, chart["analysis1"], language="en")
     with pytest.raises(PermissionDenied):
         reports.referral_letter(receptionist, chart["referral"])
     with pytest.raises(PermissionDenied):  # administration is not a clinical role
@@ -137,33 +137,35 @@ def test_roles_and_missing_records(services: Services, reports: ReportService, r
                                              ("ar", ["طبيبك"])])
 def test_patient_summary(services: Services, reports: ReportService, dermatologist: CurrentUser,
                          chart: dict[str, int], lang: str, words: list[str]) -> None:
-    report = reports.patient_summary(dermatologist, chart["lesion"], language=lang,
-                                     next_steps=("biopsy", "follow_up"), follow_up=date(2026, 6, 1))
+    report = reports.patient_summary(dermatologist, chart["analysis1"], language=lang)
     flat = pdf_text(report.pdf).replace(" ", "")
     for word in words + ["MRN-2024-7"]:
         assert word.replace(" ", "") in flat
-    assert [e.table_name for e in _events(services, AuditAction.PRINT)] == ["lesions"]
+    assert [e.table_name for e in _events(services, AuditAction.PRINT)] == ["analyses"]
 
 
 def test_patient_summary_never_uses_the_ai_alone(services: Services, reports: ReportService,
-                                                 dermatologist: CurrentUser) -> None:
-    patient = services.patients.create(dermatologist, PatientInput("MRN-X", "Ina", "Ito", None))
-    lesion = services.patients.add_lesion(dermatologist, patient.id, "scalp", "")
-    text = pdf_text(reports.patient_summary(dermatologist, lesion.id, language="en").pdf)
-    assert "has not reached a conclusion" in text
-    text = pdf_text(reports.patient_summary(dermatologist, lesion.id, language="en", diagnosis="nv").pdf)
-    assert "A mole" in text
-    with pytest.raises(ValidationError):
-        reports.patient_summary(dermatologist, lesion.id, language="en", diagnosis="cancer")
+                                                 dermatologist: CurrentUser, chart: dict[str, int]) -> None:
+    # the earlier analysis is not signed (its model result alone is no diagnosis): no summary, and why
+    with pytest.raises(ValidationError, match="No diagnosis has been signed"):
+        reports.patient_summary(dermatologist, chart["analysis0"], language="en")
+    assert not _events(services, AuditAction.PRINT)
 
 
 def test_referral_letter(services: Services, reports: ReportService, dermatologist: CurrentUser,
                          chart: dict[str, int]) -> None:
     text = pdf_text(reports.referral_letter(dermatologist, chart["referral"]).pdf)
     for expected in ("Addenbrooke's Hospital", "Cambridge", "Ngata, Aroha", "MRN-2024-7", "Urgency: Urgent",
-                     "Changing pigmented lesion", "Clinical diagnosis: Suspected melanoma", "47.0%", "Dr Derma"):
+                     "Changing pigmented lesion", "Clinical diagnosis: Suspected melanoma", "Plan: Excision",
+                     "Signed by Dr Derma", "47.0%"):
         assert expected in text, expected
+    assert "Excision biopsy booked." not in text  # notes go in only when the clinician includes them
     assert [e.table_name for e in _events(services, AuditAction.EXPORT)] == ["referrals"]
+    with_notes = pdf_text(reports.referral_letter(dermatologist, chart["referral"], include_notes=True,
+                                                  image_analysis_ids=()).pdf)
+    assert "Clinician's notes: Excision biopsy booked." in with_notes
+    with pytest.raises(ValidationError):  # only pictures attached to the referral
+        reports.referral_letter(dermatologist, chart["referral"], image_analysis_ids=(chart["analysis0"],))
 
 
 def test_report_for_an_unsaved_result(services: Services, reports: ReportService, dermatologist: CurrentUser,
@@ -190,15 +192,6 @@ def analysed() -> tuple[object, np.ndarray]:
         pytest.skip(f"models unavailable: {exc}")
     rgb, _mask = ph2_image("IMD004")
     return analyzer.analyze(rgb, pixel_spacing_mm=0.0125), rgb
-
-
-def test_diagnosis_class_words() -> None:
-    assert diagnosis_class("Suspected melanoma") == "mel"
-    assert diagnosis_class("Actinic keratosis") == "akiec"
-    assert diagnosis_class("Seborrhoeic keratosis") == "bkl"
-    assert diagnosis_class("Compound naevus") == "nv"
-    assert diagnosis_class("nv") == "nv" and diagnosis_class("Basal cell carcinoma") == "bcc"
-    assert diagnosis_class("Eczema") is None
 
 
 def test_write_pdf_is_atomic(tmp_path: Path) -> None:

@@ -337,10 +337,16 @@ def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services
         chooser.grab().save(str(Path(shots) / "summary_language.png"))
     with qtbot.waitSignal(page.report_opened, timeout=60000) as opened:
         chooser.accept()
+    # the summary is written from the signed, coded diagnosis and plan of this analysis
+    from dermstation.core.assessments import Plan, PlanKind
+    from dermstation.services.assessments import AssessmentService
+
+    AssessmentService(services.database, services.audit).sign(dermatologist, page.shown.stored.id, "mel.ssm",
+                                                               Plan(PlanKind.EXCISION))
     summary = opened.args[0]
     assert summary.report.suggested_name.endswith("-de.pdf") and summary.page_count() >= 1
     german = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.report.pdf)).pages).split())
-    assert "MRN-7" in german and "Ihr" in german
+    assert "MRN-7" in german and "Ihr" in german and "Melanom, eine Form von Hautkrebs" in german
     save_shot(qtbot, summary, "report_preview_summary_de.png")
     summary.close()
 
@@ -353,15 +359,25 @@ def test_explain_tab_answers_offline_for_the_stored_analysis(qtbot, services, de
     assert panel is not None and page.tabs.tabText(page.tabs.indexOf(panel)) == "Explain to patient"
     assert page.tabs.isTabEnabled(page.tabs.indexOf(panel))
     page.tabs.setCurrentWidget(panel)
-    qtbot.waitUntil(lambda: "offline knowledge base" in panel.mode.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "built-in knowledge base" in panel.mode.text(), timeout=10000)
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)
+    with qtbot.waitSignal(panel.refused, timeout=20000) as refused:  # nothing signed yet: it says why
+        panel.ask()
+    assert "No diagnosis has been signed" in refused.args[0] and panel.current is None
     qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)
     with qtbot.waitSignal(panel.answered, timeout=20000) as answered:
         panel.ask()
     explanation = answered.args[0]
     assert explanation.offline and explanation.analysis_id == page.shown.stored.id
-    assert panel.badge.text() == "Offline knowledge base" and panel.answer.toPlainText().strip()
+    assert explanation.text.startswith("Basal cell carcinoma")  # the signed code, whatever the model said
+    assert panel.badge.text() == "Built-in knowledge base" and panel.answer.toPlainText().strip()
     qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)  # the exchange is stored
     if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
+    from dermstation.core.assessments import Plan, PlanKind
+    from dermstation.services.assessments import AssessmentService
+
+    AssessmentService(services.database, services.audit).sign(dermatologist, page.shown.stored.id, "bcc.nodular",
+                                                               Plan(PlanKind.EXCISION))
         page.grab().save(str(Path(shots) / "analysis_page_explain_tab.png"))
 
 

@@ -16,12 +16,15 @@ from memory_keyring import MemoryKeyring  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from dermstation.assistant.keys import KeySource  # noqa: E402
+from dermstation.core.assessments import Plan, PlanKind  # noqa: E402
 from dermstation.core.domain import CaptureSource  # noqa: E402
+from dermstation.core.patient_text import patient_text  # noqa: E402
 from dermstation.records.models import AnalysisRecord  # noqa: E402
+from dermstation.services.assessments import AssessmentService  # noqa: E402
 from dermstation.services.assistant import AssistantService  # noqa: E402
 from dermstation.services.container import Services  # noqa: E402
 from dermstation.services.types import CurrentUser, PatientInput  # noqa: E402
-from dermstation.ui.assistant_panel import AssistantPanel  # noqa: E402
+from dermstation.ui.assistant_panel import AssistantPanel, RequestPreviewDialog  # noqa: E402
 from dermstation.ui.assistant_settings import AssistantSettings  # noqa: E402
 from dermstation.ui.errors import ErrorPresenter  # noqa: E402
 from dermstation.ui.operations import Operations  # noqa: E402
@@ -34,7 +37,7 @@ ANSWER = ("A mole (melanocytic naevus) is a common, harmless cluster of pigment 
 
 
 @pytest.fixture
-def analysis_id(services: Services, dermatologist: CurrentUser) -> int:
+def unsigned_analysis_id(services: Services, dermatologist: CurrentUser) -> int:
     patient = services.patients.create(dermatologist, PatientInput("MRN-555", "Lea", "Okafor", date(1990, 2, 3)))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "arm", "L1")
     capture = services.captures.add_capture(dermatologist, lesion.id, b"\x89PNG" + bytes(200), CaptureSource.FILE, 8, 8)
@@ -44,6 +47,32 @@ def analysis_id(services: Services, dermatologist: CurrentUser) -> int:
         session.add(row)
         session.flush()
         return row.id
+
+
+@pytest.fixture
+def analysis_id(services: Services, dermatologist: CurrentUser, unsigned_analysis_id: int) -> int:
+    """The same analysis, signed as a compound naevus to review in six months."""
+    AssessmentService(services.database, services.audit).sign(
+        dermatologist, unsigned_analysis_id, "nv.compound", Plan(PlanKind.MONITOR, follow_up_months=6))
+    return unsigned_analysis_id
+
+
+def allow_online(assistant: AssistantService, admin: CurrentUser) -> None:
+    assistant.set_api_key(admin, VALID_KEY)
+    assistant.configure(admin, enabled=True, online=True)
+
+
+def confirm(qtbot, panel: AssistantPanel, send: bool = True, shot_name: str = "") -> str:
+    """Wait for the exact-request preview, answer it, and return the request it showed."""
+    with qtbot.waitSignal(panel.preview_opened, timeout=10000) as opened:
+        pass
+    dialog: RequestPreviewDialog = opened.args[0]
+    text = dialog.request.toPlainText()
+    if SHOTS is not None and shot_name:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        dialog.grab().save(str(SHOTS / shot_name))
+    (dialog.accept if send else dialog.reject)()
+    return text
 
 
 def make_panel(qtbot, assistant: AssistantService, user: CurrentUser, ops: Operations, analysis_id: int,
@@ -68,23 +97,26 @@ def shot(qtbot, panel: AssistantPanel, name: str) -> None:
 def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assistant: AssistantService,
                                                    admin: CurrentUser, dermatologist: CurrentUser, analysis_id: int,
                                                    fake_perplexity: FakePerplexity) -> None:
-    assistant.set_api_key(admin, VALID_KEY)
+    allow_online(assistant, admin)
     from fake_perplexity import success_body
     fake_perplexity.queue(Reply(body=success_body(content=ANSWER)))
     panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
-    assert "answered online" in panel.mode.text()
+    assert "written online" in panel.mode.text() and "after you confirm" in panel.mode.text()
     panel.question.setText("Is Lea Okafor's mole (MRN-555) dangerous?")
     with qtbot.waitSignal(panel.answered, timeout=10000) as blocker:
         qtbot.mouseClick(panel.ask_button, Qt.MouseButton.LeftButton)
+        preview = confirm(qtbot, panel)
+    assert "Lea" not in preview and "Okafor" not in preview and "555" not in preview and "nv.compound" in preview
     explanation = blocker.args[0]
     assert explanation.origin == "perplexity"
     raw = fake_perplexity.requests[0].raw.decode()
-    assert "Lea" not in raw and "Okafor" not in raw and "555" not in raw
-    assert panel.badge.text() == "Online assistant (Perplexity)" and panel.badge.isVisibleTo(panel)
+    assert raw == preview  # what was shown is what was sent
+    assert panel.badge.text() == "Online AI service (Perplexity)" and panel.badge.isVisibleTo(panel)
     assert not panel.notice.isVisibleTo(panel)
     html = panel.answer.toHtml()
     assert 'href="https://www.nhs.uk/conditions/moles/"' in html and "Sources" in html
-    assert panel.editor.toPlainText().startswith(ANSWER) and "not a diagnosis" in panel.editor.toPlainText()
+    assert panel.editor.toPlainText().startswith(ANSWER)
+    assert patient_text("en").explanation["disclaimer"] in panel.editor.toPlainText()
     assert panel.question.text() == ""
     shot(qtbot, panel, "assistant_online.png")
 
@@ -101,40 +133,66 @@ def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assis
     # reopening the analysis shows the approved version
     again = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
     qtbot.waitUntil(lambda: again.current is not None, timeout=5000)
-    assert again.current.id == found.id and again.badge.text() == "Edited by clinician"
+    assert again.current.id == found.id
+    assert again.badge.text() == "Online AI service (Perplexity) · edited by clinician"
+
+
+def test_cancelling_the_preview_sends_nothing(qtbot, ops: Operations, assistant: AssistantService,
+                                              admin: CurrentUser, dermatologist: CurrentUser, analysis_id: int,
+                                              fake_perplexity: FakePerplexity) -> None:
+    allow_online(assistant, admin)
+    panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
+    panel.question.setText("Will it grow?")
+    panel.ask()
+    confirm(qtbot, panel, send=False, shot_name="assistant_request_preview.png")
+    qtbot.waitUntil(lambda: panel.state.text() == "Nothing was sent.", timeout=5000)
+    assert fake_perplexity.requests == [] and panel.current is None
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=5000)
+
+
+def test_without_a_signed_diagnosis_the_panel_says_why(qtbot, ops: Operations, assistant: AssistantService,
+                                                       dermatologist: CurrentUser, unsigned_analysis_id: int) -> None:
+    panel = make_panel(qtbot, assistant, dermatologist, ops, unsigned_analysis_id)
+    with qtbot.waitSignal(panel.refused, timeout=10000) as refused:
+        panel.ask()
+    assert "No diagnosis has been signed" in refused.args[0]
+    assert panel.notice.isVisibleTo(panel) and "Sign a coded diagnosis" in panel.notice.text()
+    assert panel.current is None and panel.editor.toPlainText() == ""
+    shot(qtbot, panel, "assistant_unsigned.png")
 
 
 def test_offline_arabic_answer_is_right_to_left_and_labelled(qtbot, ops: Operations, assistant: AssistantService,
                                                              dermatologist: CurrentUser, analysis_id: int) -> None:
     panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id, "ar")
-    assert "offline knowledge base" in panel.mode.text()
+    assert "built-in knowledge base" in panel.mode.text() and "nothing leaves" in panel.mode.text()
     with qtbot.waitSignal(panel.answered, timeout=10000) as blocker:
         panel.ask()
     explanation = blocker.args[0]
     assert explanation.offline and explanation.language == "ar"
-    assert panel.badge.text() == "Offline knowledge base"
-    assert panel.notice.isVisibleTo(panel) and "No API key" in panel.notice.text()
+    assert panel.badge.text() == "Built-in knowledge base"
+    assert not panel.notice.isVisibleTo(panel)  # offline by the clinic's choice: nothing to explain
     assert panel.answer.layoutDirection() == Qt.LayoutDirection.RightToLeft
     assert panel.editor.document().defaultTextOption().textDirection() == Qt.LayoutDirection.RightToLeft
-    assert 'dir="rtl"' in panel.answer.toHtml() or "عن نتيجتك" in panel.answer.toPlainText()
-    assert panel.editor.toPlainText().startswith("عن نتيجتك")
+    name = patient_text("ar").diagnosis("benign_naevus").name
+    assert 'dir="rtl"' in panel.answer.toHtml() or name in panel.answer.toPlainText()
+    assert panel.editor.toPlainText().startswith(name)
     shot(qtbot, panel, "assistant_offline_ar.png")
 
 
 def test_slow_server_does_not_freeze_and_falls_back(qtbot, ops: Operations, assistant: AssistantService,
                                                     admin: CurrentUser, dermatologist: CurrentUser, analysis_id: int,
                                                     fake_perplexity: FakePerplexity) -> None:
-    assistant.set_api_key(admin, VALID_KEY)
+    allow_online(assistant, admin)
     fake_perplexity.queue(Reply(delay_s=30))
     panel = make_panel(qtbot, assistant, dermatologist, ops, analysis_id, "de")
     panel.ask()
     assert not panel.ask_button.isEnabled() and panel.ask_button.text() == "Asking…"
     with qtbot.waitSignal(panel.answered, timeout=10000) as blocker:
-        pass
+        confirm(qtbot, panel)
     assert blocker.args[0].offline and "too long" in panel.notice.text()
     qtbot.waitUntil(panel.ask_button.isEnabled, timeout=5000)
     assert panel.ask_button.text() == "Explain"
-    assert panel.editor.toPlainText().startswith("Zu Ihrem Befund")
+    assert panel.editor.toPlainText().startswith(patient_text("de").diagnosis("benign_naevus").name)
 
 
 def test_errors_reach_the_presenter(qtbot, ops: Operations, presenter: ErrorPresenter, assistant: AssistantService,

@@ -12,6 +12,10 @@ from pypdf import PdfReader
 from PySide6.QtGui import QImage
 from PySide6.QtPrintSupport import QPrinter
 
+from dermstation.core.assessments import Plan, PlanKind
+from dermstation.core.domain import CaptureSource
+from dermstation.records.models import AnalysisRecord
+from dermstation.services.assessments import AssessmentService
 from dermstation.services.types import PatientInput
 from dermstation.ui.report_preview import ReportPreviewDialog, pdf_preview_available
 
@@ -39,9 +43,20 @@ def pdf_text(path: Path) -> str:
 
 @pytest.fixture
 def summary(services, dermatologist):
+    """The patient summary of a signed analysis, through the real services."""
     patient = services.patients.create(dermatologist, PatientInput("MRN-31", "Ana", "Silva", None))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "back", "B1")
-    return services.reports.patient_summary(dermatologist, lesion.id, language="en")
+    capture = services.captures.add_capture(dermatologist, lesion.id, b"\x89PNG" + bytes(200), CaptureSource.FILE,
+                                            8, 8)
+    with services.database.session() as session:
+        row = AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1", probabilities={"nv": 0.9},
+                             prediction="nv", malignancy_score=0.1)
+        session.add(row)
+        session.flush()
+        analysis_id = row.id
+    AssessmentService(services.database, services.audit).sign(dermatologist, analysis_id, "nv.compound",
+                                                              Plan(PlanKind.MONITOR, follow_up_months=6))
+    return services.reports.patient_summary(dermatologist, analysis_id, language="en")
 
 
 def _dialog(qtbot, report, ops) -> ReportPreviewDialog:

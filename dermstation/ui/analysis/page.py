@@ -592,12 +592,13 @@ class AnalysisPage(QWidget):
         self._start_report(self._lesion_report(self._shown.stored.id), _("Lesion report"))
 
     def patient_summary(self, language: str | None = None) -> SummaryLanguageDialog | None:
-        """The plain-language summary of the shown lesion; asks the language unless it is given."""
+        """The plain-language summary of the shown analysis's signed assessment; asks the language unless it
+        is given. Without a signed, coded diagnosis and plan the service refuses and the message says why."""
         if self._reports is None or self._shown is None:
             return None
-        lesion_id = self._shown.stored.lesion_id
+        analysis_id = self._shown.stored.id
         if language is not None:
-            self._start_report(self._patient_summary(lesion_id, language), _("Patient summary"))
+            self._start_report(self._patient_summary(analysis_id, language), _("Patient summary"))
             return None
         dialog = SummaryLanguageDialog(current_language(), self)
         dialog.accepted.connect(lambda: self.patient_summary(dialog.chosen()))
@@ -611,8 +612,8 @@ class AnalysisPage(QWidget):
         # one call reads, audits and renders: on the database thread, so audit writes stay serialised
         return await self._ops.db(self._reports.lesion_report, self._user, analysis_id, language=current_language())
 
-    async def _patient_summary(self, lesion_id: int, language: str) -> ReportFile:
-        return await self._ops.db(self._reports.patient_summary, self._user, lesion_id, language=language)
+    async def _patient_summary(self, analysis_id: int, language: str) -> ReportFile:
+        return await self._ops.db(self._reports.patient_summary, self._user, analysis_id, language=language)
 
     async def _report(self, coro, title: str) -> None:  # noqa: ANN001 - a coroutine
         self.report_button.setEnabled(False)

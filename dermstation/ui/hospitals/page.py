@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from dermstation.services.patients import PatientService
     from dermstation.services.referrals import ReferralService
     from dermstation.services.scheduling_types import HospitalInfo
+    from dermstation.services.reports import ReportService
     from dermstation.services.types import CurrentUser
 
 FILTER_DEBOUNCE_MS = 250
@@ -66,8 +67,10 @@ class HospitalsPage(QWidget):
         ops: Operations,
         parent: QWidget | None = None,
     ) -> None:
+        reports: ReportService | None = None,
         super().__init__(parent)
         self._hospitals = hospitals
+        self._reports = reports
         self._referrals = referrals
         self._patients = patients
         self._user = user
@@ -172,7 +175,8 @@ class HospitalsPage(QWidget):
         directory_layout.addWidget(self.table, 1)
         directory_layout.addLayout(buttons)
 
-        self.referrals_panel = ReferralsPanel(referrals, patients, user, ops)
+        self.referrals_panel = ReferralsPanel(referrals, patients, user, ops,
+                                              reports=reports if self.clinical else None)
         self.tabs = QTabWidget()
         self.tabs.addTab(directory, _("Directory"))
         self.tabs.addTab(self.referrals_panel, _("Referrals"))
@@ -366,7 +370,7 @@ class HospitalsPage(QWidget):
         hospitals = [s.hospital for s in self._rows]
         dialog = ReferralDialog(
             self._referrals, self._patients, self._user, self._ops, hospitals,
-            hospital_id=h.id if h else None, parent=self,
+            hospital_id=h.id if h else None, parent=self, reports=self._reports,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._referred)

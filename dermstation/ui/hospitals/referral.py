@@ -1,4 +1,9 @@
-"""Refer a patient to a hospital (with linked analyses), and follow a patient's referrals."""
+"""Refer a patient to a hospital (with linked analyses), preview the letter, and follow a patient's referrals.
+
+The referral flow ends in the letter: the signed diagnosis and plan of each attached analysis, the
+pictures the clinician ticked, and their signed notes when they chose to include them
+(:meth:`~dermstation.services.reports.ReportService.referral_letter`), shown in the report preview to
+print or save."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -33,19 +39,34 @@ from dermstation.ui.analysis.probability_chart import percent
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.navigation import sees_clinical_data
 from dermstation.ui.operations import Operations
+from dermstation.ui.report_preview import ReportPreviewDialog
 from dermstation.ui.schedule.patient_picker import PatientPicker
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.patients import PatientService
     from dermstation.services.referrals import ReferralService
+    from dermstation.services.reports import ReportService
     from dermstation.services.scheduling_types import HospitalInfo, ReferralInfo
     from dermstation.services.types import CurrentUser, PatientSummary
+
+
+async def open_letter(reports: ReportService, user: CurrentUser, ops: Operations, referral_id: int,
+                      include_notes: bool, parent: QWidget | None) -> ReportPreviewDialog:
+    """Render the referral letter (in the UI language) and show it in the preview to print or save."""
+    report = await ops.db(reports.referral_letter, user, referral_id, language=current_language(),
+                          include_notes=include_notes)
+    dialog = ReportPreviewDialog(report, _("Referral letter"), ops, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
 
 
 class ReferralDialog(QDialog):
     saved = Signal(object)
     analyses_shown = Signal(int)
+    #: The letter of the new referral is shown (ReportPreviewDialog).
+    letter_opened = Signal(object)
 
     def __init__(
         self,
@@ -56,9 +77,11 @@ class ReferralDialog(QDialog):
         hospitals: list[HospitalInfo],
         hospital_id: int | None = None,
         parent: QWidget | None = None,
+        reports: ReportService | None = None,
     ) -> None:
         super().__init__(parent)
         self._referrals = referrals
+        self._reports = reports
         self._user = user
         self._ops = ops
         self.setWindowTitle(_("Refer a patient"))
@@ -96,7 +119,11 @@ class ReferralDialog(QDialog):
         form.addRow(_("Hospital"), self.errors.field("hospital", self.hospital))
         form.addRow(_("Urgency"), self.errors.field("urgency", self.urgency))
         form.addRow(_("Reason"), self.errors.field("reason", self.reason))
-        form.addRow(_("Analyses to send"), self.errors.field("analyses", analyses_box))
+        form.addRow(_("Pictures to send"), self.errors.field("analyses", analyses_box))
+        self.include_notes = QCheckBox(_("Include my signed notes in the letter"))
+        self.include_notes.setObjectName("includeNotes")
+        if reports is not None:
+            form.addRow("", self.include_notes)
         buttons = QDialogButtonBox()
         self.save_button = QPushButton(_("Create referral"))
         self.save_button.setDefault(True)
@@ -159,6 +186,10 @@ class ReferralDialog(QDialog):
         except ValidationError as exc:
             self.errors.show(exc)
             return
+        if self._reports is not None:  # the flow ends in the letter, to print or save
+            letter = await open_letter(self._reports, self._user, self._ops, referral.id,
+                                       self.include_notes.isChecked(), self.parentWidget())
+            self.letter_opened.emit(letter)
         self.saved.emit(referral)
         self.accept()
 
@@ -168,13 +199,16 @@ class ReferralsPanel(QWidget):
 
     shown = Signal(int)
     changed = Signal(object)
+    #: The selected referral's letter is shown (ReportPreviewDialog).
+    letter_opened = Signal(object)
 
     def __init__(
         self, referrals: ReferralService, patients: PatientService, user: CurrentUser, ops: Operations,
-        parent: QWidget | None = None,
+        parent: QWidget | None = None, reports: ReportService | None = None,
     ) -> None:
         super().__init__(parent)
         self._referrals = referrals
+        self._reports = reports
         self._user = user
         self._ops = ops
         self._patient_id: int | None = None
@@ -202,6 +236,11 @@ class ReferralsPanel(QWidget):
         row.addWidget(QLabel(_("Change to")))
         row.addWidget(self.next_status, 1)
         row.addWidget(self.apply)
+        self.letter_button = QPushButton(_("Letter…"))
+        self.letter_button.setObjectName("referralLetter")
+        self.letter_button.clicked.connect(self.letter)
+        if reports is not None:  # the page hands the report service to clinical roles only
+            row.addWidget(self.letter_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.picker)
@@ -246,6 +285,17 @@ class ReferralsPanel(QWidget):
         else:
             self.reason.clear()
         self.apply.setEnabled(self.next_status.count() > 0)
+        self.letter_button.setEnabled(r is not None)
+
+    def letter(self) -> None:
+        """Preview the selected referral's letter (signed diagnoses and plans, pictures; no notes)."""
+        r = self.selected()
+        if r is not None and self._reports is not None:
+            self._ops.spawn(self._letter(r.id), parent=self)
+
+    async def _letter(self, referral_id: int) -> None:
+        assert self._reports is not None
+        self.letter_opened.emit(await open_letter(self._reports, self._user, self._ops, referral_id, False, self))
 
     def _apply(self) -> None:
         r, status = self.selected(), self.next_status.currentData()
