@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
             from dermstation.ui.schedule.page import SchedulePage
 
             return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops,
-                                follow_ups=self._reception.follow_ups)
+                                hospital_link=self._reception.hospital_link, follow_ups=self._reception.follow_ups)
         if section is Section.HOSPITALS and self._reception is not None:
             from dermstation.ui.hospitals.page import HospitalsPage
 
