@@ -17,21 +17,26 @@ import logging
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, Table, create_engine, func, insert, select, text
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, Table, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
 
 import dermstation
 from dermstation.core.config import Paths
+from dermstation.core.domain import AuditAction
 from dermstation.core.errors import ImageStoreError, RecordError
 from dermstation.records import migrate
 from dermstation.records.database import Database, create_private_file, sqlite_file
 from dermstation.records.database_images import open_image_store
 from dermstation.records.image_store import ImageStorage, ImageStore
 from dermstation.records.models import Base
+from dermstation.services.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +109,33 @@ def _tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in NOT_COPIED]
 
 
-def inventory(engine: Engine) -> Inventory:
+@contextmanager
+def _reading(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection to read from: ``bind`` itself, or a new one on an engine."""
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """One consistent view of a live database (PostgreSQL: a REPEATABLE READ transaction), so that
+    counts, hashes and copied rows agree while other workstations go on writing."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        yield conn
+
+
+def _revision(conn: Connection) -> tuple[str, ...]:
+    return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+
+
+def inventory(bind: Engine | Connection) -> Inventory:
     """Row counts of every table and the hashes of every picture the records name."""
-    revision = tuple(sorted(migrate.current_revisions(engine)))
-    with engine.connect() as conn:
+    with _reading(bind) as conn:
+        revision = _revision(conn)
         present = set(conn.dialect.get_table_names(conn))
         counts = tuple((t.name, int(conn.execute(select(func.count()).select_from(t)).scalar_one()))
                        for t in sorted(_tables(), key=lambda t: t.name) if t.name in present)
@@ -147,14 +175,14 @@ def verify(engine: Engine, store: ImageStorage) -> list[Problem]:
     return problems
 
 
-def copy_rows(source: Engine, target: Engine) -> None:
+def copy_rows(source: Engine | Connection, target: Engine) -> None:
     """Every record row from ``source`` into the empty ``target`` (same schema revision), in one transaction."""
-    src_rev, dst_rev = set(migrate.current_revisions(source)), set(migrate.current_revisions(target))
-    if src_rev != dst_rev:
-        raise MaintenanceError("The two databases are at different schema versions; open both with the same "
-                               "DermStation version first.", details=f"{sorted(src_rev)} vs {sorted(dst_rev)}")
     tables = _tables()
-    with source.connect() as src, target.begin() as dst:
+    with _reading(source) as src, target.begin() as dst:
+        src_rev, dst_rev = _revision(src), _revision(dst)
+        if src_rev != dst_rev:
+            raise MaintenanceError("The two databases are at different schema versions; open both with the same "
+                                   "DermStation version first.", details=f"{src_rev} vs {dst_rev}")
         for table in tables:
             if dst.execute(select(func.count()).select_from(table)).scalar_one():
                 raise MaintenanceError("The target database is not empty; nothing was copied.",
@@ -230,15 +258,18 @@ def backup(database: Database, store: ImageStorage, dest: Path) -> Outcome:
 
 
 def _write_backup(database: Database, store: ImageStorage, dest: Path) -> Outcome:
-    source = inventory(database.engine)
+    _audit(database, AuditAction.EXPORT, f"backup to {dest.name}")  # recorded first: the backup holds it
     target_file = dest / BACKUP_DATABASE
     path = sqlite_file(database.engine.url)
     if path is not None:
+        source = inventory(database.engine)
         _sqlite_online_backup(path, target_file)
     else:
         copy = Database.open(f"sqlite:///{target_file}")
         try:
-            copy_rows(database.engine, copy.engine)
+            with snapshot(database.engine) as snap:
+                source = inventory(snap)
+                copy_rows(snap, copy.engine)
         finally:
             copy.close()
     images = ImageStore(dest / BACKUP_IMAGES)
@@ -313,15 +344,24 @@ def restore(src: Path, target_url: str, paths: Paths) -> Outcome:
 
 
 def migrate_database(database: Database, store: ImageStorage, target_url: str, paths: Paths) -> Outcome:
-    """Move every record and picture into the empty database ``target_url``; the source is unchanged."""
+    """Copy every record and picture into the empty database ``target_url``; the source keeps its records."""
+    where = make_url(target_url).render_as_string(hide_password=True)
+    _audit(database, AuditAction.EXPORT, f"clinic moved to {where}"[:200])  # recorded first: the copy holds it
     return _move(database, store, target_url, paths)
 
 
+def _audit(database: Database, action: AuditAction, detail: str) -> None:
+    """Maintenance reads or writes every record: it leaves an event (no user: run from the command line)."""
+    with database.session() as session:
+        AuditLog(database).record(session, None, action, "maintenance", None, detail)
+
+
 def _move(source: Database, source_store: ImageStorage, target_url: str, paths: Paths) -> Outcome:
-    expected = inventory(source.engine)
     target = Database.open(target_url, paths.backups)
     try:
-        copy_rows(source.engine, target.engine)
+        with snapshot(source.engine) as snap:
+            expected = inventory(snap)
+            copy_rows(snap, target.engine)
         folder = _stored_image_folder(target)
         target_store = open_image_store(target.engine, paths.image_store, paths.image_cache, folder)
         copy_images(expected.images, source_store, target_store)

@@ -203,7 +203,24 @@ def test_a_sqlite_workstation_moves_into_postgresql(tmp_path: Path, clinic_url: 
     done = cli(solo.data_dir, "verify")
     assert done.returncode == 0 and "database (postgresql)" in done.stdout, done.stdout + done.stderr
     after = maintenance.inventory(create_engine(normalise_url(clinic_url)))
-    assert after.images == before.images and dict(after.counts) == dict(before.counts)
+    counts = dict(before.counts) | {"audit_events": before.count("audit_events") + 1}  # "moved" is recorded
+    assert after.images == before.images and dict(after.counts) == counts
     # a second workstation joins and reads what was moved
     b = workstation(tmp_path, "B", clinic_url)
     assert run(b, "read", str(made["capture"]), str(made["analysis"]))["sha256"] == made["sha256"]
+
+
+def test_a_workstation_older_than_the_schema_refuses_and_changes_nothing(tmp_path: Path, clinic_url: str) -> None:
+    a = workstation(tmp_path, "A", clinic_url)
+    run(a, "set-up")
+    engine = create_engine(normalise_url(clinic_url))
+    with engine.begin() as conn:  # what a newer DermStation on another workstation would have left
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_a_newer_version'"))
+    b = workstation(tmp_path, "B", clinic_url)
+    done = cli(b, "verify")
+    assert done.returncode == 1
+    assert "newer version of DermStation" in done.stderr and "nothing was changed" in done.stderr
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "9999_from_a_newer_version"
+        assert conn.execute(text("SELECT count(*) FROM workstations")).scalar_one() == 1  # B never got in
+    engine.dispose()
