@@ -222,6 +222,13 @@ class SettingsPage(QScrollArea):
         form.addRow(_("Opening hours"), self.clinic_errors.field("opening_hours", hours_box))
         form.addRow(_("Latitude"), self.clinic_errors.field("clinic_latitude", self.latitude))
         form.addRow(_("Longitude"), self.clinic_errors.field("clinic_longitude", self.longitude))
+        self.image_folder = QLineEdit()
+        self.image_folder.setObjectName("imageFolder")
+        self.image_folder.setPlaceholderText(_("empty: pictures are kept in the clinic's database (PostgreSQL) or "
+                                               "in this workstation's data folder (SQLite)"))
+        self.image_folder.setToolTip(_("A shared folder mounted at this same path on every workstation. It can "
+                                       "only be chosen before the first picture is stored."))
+        form.addRow(_("Shared picture folder"), self.clinic_errors.field("image_folder", self.image_folder))
         form.addRow(_("Start-up language of this workstation"),
                     self.clinic_errors.field("language", self.clinic_language))
         box.addWidget(general)
@@ -256,6 +263,7 @@ class SettingsPage(QScrollArea):
             opening_hours=tuple(e.text().strip().replace(" ", "").replace("–", "-") for e in self.opening_hours),
             clinic_latitude=latitude,
             clinic_longitude=longitude,
+            image_folder=self.image_folder.text().strip(),
         )
         try:
             check_clinic(changed)
@@ -339,6 +347,7 @@ class SettingsPage(QScrollArea):
         self.clinic_phone.setText(settings.clinic_phone)
         self.clinic_email.setText(settings.clinic_email)
         self.report_header.setText(settings.report_header)
+        self.image_folder.setText(settings.image_folder)
         self.timezone.setCurrentText(settings.timezone)
         for edit, hours in zip(self.opening_hours, settings.opening_hours, strict=True):
             edit.setText(hours)

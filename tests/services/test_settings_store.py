@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from dermstation.core.config import ClinicSettings, Settings, load_settings
+from dermstation.core.domain import CaptureSource
 from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.records.models import AuditEvent
 from dermstation.services.container import Services, build_services
 from dermstation.services.scheduling_types import DayHours
-from dermstation.services.types import CurrentUser
+from dermstation.services.types import CurrentUser, PatientInput
 
 
 def test_clinic_name_during_setup_then_admin_saves(services: Services, admin: CurrentUser) -> None:
@@ -98,3 +99,15 @@ def test_opening_hours_are_the_week_of_a_dermatologist_without_one(services: Ser
     assert week.is_default
     assert week.days[0] == DayHours(time(7, 30), time(12)) and week.days[5] == DayHours(time(9), time(12))
     assert week.days[6] is None
+
+
+def test_the_picture_folder_cannot_move_once_pictures_are_stored(services: Services, admin: CurrentUser,
+                                                                 dermatologist: CurrentUser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    patient = services.patients.create(dermatologist, PatientInput("MRN-1", "Ina", "Ito", None))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "scalp", "L1")
+    services.captures.add_capture(dermatologist, lesion.id, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40,
+                                  CaptureSource.FILE, 10, 10)
+    store = services.settings_store
+    with pytest.raises(ValidationError) as info:
+        store.save(admin, store.load().with_changes(image_folder=str(tmp_path)))
+    assert info.value.field == "image_folder" and store.load().image_folder == ""

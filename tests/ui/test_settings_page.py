@@ -149,6 +149,12 @@ def test_admin_sets_clinic_details_time_zone_and_hours(qtbot, services, admin, o
     assert (saved.timezone, saved.clinic_address, saved.clinic_phone, saved.clinic_email, saved.report_header) == (
         "Europe/Zurich", "Seestrasse 1, 8002 Zürich", "+41 44 555 01 01", "praxis@example.ch", "Dermatologie · FMH")
     assert saved.opening_hours[5] == "09:00-12:00" and saved.opening_hours[6] == ""
+    # a shared picture folder can be named only while no picture is stored
+    page.image_folder.setText(str(tmp_path))
+    with qtbot.waitSignal(page.clinic_saved, timeout=5000):
+        page.save_clinic_button.click()
+        _confirm(qtbot, page)
+    assert services.settings_store.load().image_folder == str(tmp_path)
     shots = Path(os.environ.get("DERMSTATION_SCREENSHOTS") or tmp_path)
     page.resize(1280, 900)
     page.grab().save(str(shots / "settings_clinic.png"))
