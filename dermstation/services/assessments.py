@@ -31,7 +31,7 @@ from dermstation.core.assessments import (
 )
 from dermstation.core.diagnoses import Category, Diagnosis, catalogue
 from dermstation.core.domain import AuditAction, Role
-from dermstation.core.errors import Conflict, RecordNotFound, ValidationError
+from dermstation.core.errors import Conflict, DuplicateRecord, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
 from dermstation.records.assessment_models import FollowUpRequestRow, HistologyResultRow
 from dermstation.records.columns import utcnow
@@ -230,7 +230,7 @@ class AssessmentService:
                 self._audit.record(session, actor.id, AuditAction.CREATE, "clinician_assessments", row.id,
                                    f"analysis={analysis.id} version={row.version} code={diagnosis.code} "
                                    f"plan={plan.kind.value}")
-        except IntegrityError as exc:  # two clinicians signed the same version at the same moment
+        except (IntegrityError, DuplicateRecord) as exc:  # two clinicians signed the same version at once
             raise Conflict(_("Someone signed this analysis at the same moment. Look at their signature, then "
                              "sign again if needed."), details=f"analysis {analysis_id}") from exc
         log.info("user %d signed analysis %d (version %d)", actor.id, analysis_id, signed.version)

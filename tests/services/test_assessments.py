@@ -219,3 +219,32 @@ def test_histology_closes_the_loop_in_the_audit_view(services, ws, dermatologist
     assert [h.diagnosis.code for h in ws.assessments.histology(dermatologist, lesion.id)] == ["mel.ssm"]
     with pytest.raises(PermissionDenied):
         ws.assessments.audit_rows(receptionist)
+
+
+def test_two_clinicians_signing_at_once_never_overwrite(services, ws, admin, dermatologist, lesion, test_data,
+                                                        results) -> None:
+    import threading
+
+    from dermstation.core.domain import Role
+
+    services.users.create_user(admin, "derm2", "Dr Zweite", Role.DERMATOLOGIST, "derm2-password")
+    second = services.auth.sign_in("derm2", "derm2-password")
+    a = stored(services, ws, dermatologist, lesion.id, test_data, results)
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def sign(actor, code) -> None:  # noqa: ANN001
+        barrier.wait()
+        try:
+            outcomes.append(ws.assessments.sign(actor, a.id, code, Plan(PlanKind.BIOPSY), "", 0))
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=sign, args=(u, c)) for u, c in ((dermatologist, "mel.ssm"), (second, "nv.common"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    signed = [o for o in outcomes if not isinstance(o, Conflict)]
+    assert len(outcomes) == 2 and len(signed) == 1  # one signature, one clear "someone signed meanwhile"
+    assert [v.version for v in ws.assessments.versions(dermatologist, a.id)] == [1]
