@@ -192,15 +192,16 @@ class AnalysisRecordService:
             return _stored(row, capture, mask)
 
     def load(self, actor: CurrentUser, analysis_id: int) -> StoredAnalysis:
-        """One stored analysis with its mask (for the history comparison)."""
+        """One stored analysis with its mask (for the history comparison); refused for a retracted picture."""
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             row = session.get(AnalysisRecord, analysis_id)
             if row is None:
                 raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
+            capture = live_capture(session, row.capture_id)
             mask = _mask_from_png(self._images.read(row.mask_sha256)) if row.mask_sha256 else None
             self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", row.id)
-            return _stored(row, row.capture, mask)
+            return _stored(row, capture, mask)
 
     def timeline(self, actor: CurrentUser, lesion_id: int) -> tuple[TimelineEntry, ...]:
         """The lesion's live captures, oldest first, each with its latest analysis and that one's signature."""

@@ -26,6 +26,7 @@ from dermstation.core.errors import Conflict, PermissionDenied, ValidationError
 from dermstation.records.assessment_models import FollowUpRequestRow
 from dermstation.records.models import AuditEvent, ClinicianAssessment, ImageCapture
 from dermstation.services.analysis import AnalysisService
+from dermstation.services.comparison import ComparisonService
 from dermstation.services.scheduling_types import HospitalInput
 from dermstation.services.types import PatientInput
 from dermstation.services.workstation import build_workstation_services
@@ -167,6 +168,8 @@ def test_retracted_capture_leaves_history_comparison_and_reports(services, ws, d
         services.reports.lesion_report(dermatologist, wrong.id)
     with pytest.raises(ValidationError):
         ws.records.save(dermatologist, wrong.capture_id, results[1])
+    with pytest.raises(ValidationError):  # no comparison can load it either
+        ComparisonService(ws.records).inputs(dermatologist, wrong.id, right.id)
     with pytest.raises(ValidationError):  # already retracted
         ws.assessments.retract_capture(dermatologist, wrong.capture_id, RetractionReason.UNUSABLE)
     with pytest.raises(ValidationError):  # no signing on a retracted picture
