@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -199,7 +199,8 @@ class ReportService:
                   else latest_signed_for_lesion(session, lesion_id))
         if signed is None:
             return None
-        return Assessment(signed.diagnosis_name(current_language()), signed.notes, signed.signed_by, signed.signed_at,
+        return Assessment(signed.diagnosis_name(current_language()), signed.notes, signed.signed_by,
+                          self._in_clinic_time(signed.signed_at),
                           codes=diagnosis_codes(signed.diagnosis), plan=plan_text(signed.plan) if signed.coded else "",
                           version=signed.version)
 
@@ -290,7 +291,9 @@ class ReportService:
             previous_visit=previous_visit if previous is not None else None,
             quality_flags=tuple(f.message for f in result.quality_flags),
             models=tuple(ModelLine(m.name, m.version) for m in result.models), provider=result.provider,
-            assessment=assessment, captured_at=self._in_clinic_time(captured_at), generated_at=self._clinic_now(),
+            assessment=(replace(assessment, signed_at=self._in_clinic_time(assessment.signed_at))
+                        if assessment is not None else None),
+            captured_at=self._in_clinic_time(captured_at), generated_at=self._clinic_now(),
             language=language, prediction=result.top_class,
         )
         return ReportFile(render_lesion_report(data), f"lesion-report-{patient.record_number}.pdf")
