@@ -1,4 +1,5 @@
-"""Shared by the Analysis UI tests: the real models once per session, a PH² video as the camera."""
+"""Shared by the Analysis UI tests: the fake analyser (fake_analysis.py), the real models once per session
+for the few tests about what the models decide, a PH² video as the camera."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ PH2_NAMES = ("IMD006", "IMD010", "IMD018")
 
 @pytest.fixture(scope="session")
 def analysis_service() -> AnalysisService:
+    """The real models: only for UI tests about what the models decide (refusals, quality)."""
     return AnalysisService(models_dir=PROJECT_ROOT / "models", provider="cpu")
+
+
+@pytest.fixture(scope="session")
+def fake_analysis() -> AnalysisService:
+    """The real service around the fake analyser: what the widgets do with a result, in milliseconds."""
+    from fake_analysis import fake_analysis_service
+
+    return fake_analysis_service()
 
 
 @pytest.fixture(scope="session")
