@@ -195,8 +195,10 @@ class CaptureService:
     def store_prepared(self, session: Session, actor: CurrentUser, lesion: Lesion, prepared: PreparedCapture,
                        audit_detail: str = "") -> ImageCapture:
         """``store`` for a prepared picture, refusing a picture this lesion already has (same bytes)."""
+        # a retracted copy does not count: taking a picture back by mistake must not block importing it again
         if session.scalar(select(ImageCapture.id).where(ImageCapture.lesion_id == lesion.id,
-                                                        ImageCapture.sha256 == prepared.sha256).limit(1)):
+                                                        ImageCapture.sha256 == prepared.sha256,
+                                                        ImageCapture.retracted_at.is_(None)).limit(1)):
             raise DuplicateRecord(
                 _("{name} is already in this lesion's pictures (the same image was imported before).").format(
                     name=prepared.original_name or _("This picture")),

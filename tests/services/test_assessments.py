@@ -183,6 +183,9 @@ def test_retracted_capture_leaves_history_comparison_and_reports(services, ws, d
         assert row.retraction_reason == RetractionReason.WRONG_PATIENT and row.retraction_note == "Other patient"
         assert row.retracted_by_id == dermatologist.id and row.retracted_at is not None
     assert (AuditAction.UPDATE, "retracted reason=wrong_patient") in audit_details(services, "image_captures")
+    # the same picture can be imported again (here: into the same lesion) once its wrong copy is retracted
+    again = stored(services, ws, dermatologist, lesion.id, test_data, results, "IMD010", days_ago=1, which=1)
+    assert [e.capture.id for e in ws.records.timeline(dermatologist, lesion.id)] == [again.capture_id, right.capture_id]
 
 
 def test_follow_up_request_reaches_reception(services, ws, dermatologist, receptionist, lesion, test_data,
