@@ -9,9 +9,11 @@ from datetime import date
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
 from dermstation.core.assessments import Plan, PlanKind
 from dermstation.core.domain import CaptureSource, ReferralUrgency, Sex
@@ -58,6 +60,12 @@ def signed_analysis(services: Services, dermatologist: CurrentUser, reception: R
     return analysis_id
 
 
+def _inked(dialog) -> bool:  # noqa: ANN001 - a ReportPreviewDialog
+    image = dialog.view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(image.height(), -1)
+    return int((rows[:, :image.width()] < 128).sum()) > 500
+
+
 def _text(pdf: bytes) -> str:
     """The letter's text layer, NFKC-normalised (the "fi" ligature reads as two letters)."""
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
@@ -98,7 +106,7 @@ def test_creating_a_referral_opens_its_letter(qtbot, ops, services: Services, re
     reader = PdfReader(io.BytesIO(letter.report.pdf))
     assert sum(len(page.images) for page in reader.pages) >= 1  # the picture the clinician ticked
     if SHOTS is not None:
-        qtbot.waitUntil(lambda: letter.isVisible(), timeout=5000)
+        qtbot.waitUntil(lambda: _inked(letter), timeout=10000)  # QPdfView draws in the background
         SHOTS.mkdir(parents=True, exist_ok=True)
         letter.grab().save(str(SHOTS / "referral_letter_preview.png"))
     with qtbot.waitSignal(letter.saved, timeout=10000):
