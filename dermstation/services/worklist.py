@@ -134,6 +134,7 @@ class WorklistService:
             doctors = [(uid, {_fold(w) for w in name.split()}) for uid, name in session.execute(
                 select(User.id, User.full_name).join(UserRole, UserRole.user_id == User.id)
                 .where(User.disabled.is_(False), UserRole.role == Role.DERMATOLOGIST))]
+        now = self._appointments.now_local().replace(tzinfo=None, second=0, microsecond=0)
         booked: list[AppointmentInfo] = []
         skipped: list[tuple[WorklistEntry, str]] = []
         created = already = 0
@@ -152,6 +153,9 @@ class WorklistService:
                 continue
             if start is None or entry.start_date is None:
                 skipped.append((entry, _("The worklist gives no time for this step.")))
+                continue
+            if datetime.combine(entry.start_date, start) < now:  # checked before a patient is created for it
+                skipped.append((entry, _("This step's time has already passed.")))
                 continue
             try:
                 patient_id = step.patient_id

@@ -71,6 +71,9 @@ def test_reception_fills_the_day_without_duplicates(services, admin, dermatologi
                accession="ACC4", step_id="S1")  # another day
     write_step(folder, patient_id="WL-5", name="Else^Where", birth="", sex="", day=day, at="0800",
                accession="ACC5", step_id="S1", station="OTHERSTATION")  # another modality's list
+    past = date.today() - timedelta(days=1)
+    write_step(folder, patient_id="WL-6", name="Gone^Bye", birth="", sex="", day=past, at="0800",
+               accession="ACC6", step_id="S1")
 
     pacs = build_pacs_service(services)
     dest = pacs.save_destination(admin, DestinationInput("Hospital worklist", "dimse", ae_title="TESTPACS",
@@ -110,3 +113,7 @@ def test_reception_fills_the_day_without_duplicates(services, admin, dermatologi
         assert [(link.accession_number, link.step_id) for link in links] == [("ACC1", "S1"), ("ACC2", "S1")]
         assert {link.appointment_id for link in links} == {a.id for a in result.booked}
     assert len(reception.appointments.day(receptionist, day)) == 2
+
+    yesterday = worklist.fill_day(receptionist, dest.id, past, dermatologist_id=dermatologist.id)
+    assert yesterday.booked == () and yesterday.patients_created == 0  # no patient made for a step that is over
+    assert [reason for _e, reason in yesterday.skipped] == ["This step's time has already passed."]

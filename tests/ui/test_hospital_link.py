@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QMenu
 
 PACS_TESTS = Path(__file__).absolute().parents[1] / "pacs"
@@ -150,7 +151,7 @@ def test_reception_fills_the_day_from_the_worklist(qtbot, services, admin, derma
                                                    orthanc_server, tmp_path: Path) -> None:
     from orthanc import AE_TITLE
 
-    day = date.today()
+    day = date.today() + timedelta(days=1)
     write_step(orthanc_server.worklists, patient_id="UIW-1", name="Nakamura^Emi", birth="19851224", sex="F", day=day,
                at="1430", accession="A1", step_id="1")
     link.pacs.save_destination(admin, DestinationInput("Hospital worklist", "dimse", ae_title=AE_TITLE,
@@ -161,6 +162,7 @@ def test_reception_fills_the_day_from_the_worklist(qtbot, services, admin, derma
     dialog.show()
     qtbot.waitUntil(lambda: dialog.source.count() == 1)
     dialog.doctor.setCurrentIndex(1)
+    dialog.day.setDate(QDate(day.year, day.month, day.day))
     with qtbot.waitSignal(dialog.table.model().rowsInserted, timeout=30000):
         dialog.fetch_button.click()
     assert dialog.table.item(0, 5).text() == "New patient" and dialog.fill_button.isEnabled()
