@@ -24,7 +24,7 @@ from dermstation.assistant.privacy import age_band
 from dermstation.core.assessments import diagnosis_codes, plan_text
 from dermstation.core.config import ClinicSettings
 from dermstation.core.domain import AuditAction
-from dermstation.core.errors import ImageReadError, RecordNotFound, ValidationError
+from dermstation.core.errors import RecordNotFound, ValidationError
 from dermstation.core.i18n import _, current_language
 from dermstation.core.patient_text import plan_text_key, require_coded
 from dermstation.inference.analyzer import AnalysisResult
@@ -61,6 +61,7 @@ from dermstation.services import clinic_time
 from dermstation.services.assessments import latest_signed_for_lesion, live_capture, signed_assessment_of
 from dermstation.services.assistant import current_approved_explanation
 from dermstation.services.audit import AuditLog
+from dermstation.services.captures import decode_stored
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.settings import SettingsStore
 from dermstation.services.types import CurrentUser, PatientDetail
@@ -141,10 +142,8 @@ def _stored_metrics(row: AnalysisRecord) -> dict[str, tuple[float, str, str]]:
 
 
 def _decode_rgb(data: bytes) -> np.ndarray:
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ImageReadError(_("A stored image cannot be read."), "capture image does not decode")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    """A stored picture through the one decoder: the same pixels the analysis and the screen show."""
+    return decode_stored(data).pixels
 
 
 def _decode_mask(data: bytes, shape: tuple[int, int]) -> np.ndarray | None:
