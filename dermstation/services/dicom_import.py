@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dermstation.core.domain import AuditAction
-from dermstation.core.errors import RecordNotFound, ValidationError
+from dermstation.core.errors import ImageReadError, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
 from dermstation.dicom.exporter import (
     ExportedInstance,
@@ -33,6 +33,7 @@ from dermstation.dicom.exporter import (
     instance_bytes,
 )
 from dermstation.dicom.importer import DicomImage, read_dicom_image
+from dermstation.inference.image_io import decode_image
 from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore
 from dermstation.records.models import ImageCapture, Lesion, Patient
@@ -222,29 +223,30 @@ class DicomImportService:
                        study: ExportStudy | None = None) -> tuple[bytes, bytes | None]:
         """The capture as a VL Photographic Image file and, given the overlay (PNG or RGB-encoded image
         bytes), a Secondary Capture of it that references the photograph. Audited as EXPORT."""
-        import cv2
-        import numpy as np
-
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             capture = session.get(ImageCapture, capture_id)
             if capture is None:
                 raise RecordNotFound(_("This image does not exist."), details=f"capture {capture_id}")
             patient = capture.lesion.patient
-            rgb = cv2.imdecode(np.frombuffer(self._images.read(capture.sha256), np.uint8), cv2.IMREAD_COLOR)
-            if rgb is None:
-                raise ValidationError(_("A stored image cannot be read."), details=f"capture {capture_id}")
+            # the one decoder, at the stored resolution (the pixel spacing is a stored pixel's)
+            try:
+                rgb = decode_image(self._images.read(capture.sha256), capture.original_filename or f"capture {capture_id}",
+                                   max_side=max(capture.width, capture.height)).pixels
+            except ImageReadError as exc:
+                raise ValidationError(_("A stored image cannot be read."), details=exc.details) from exc
             who = ExportPatient(patient.record_number, patient.family_name, patient.given_name,
                                 patient.date_of_birth, patient.sex)
             photo: ExportedInstance = build_photograph(
-                cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB), who, study or ExportStudy(started_at=capture.taken_at),
+                rgb, who, study or ExportStudy(started_at=capture.taken_at),
                 body_site=capture.lesion.body_site, pixel_spacing_mm=capture.pixel_spacing_mm,
                 acquired_at=capture.taken_at)
             sc = None
             if overlay is not None:
-                over = cv2.imdecode(np.frombuffer(overlay, np.uint8), cv2.IMREAD_COLOR)
-                if over is None:
-                    raise ValidationError(_("The overlay image cannot be read."), field="overlay")
-                sc = instance_bytes(build_overlay_capture(cv2.cvtColor(over, cv2.COLOR_BGR2RGB), photo))
+                try:
+                    over = decode_image(overlay, "overlay", max_side=max(rgb.shape[:2])).pixels
+                except ImageReadError as exc:
+                    raise ValidationError(_("The overlay image cannot be read."), field="overlay") from exc
+                sc = instance_bytes(build_overlay_capture(over, photo))
             self._audit.record(session, actor.id, AuditAction.EXPORT, "image_captures", capture.id, "dicom")
             return instance_bytes(photo), sc
