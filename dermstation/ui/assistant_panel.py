@@ -278,7 +278,14 @@ class AssistantPanel(QFrame):
         history = await self._ops.db(self._assistant.history, self._user, analysis_id)
         if history and self._analysis_id == analysis_id:
             approved = [e for e in history if e.approved]
-            self._show(approved[-1] if approved else history[-1])
+            shown = approved[-1] if approved else history[-1]
+            self._show(shown)
+            if shown.approved:  # approved under an earlier signature? then it is not printed any more
+                current = await self._ops.db(self._assistant.approved_explanation, self._user, analysis_id,
+                                             shown.language)
+                if (current is None or current.id != shown.id) and self._current is shown:
+                    self.state.setText(_("Approved for an earlier signature of this picture, so it is not printed. "
+                                         "Explain again for the current diagnosis."))
 
     async def _ask(self, analysis_id: int, question: str, language: str) -> None:
         try:

@@ -95,6 +95,7 @@ def shot(qtbot, panel: AssistantPanel, name: str) -> None:
 
 
 def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assistant: AssistantService,
+                                                   services: Services,
                                                    admin: CurrentUser, dermatologist: CurrentUser, analysis_id: int,
                                                    fake_perplexity: FakePerplexity) -> None:
     allow_online(assistant, admin)
@@ -135,6 +136,14 @@ def test_online_answer_with_links_edit_and_approve(qtbot, ops: Operations, assis
     qtbot.waitUntil(lambda: again.current is not None, timeout=5000)
     assert again.current.id == found.id
     assert again.badge.text() == "Online AI service (Perplexity) · edited by clinician"
+    assert "Approved for the patient" in again.state.text()
+
+    # the dermatologist amends the diagnosis: the old approval is shown as such, never printed
+    AssessmentService(services.database, services.audit).sign(
+        dermatologist, analysis_id, "mel.ssm", Plan(PlanKind.EXCISION))
+    stale = make_panel(qtbot, assistant, dermatologist, ops, analysis_id)
+    qtbot.waitUntil(lambda: "earlier signature" in stale.state.text(), timeout=5000)
+    assert assistant.approved_explanation(dermatologist, analysis_id) is None
 
 
 def test_cancelling_the_preview_sends_nothing(qtbot, ops: Operations, assistant: AssistantService,
