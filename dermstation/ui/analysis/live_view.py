@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from dermstation.capture.camera import Frame, LatestFrameCamera, describe_source, parse_source
 from dermstation.core.errors import DermStationError, ModelLoadError
 from dermstation.core.i18n import _, format_number
+from dermstation.services.captures import prepare_frame
 from dermstation.services.workstation import LiveAnalysis, analyse_live_frame
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR
 from dermstation.ui.analysis.probability_chart import class_label, percent
@@ -272,8 +273,8 @@ class LiveView(QWidget):
     async def _store(self, frame: Frame, lesion_id: int) -> None:
         self.capture_note.setText(_("Storing the picture…"))
         try:
-            summary: CaptureSummary = await self._ops.db(self._ws.imports.add_frame, self._user, lesion_id,
-                                                         frame.image)
+            prepared = await self._ops.work(prepare_frame, frame.image)  # PNG encoding off the database thread
+            summary: CaptureSummary = await self._ops.db(self._ws.imports.add_prepared, self._user, lesion_id, prepared)
         finally:
             if not self.freeze_button.isChecked():
                 self._frozen = None
