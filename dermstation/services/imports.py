@@ -49,7 +49,9 @@ class ImportFailure:
 
 
 @dataclass(frozen=True)
-class ImportReport:
+class PictureImportReport:
+    """What a batch of picture files became: captures, and a failure (with its message) per bad file."""
+
     imported: tuple[CaptureSummary, ...]
     failures: tuple[ImportFailure, ...]
     cancelled: bool = False
@@ -88,7 +90,7 @@ class ImportService:
         progress: Progress | None = None,
         pixel_spacing_mm: float | None = None,
         run_on_db: Callable[[Callable[[], CaptureSummary]], CaptureSummary] = _inline,
-    ) -> ImportReport:
+    ) -> PictureImportReport:
         """Import images (JPEG/PNG/TIFF/BMP/WebP/GIF/HEIC) and DICOM files (folders searched) into a lesion.
 
         Run it on a worker thread: each file is read and decoded here, and only its storing goes through
@@ -105,7 +107,7 @@ class ImportService:
             try:
                 progress.update(i, len(files), _("Importing {name}").format(name=path.name))
             except Cancelled:
-                return ImportReport(tuple(imported), tuple(failures), cancelled=True)
+                return PictureImportReport(tuple(imported), tuple(failures), cancelled=True)
             try:
                 prepared = prepare_file(path, pixel_spacing_mm)
                 imported.append(run_on_db(lambda p=prepared: self._captures.add(actor, lesion_id, p)))
@@ -121,8 +123,8 @@ class ImportService:
         try:
             progress.update(len(files), len(files), _("Done"))
         except Cancelled:
-            return ImportReport(tuple(imported), tuple(failures), cancelled=True)
-        return ImportReport(tuple(imported), tuple(failures))
+            return PictureImportReport(tuple(imported), tuple(failures), cancelled=True)
+        return PictureImportReport(tuple(imported), tuple(failures))
 
     def add_prepared(self, actor: CurrentUser, lesion_id: int, prepared: PreparedCapture) -> CaptureSummary:
         """Store a picture prepared on a worker (``captures.prepare``) in a lesion."""

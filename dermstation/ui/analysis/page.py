@@ -59,7 +59,7 @@ from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.assistant import AssistantService
-    from dermstation.services.imports import ImportReport
+    from dermstation.services.imports import PictureImportReport
     from dermstation.services.patients import PatientService
     from dermstation.services.reports import ReportFile, ReportService
     from dermstation.services.types import CurrentUser, LesionSummary, PatientSummary
@@ -122,7 +122,7 @@ class SummaryLanguageDialog(QDialog):
 class AnalysisPage(QWidget):
     patients_found = Signal(int)
     lesions_loaded = Signal(int)
-    imported = Signal(object)  # ImportReport
+    imported = Signal(object)  # PictureImportReport
     analysis_shown = Signal(object)  # ShownAnalysis
     message_shown = Signal(str)
     report_opened = Signal(object)  # ReportPreviewDialog
@@ -471,7 +471,7 @@ class AnalysisPage(QWidget):
 
     async def _import(self, lesion_id: int, paths: list[Path]) -> None:
         self._set_message("")
-        report: ImportReport = await self._ops.with_progress(
+        report: PictureImportReport = await self._ops.with_progress(
             # decoding runs on a worker; each file's storing hops to the database thread
             self._ws.imports.import_files, self._user, lesion_id, paths, run_on_db=self._ops.on_db_thread,
             label=_("Importing pictures…"), parent=self)
