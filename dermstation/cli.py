@@ -2,7 +2,9 @@
 compare BEFORE AFTER [--pixel-spacing MM [MM]] [--json]`` and the clinic maintenance commands.
 
 A second client of the same ``AnalysisService`` the GUI uses. JSON goes to stdout (one object per
-line, per file), progress and errors to stderr; the exit status is 1 when any file failed.
+line, per file), progress and errors to stderr; the exit status is 1 when any file failed or was refused
+(not dermoscopy of a skin lesion: ``"ok": false`` with a ``reason`` code and no score), and the batch
+goes on with the other files.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from dermstation.core.errors import Cancelled, DermStationError
+from dermstation.core.errors import Cancelled, DermStationError, NotApplicable
 from dermstation.core.progress import Progress
 from dermstation.services.analysis import AnalysisService, FileAnalysis, collect_paths
 
@@ -111,8 +113,13 @@ def _to_json(outcome: FileAnalysis) -> dict:
     if outcome.result is not None:
         return {"file": str(outcome.path), "ok": True, **outcome.result.to_dict()}
     err = outcome.error
-    return {"file": str(outcome.path), "ok": False,
-            "error": getattr(err, "message", str(err)), "details": getattr(err, "details", "")}
+    out = {"file": str(outcome.path), "ok": False,
+           "error": getattr(err, "message", str(err)), "details": getattr(err, "details", "")}
+    if isinstance(err, NotApplicable):  # not dermoscopy of a lesion: a reason code, never a score
+        evidence = getattr(err.evidence, "to_dict", None)
+        out |= {"refused": True, "reason": err.reasons[0] if err.reasons else "", "reasons": list(err.reasons),
+                "message": err.message, "applicability": evidence() if evidence else None}
+    return out
 
 
 def _overlay_name(directory: Path, path: Path, used: set[str]) -> Path:
@@ -158,7 +165,8 @@ def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
                 err = outcome.error
                 if show_bar:
                     stderr.write("\r")
-                print(f"error: {outcome.path}: {getattr(err, 'message', err)}", file=stderr)
+                kind = f"not scored ({err.reasons[0]})" if isinstance(err, NotApplicable) and err.reasons else "error"
+                print(f"{kind}: {outcome.path}: {getattr(err, 'message', err)}", file=stderr)
             elif args.save_overlays is not None and outcome.image is not None:
                 assert outcome.result is not None
                 target = _overlay_name(args.save_overlays, outcome.path, used)

@@ -106,6 +106,19 @@ class DicomReadError(ImageReadError):
     """A DICOM file is malformed, truncated or holds no usable image."""
 
 
+class NotApplicable(DermStationError):
+    """The picture is not a dermoscopic image of a skin lesion, so it gets no AI score.
+
+    ``reasons`` are ``core.refusals.Refusal`` codes, most basic first; ``evidence`` is what the check
+    measured (``inference.applicability.Applicability`` for pixels), for display and the log.
+    """
+
+    def __init__(self, message: str, reasons: tuple[str, ...], details: str = "", evidence: object = None) -> None:
+        super().__init__(message, details)
+        self.reasons = tuple(reasons)
+        self.evidence = evidence
+
+
 class ModelLoadError(DermStationError):
     """A model file is missing, corrupt, or does not match its model card."""
 

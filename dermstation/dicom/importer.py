@@ -26,6 +26,7 @@ from dermstation.core.body_sites import BodySite, Laterality, View, parse_body_s
 from dermstation.core.domain import Sex
 from dermstation.core.errors import DicomReadError
 from dermstation.dicom.anatomy import region_key
+from dermstation.dicom.reader import check_photograph
 
 VL_PHOTOGRAPHIC = "1.2.840.10008.5.1.4.1.1.77.1.4"
 DERMOSCOPIC_PHOTOGRAPHY = "1.2.840.10008.5.1.4.1.1.77.1.7"
@@ -215,6 +216,7 @@ def _validate(ds: Dataset, name: str) -> None:
         kind = pydicom.uid.UID(sop_class).name if sop_class else "DICOM object"
         raise DicomReadError(f"{name} holds no image (its content is: {kind}), so it cannot be imported",
                              f"SOP class {sop_class or '(none)'}, no Pixel Data")
+    check_photograph(ds, name)  # the one rule for what counts as a photograph of the skin (reader.py)
     if sop_class and sop_class not in PHOTO_SOP_CLASSES:
         raise DicomReadError(
             f"{name} is not a photograph (its content is: {pydicom.uid.UID(sop_class).name}, "

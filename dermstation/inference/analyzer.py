@@ -17,7 +17,8 @@ import numpy as np
 
 from dermstation.core.config import models_dir
 from dermstation.core.errors import InferenceError, ModelLoadError
-from dermstation.inference import quality
+from dermstation.inference import applicability, quality
+from dermstation.inference.applicability import Applicability, OodStatus
 from dermstation.inference.image_io import LoadedImage, load_array, read_image
 from dermstation.inference.metrics import Measurement, compute_metrics
 from dermstation.inference.preprocess import Box, CardPipeline, build_pipeline, normalize
@@ -57,6 +58,7 @@ class AnalysisResult:
     pixel_spacing_mm: float | None  # size of one analysed pixel, when known
     scale: float = 1.0  # analysed pixels per original pixel (< 1 when a huge image was shrunk)
     tta: bool = False
+    applicability: Applicability | None = None  # why this picture was judged dermoscopy of a lesion
 
     @property
     def trustworthy(self) -> bool:
@@ -108,6 +110,7 @@ class AnalysisResult:
             "provider": self.provider,
             "tta": self.tta,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms},
+            "applicability": self.applicability.to_dict() if self.applicability else None,
         }
 
 
@@ -191,6 +194,11 @@ class Analyzer:
         self.threshold = cls_card.operating_threshold.malignancy
         malignant = cls_card.malignant_classes
         self._malignant_idx = [cls_card.classes.index(c) for c in malignant]
+        # the out-of-distribution statistics sit beside the classifier's card and name its sha256
+        if "features" in dict(cls_card.outputs):
+            self._ood, self._ood_status = applicability.load_feature_distance(cls_card.path.parent, cls_card.sha256)
+        else:
+            self._ood, self._ood_status = None, OodStatus.UNAVAILABLE
 
     @classmethod
     def from_models_dir(cls, path: str | Path | None = None, provider: str = "auto",
@@ -231,16 +239,22 @@ class Analyzer:
 
     def _classify(self, image: np.ndarray, mask: np.ndarray | None, tta: bool
                   ) -> tuple[np.ndarray, np.ndarray, Box]:
+        logits, maps, box, _ = self._classify_features(image, mask, tta)
+        return logits, maps, box
+
+    def _classify_features(self, image: np.ndarray, mask: np.ndarray | None, tta: bool
+                           ) -> tuple[np.ndarray, np.ndarray, Box, np.ndarray | None]:
         tensor, box = self._cls_pipeline.prepare(image, mask)
         views = self._tta_views if tta else ("identity",)
         batch = np.stack([np.ascontiguousarray(_VIEWS[v][0](tensor)) for v in views])
         out = self.classifier.run(batch)
+        features = out["features"].astype(np.float64).mean(axis=0) if "features" in out else None
         logits = out["logits"].astype(np.float64)
         maps = out["class_maps"].astype(np.float32)
         if maps.shape[-1] != maps.shape[-2] and "rot90" in views:
             raise InferenceError("Rotation test-time augmentation needs a square classifier input")
         maps = np.mean([_VIEWS[v][1](maps[i]) for i, v in enumerate(views)], axis=0)
-        return logits.mean(axis=0), maps, box
+        return logits.mean(axis=0), maps, box, features
 
     def classify(self, image: np.ndarray, mask: np.ndarray | None = None, tta: bool = False
                  ) -> tuple[tuple[tuple[str, float], ...], float]:
@@ -250,15 +264,22 @@ class Analyzer:
         return tuple(zip(self.classes, map(float, probs), strict=True)), float(probs[self._malignant_idx].sum())
 
     # --- the whole analysis ---------------------------------------------------------------------
-    def analyze(self, image: np.ndarray, pixel_spacing_mm: float | None = None, tta: bool = False) -> AnalysisResult:
-        """Analyse an RGB image (uint8, or any depth/grey/RGBA array, as ``load_array`` accepts)."""
+    def analyze(self, image: np.ndarray, pixel_spacing_mm: float | None = None, tta: bool = False, *,
+                applicability_check: bool = True) -> AnalysisResult:
+        """Analyse an RGB image (uint8, or any depth/grey/RGBA array, as ``load_array`` accepts).
+
+        Raises ``NotApplicable`` when it is not a dermoscopic image of a skin lesion. Only the evaluation
+        of the models on data sets that are dermoscopy by construction passes ``applicability_check=False``
+        (the verdict is still attached to the result); the app never does.
+        """
         clock = _Clock()
         loaded = load_array(image)
         clock.lap("decode")
-        return self._analyze_loaded(loaded, loaded.pixel_spacing(pixel_spacing_mm), tta, clock)
+        return self._analyze_loaded(loaded, loaded.pixel_spacing(pixel_spacing_mm), tta, clock, applicability_check)
 
-    def analyze_file(self, path: str | Path, pixel_spacing_mm: float | None = None, tta: bool = False) -> AnalysisResult:
-        """Decode an image file (see ``image_io.read_image``) and analyse it.
+    def analyze_file(self, path: str | Path, pixel_spacing_mm: float | None = None, tta: bool = False, *,
+                     applicability_check: bool = True) -> AnalysisResult:
+        """Decode an image file (see ``image_io.read_image``) and analyse it (``NotApplicable`` as ``analyze``).
 
         ``pixel_spacing_mm`` is the size of one pixel of the stored image; it is rescaled when a huge
         image is analysed at a smaller working size.
@@ -266,24 +287,51 @@ class Analyzer:
         clock = _Clock()
         loaded = read_image(path)
         clock.lap("decode")
-        return self._analyze_loaded(loaded, loaded.pixel_spacing(pixel_spacing_mm), tta, clock)
+        return self._analyze_loaded(loaded, loaded.pixel_spacing(pixel_spacing_mm), tta, clock, applicability_check)
 
     def analyze_loaded(self, loaded: LoadedImage, pixel_spacing_mm: float | None = None,
                        tta: bool = False) -> AnalysisResult:
         """Analyse an already decoded image; ``pixel_spacing_mm`` as for ``analyze_file``."""
         return self._analyze_loaded(loaded, loaded.pixel_spacing(pixel_spacing_mm), tta, _Clock())
 
-    def _analyze_loaded(self, loaded: LoadedImage, spacing: float | None, tta: bool, clock: _Clock) -> AnalysisResult:
+    @property
+    def applicability_status(self) -> OodStatus:
+        """Whether the learned part of the applicability check runs for this classifier."""
+        return self._ood_status
+
+    def evidence(self, image: np.ndarray, tta: bool = False
+                 ) -> tuple[applicability.ImageEvidence, applicability.LesionEvidence, np.ndarray | None]:
+        """Everything the applicability check looks at, every part computed (for calibration)."""
+        prob = self._segment_probability(image, tta)
+        mask = mask_from_probability(prob, image.shape[:2], self.segmenter.card.threshold)
+        _, _, _, features = self._classify_features(image, mask if mask.any() else None, tta)
+        return applicability.measure_image(image), applicability.measure_lesion(mask, image, prob), features
+
+    def judge(self, image: np.ndarray, tta: bool = False) -> Applicability:
+        """The applicability verdict for an RGB uint8 picture, every check run."""
+        evidence, lesion, features = self.evidence(image, tta)
+        return applicability.judge(evidence, lesion, features, self._ood, self._ood_status)
+
+    def _analyze_loaded(self, loaded: LoadedImage, spacing: float | None, tta: bool, clock: _Clock,
+                        check: bool = True) -> AnalysisResult:
+        """Raises ``NotApplicable`` (with the verdict) when the picture is not dermoscopy of a lesion."""
         image = loaded.pixels
         h, w = image.shape[:2]
+        evidence = applicability.measure_image(image)
+        refuse = applicability.raise_if_refused if check else (lambda _verdict: None)
+        # geometry and colour first: a strip or an X-ray never reaches the models
+        refuse(applicability.judge(evidence, ood_status=self._ood_status))
         image_quality = quality.measure_image(image)
         clock.lap("quality")
         prob = self._segment_probability(image, tta)
         clock.lap("segmentation")
         mask = mask_from_probability(prob, (h, w), self.segmenter.card.threshold)
+        lesion = applicability.measure_lesion(mask, image, prob)
         contour = outer_contour(mask)
         clock.lap("mask")
-        logits, maps, box = self._classify(image, mask if mask.any() else None, tta)
+        logits, maps, box, features = self._classify_features(image, mask if mask.any() else None, tta)
+        verdict = applicability.judge(evidence, lesion, features, self._ood, self._ood_status)
+        refuse(verdict)
         clock.lap("classification")
         probs = _softmax(logits / self.classifier.card.temperature)
         top = int(np.argmax(probs))
@@ -294,7 +342,9 @@ class Analyzer:
         clock.lap("metrics")
         mask_quality = quality.measure_mask(mask)
         report = QualityReport(
-            image_quality, mask_quality, tuple(quality.image_flags(image_quality) + quality.mask_flags(mask_quality))
+            image_quality, mask_quality, tuple(quality.image_flags(image_quality) + quality.mask_flags(mask_quality)
+                                               + quality.applicability_flags(verdict.ood_status,
+                                                                             applicability.lesion_is_cut(lesion)))
         )
         return AnalysisResult(
             probabilities=tuple(zip(self.classes, map(float, probs), strict=True)),
@@ -316,4 +366,5 @@ class Analyzer:
             pixel_spacing_mm=spacing,
             scale=loaded.scale,
             tta=tta,
+            applicability=verdict,
         )

@@ -36,6 +36,8 @@ class QualityIssue(StrEnum):
     NO_LESION = "no_lesion"
     LESION_TOO_SMALL = "lesion_too_small"
     LESION_FILLS_FRAME = "lesion_fills_frame"
+    APPLICABILITY_INCOMPLETE = "applicability_incomplete"
+    LESION_CUT = "lesion_cut"
 
 
 @dataclass(frozen=True)
@@ -137,3 +139,18 @@ def assess(image: np.ndarray, mask: np.ndarray | None = None) -> QualityReport:
         mq = measure_mask(mask)
         flags += mask_flags(mq)
     return QualityReport(iq, mq, tuple(flags))
+
+
+def applicability_flags(ood_status: str, lesion_cut: bool) -> list[QualityFlag]:
+    """Warnings from the applicability check: its learned part could not run; the lesion runs off the
+    picture's edge (see ``inference.applicability``: a flag, since full-frame lesions are common)."""
+    flags = []
+    if lesion_cut:
+        flags.append(QualityFlag(QualityIssue.LESION_CUT,
+                                 _("The lesion runs off the edge of the picture, so part of it was not seen: "
+                                   "frame the whole lesion with some normal skin around it.")))
+    if ood_status != "checked":
+        flags.append(QualityFlag(QualityIssue.APPLICABILITY_INCOMPLETE,
+                                 _("The check that this is a dermoscopic image ran without its learned part (its "
+                                   "statistics do not belong to this classifier): judge the picture yourself.")))
+    return flags

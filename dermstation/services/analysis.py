@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dermstation.core.errors import Cancelled, DermStationError, InferenceError
+from dermstation.core.errors import Cancelled, DermStationError, InferenceError, NotApplicable
 from dermstation.core.i18n import _
 from dermstation.core.progress import Progress
 from dermstation.dicom.importer import read_dicom_image
@@ -48,6 +48,11 @@ class FileAnalysis:
     @property
     def ok(self) -> bool:
         return self.result is not None
+
+    @property
+    def refused(self) -> bool:
+        """Not a dermoscopic image of a skin lesion: no score (``error`` says why, with reason codes)."""
+        return isinstance(self.error, NotApplicable)
 
 
 def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -111,8 +116,9 @@ class AnalysisService:
 
     def analyze_file(self, path: str | Path, progress: Progress | None = None, tta: bool = False,
                      pixel_spacing_mm: float | None = None) -> AnalysisResult:
-        """Decode and analyse one file. Raises ``ImageReadError``/``DicomReadError``/``ModelLoadError``/
-        ``InferenceError`` with a plain message, or ``Cancelled``."""
+        """Decode and analyse one file. Raises ``NotApplicable`` when it is not dermoscopy of a skin lesion,
+        ``ImageReadError``/``DicomReadError``/``ModelLoadError``/``InferenceError`` with a plain message, or
+        ``Cancelled``."""
         path = Path(path)
         if progress:
             progress.update(0, 3, _("Reading {name}").format(name=path.name))

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from dermstation.core.errors import ImageReadError
+from dermstation.core.errors import ImageReadError, NotApplicable
 from dermstation.inference.analyzer import AnalysisResult, Analyzer
 from dermstation.inference.preprocess import lesion_box
 
@@ -114,8 +114,11 @@ def test_no_lesion_is_flagged_not_guessed(analyzer: Analyzer, monkeypatch: pytes
 
 def test_blurred_image_is_untrustworthy(analyzer: Analyzer) -> None:
     image, _ = ph2("IMD006")
-    r = analyzer.analyze(cv2.GaussianBlur(image, (0, 0), 8))
+    r = analyzer.analyze(cv2.GaussianBlur(image, (0, 0), 3))
     assert not r.trustworthy and "blurred" in [f.issue for f in r.quality_flags]
+    with pytest.raises(NotApplicable) as refused:  # so blurred that no detail is left: not judged at all
+        analyzer.analyze(cv2.GaussianBlur(image, (0, 0), 16))
+    assert refused.value.reasons == ("no_texture",)
 
 
 def test_tta_keeps_shapes_and_meaning(analyzer: Analyzer) -> None:
@@ -131,7 +134,9 @@ def test_camera_frame_and_odd_inputs(analyzer: Analyzer) -> None:
     frame = cv2.resize(image, (640, 480))
     assert analyzer.analyze(frame).mask.shape == (480, 640)
     grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-    assert analyzer.analyze(grey).mask.shape == (480, 640)
+    with pytest.raises(NotApplicable) as refused:  # decoded fine, but a grey picture is not judged
+        analyzer.analyze(grey)
+    assert refused.value.reasons == ("no_colour",)
     deep = frame.astype(np.uint16) * 257
     assert analyzer.analyze(deep).probabilities == analyzer.analyze(frame).probabilities
     portrait = np.ascontiguousarray(np.rot90(frame))

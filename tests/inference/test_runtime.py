@@ -53,8 +53,7 @@ def test_auto_provider_falls_back_quietly(models_dir: Path) -> None:
     code = (
         "from dermstation.inference.analyzer import Analyzer\n"
         f"a = Analyzer.from_models_dir({str(models_dir)!r}, provider='auto')\n"
-        "import numpy as np\n"
-        "a.analyze(np.full((240, 320, 3), 128, np.uint8))\n"
+        f"a.analyze_file({str(models_dir.parent / 'tests' / 'data' / 'ph2' / 'images' / 'IMD006.jpg')!r})\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           cwd=Path(runtime.__file__).parents[2])

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.capture.camera import Frame, LatestFrameCamera, describe_source, parse_source
-from dermstation.core.errors import DermStationError, ModelLoadError
+from dermstation.core.errors import DermStationError, ModelLoadError, NotApplicable
 from dermstation.core.i18n import _, format_number
 from dermstation.services.captures import prepare_frame
 from dermstation.services.workstation import LiveAnalysis, analyse_live_frame
@@ -361,6 +361,12 @@ class LiveView(QWidget):
         except ModelLoadError as exc:
             self.analyse_live.setChecked(False)
             self.top_class.setText(exc.message)
+            return
+        except NotApplicable as exc:  # no outline, no class: say why instead
+            self._live = None
+            self.top_class.setText(exc.message)
+            if self._frozen is None and self._frame is not None:
+                self._render(self._frame)
             return
         except DermStationError as exc:
             self.top_class.setText(exc.message)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.capture.camera import LatestFrameCamera
-from dermstation.core.errors import DermStationError
+from dermstation.core.errors import DermStationError, NotApplicable
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, ngettext
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
@@ -48,6 +48,7 @@ from dermstation.ui.analysis.image_view import LesionImageView
 from dermstation.ui.analysis.live_view import LiveView
 from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLine, QualityBanner, section
 from dermstation.ui.analysis.probability_chart import ProbabilityChart
+from dermstation.ui.analysis.refusal import RefusalView
 from dermstation.ui.assistant_panel import AssistantPanel
 from dermstation.ui.forms import open_dialog
 from dermstation.ui.lesion_dialog import NewLesionDialog
@@ -124,6 +125,7 @@ class AnalysisPage(QWidget):
     lesions_loaded = Signal(int)
     imported = Signal(object)  # PictureImportReport
     analysis_shown = Signal(object)  # ShownAnalysis
+    analysis_refused = Signal(object)  # NotApplicable: the picture is not dermoscopy of a lesion
     message_shown = Signal(str)
     report_opened = Signal(object)  # ReportPreviewDialog
 
@@ -267,6 +269,8 @@ class AnalysisPage(QWidget):
         self.result_stack = QStackedWidget()
         self.result_stack.addWidget(self.empty)
         self.result_stack.addWidget(result)
+        self.refusal = RefusalView()
+        self.result_stack.addWidget(self.refusal)
         analysis_tab = QWidget()
         analysis_layout = QVBoxLayout(analysis_tab)
         analysis_layout.setContentsMargins(0, 8, 0, 0)
@@ -537,7 +541,11 @@ class AnalysisPage(QWidget):
     async def _analyse(self, capture_id: int) -> None:
         image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
         loaded = await self._ops.work(decode_capture, image)
-        result = await self._ops.work(self._ws.analysis.analyze_loaded, loaded, image.pixel_spacing_mm)
+        try:
+            result = await self._ops.work(self._ws.analysis.analyze_loaded, loaded, image.pixel_spacing_mm)
+        except NotApplicable as exc:  # kept as a photograph of the lesion, never scored
+            self._show_refusal(loaded.pixels, exc)
+            return
         stored = await self._ops.db(self._ws.records.save, self._user, capture_id, result)
         self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam))
         self.history.refresh()
@@ -579,6 +587,17 @@ class AnalysisPage(QWidget):
                 self.assistant_panel.set_analysis(None)
         self.history.refresh()
         self._update_actions()
+
+    def _show_refusal(self, image: np.ndarray, error: NotApplicable) -> None:
+        self._shown = None
+        self.busy.hide()
+        self.refusal.show_refusal(image, error)
+        self.result_stack.setCurrentWidget(self.refusal)
+        self.assessment.set_subject(self.lesion_id, None)
+        if self.assistant_panel is not None:
+            self.assistant_panel.set_analysis(None)
+        self._update_actions()
+        self.analysis_refused.emit(error)
 
     @property
     def shown(self) -> ShownAnalysis | None:

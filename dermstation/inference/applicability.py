@@ -1,0 +1,362 @@
+"""Is this a dermoscopic image of a skin lesion? Only then does it get an AI score.
+
+The answer is built from several kinds of evidence, cheapest first, each able to refuse on its own:
+
+1. geometry: a strip (10000 x 50) or a thumbnail is refused, never squeezed into the model;
+2. colour statistics, measured at most ``EVIDENCE_SIDE`` px, ignoring the dark vignette of a
+   dermatoscope: no colour (X-ray, CT, ultrasound), flat colours and hard edges (documents, charts,
+   drawings, test cards), no texture at all (gradients; a photo completely out of focus), few
+   skin-coloured pixels;
+3. a learned out-of-distribution score: the Mahalanobis distance of the classifier's pooled features
+   (square-rooted) from those of dermoscopy, threshold at the 99.5th percentile of held-out dermoscopy;
+4. a learned "is there a lesion?" score from the segmenter's output (its confidence, the lesion's
+   colour contrast with the skin around it, its size and edge contact) and the feature distance:
+   logistic, fitted on dermoscopy against crops of lesion-free skin, same 99.5th-percentile rule.
+   The segmenter alone cannot say "no lesion": trained on pictures that all hold one, it outlines
+   something in plain skin too.
+
+A lesion that runs off the picture's edge is NOT refused (full-frame lesions are common in real
+dermoscopy, 14 % of PH2): the result carries the quality flag ``lesion_cut`` instead.
+
+The learned parts (``models/applicability.json`` + ``.npz``) belong to one classifier file (sha256);
+for any other classifier they are not used and every result says the check was incomplete. The
+constants of 1-2 were set on dermoscopy (HAM10000 val, ISIC 2017 train) so that each refuses well
+under 0.5 % of it; ``training/calibrate_applicability.py`` fits 3-4 and measures everything. The
+card ``models/applicability.json`` says what it was tuned on and how it did on held-out pictures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dermstation.core.errors import NotApplicable
+from dermstation.core.refusals import Refusal, refusal_message
+
+log = logging.getLogger(__name__)
+
+CARD_FILE = "applicability.json"
+
+EVIDENCE_SIDE = 256
+"""Longest side at which colour statistics are measured (JPEG noise and resolution stop mattering)."""
+MAX_ASPECT = 2.5
+"""Longest over shortest side. Camera and dermatoscope pictures are 1:1 to 16:9 (1.78)."""
+MIN_SIDE = 96
+"""Shortest side in pixels; the data sets' smallest pictures are 224 px."""
+VIGNETTE_LEVEL = 40
+"""Pixels whose brightest channel is below this are the dermatoscope's dark surround, not the scene."""
+MIN_SCENE_SHARE = 0.35
+"""Share of non-vignette, non-white pixels: dermoscopy's smallest is 0.48 (a small round field of view)."""
+MIN_CHROMA = 4.5
+"""90th percentile of the CIELAB chroma of the scene: the greyest dermoscopy measures 5.1, grey images 0-1."""
+MAX_FLAT_SHARE = 0.45
+"""Share of scene pixels in a perfectly flat 3x3 neighbourhood: dermoscopy at most 0.30, drawings 0.6+."""
+MAX_TOP_COLOURS = 0.9
+"""Share of the scene covered by its 8 commonest colours (5 bits per channel): dermoscopy at most 0.85."""
+MAX_SMOOTH_SHARE = 0.85
+"""Share of scene pixels without any texture (|Laplacian| <= 2 in every channel): dermoscopy at most 0.72
+(skin has pores, hairs and sensor noise), gradients, drawings and test cards 0.9+."""
+MIN_SKIN_SHARE = 0.005
+"""Share of coloured scene pixels with a skin-like hue (CIELAB hue -30 to 100 degrees)."""
+MAX_CUT_SHARE = 0.2
+"""Share of the lesion's outline lying on the picture's edge above which the lesion is flagged as cut
+off (a warning on the result, not a refusal)."""
+
+
+class OodStatus(StrEnum):
+    CHECKED = "checked"
+    STALE = "stale"  # statistics fitted for another classifier file
+    UNAVAILABLE = "unavailable"  # no statistics, or a classifier without a ``features`` output
+
+
+@dataclass(frozen=True)
+class ImageEvidence:
+    height: int
+    width: int
+    scene_share: float
+    chroma: float
+    flat_share: float
+    top_colours: float
+    skin_share: float
+    smooth_share: float = 0.0  # share of scene pixels with no texture at all (|Laplacian| <= 2)
+    dark_share: float = float("nan")  # share of pixels darker than VIGNETTE_LEVEL
+
+    @property
+    def aspect(self) -> float:
+        return max(self.height, self.width) / max(1, min(self.height, self.width))
+
+
+@dataclass(frozen=True)
+class LesionEvidence:
+    lesion_share: float  # lesion area / picture area
+    cut_share: float  # share of the lesion's outline on the picture's edge
+    contrast: float = float("nan")  # CIELAB distance of the lesion's median colour from the skin around it
+    confidence: float = float("nan")  # the segmenter's mean lesion probability inside the mask
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """The verdict, and what it was based on."""
+
+    reasons: tuple[Refusal, ...]
+    image: ImageEvidence
+    lesion: LesionEvidence | None = None
+    ood_distance: float | None = None
+    ood_threshold: float | None = None
+    ood_status: OodStatus = OodStatus.UNAVAILABLE
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    @property
+    def message(self) -> str:
+        return refusal_message(self.reasons) if self.reasons else ""
+
+    def to_dict(self) -> dict[str, object]:
+        e = self.image
+        return {
+            "applicable": self.ok,
+            "reasons": [str(r) for r in self.reasons],
+            "ood_distance": None if self.ood_distance is None else round(self.ood_distance, 3),
+            "ood_threshold": self.ood_threshold,
+            "ood_status": str(self.ood_status),
+            "evidence": {
+                "aspect": round(e.aspect, 3), "scene_share": round(e.scene_share, 4), "chroma": round(e.chroma, 2),
+                "flat_share": round(e.flat_share, 4), "top_colours": round(e.top_colours, 4),
+                "skin_share": round(e.skin_share, 4), "smooth_share": round(e.smooth_share, 4),
+                "lesion_share": None if self.lesion is None else round(self.lesion.lesion_share, 4),
+                "lesion_cut_share": None if self.lesion is None else round(self.lesion.cut_share, 4),
+                "lesion_contrast": _rounded(None if self.lesion is None else self.lesion.contrast, 2),
+                "lesion_confidence": _rounded(None if self.lesion is None else self.lesion.confidence, 4),
+            },
+        }
+
+    def refuse(self) -> NotApplicable:
+        """The error that carries this verdict."""
+        details = ", ".join(str(r) for r in self.reasons)
+        if self.ood_distance is not None:
+            details += f"; feature distance {self.ood_distance:.2f} (threshold {self.ood_threshold})"
+        return NotApplicable(self.message, tuple(str(r) for r in self.reasons), details, self)
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+# --- evidence ---------------------------------------------------------------------------------------
+
+def _small(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    s = EVIDENCE_SIDE / max(h, w)
+    if s >= 1.0:
+        return image
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def measure_image(image: np.ndarray) -> ImageEvidence:
+    """Colour and geometry statistics of an RGB uint8 picture."""
+    h, w = image.shape[:2]
+    small = _small(image)
+    brightest = small.max(axis=2)
+    scene = (brightest >= VIGNETTE_LEVEL) & (small.min(axis=2) < 250)
+    n = int(np.count_nonzero(scene))
+    dark = float(np.count_nonzero(brightest < VIGNETTE_LEVEL)) / scene.size
+    if n < 50:
+        return ImageEvidence(h, w, n / scene.size, 0.0, 1.0, 1.0, 0.0, 1.0, dark)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    a = lab[..., 1].astype(np.float32) - 128.0
+    b = lab[..., 2].astype(np.float32) - 128.0
+    chroma = np.hypot(a, b)
+    hue = np.degrees(np.arctan2(b, a))
+    coloured = scene & (chroma > 4.0)
+    skin = float(np.count_nonzero(((hue > -30) & (hue < 100)) & coloured)) / max(1, int(np.count_nonzero(coloured)))
+    kernel = np.ones((3, 3), np.uint8)
+    spread = cv2.dilate(small, kernel).astype(np.int16) - cv2.erode(small, kernel)
+    flat = float(np.count_nonzero((spread.max(axis=2) <= 1) & scene)) / n
+    q = (small[scene] >> 3).astype(np.int32)
+    counts = np.bincount(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2], minlength=32768)
+    top = float(np.sort(counts)[-8:].sum()) / n
+    laplacian = np.abs(cv2.Laplacian(small.astype(np.int16), cv2.CV_16S, ksize=1)).max(axis=2)
+    smooth = float(np.count_nonzero((laplacian <= 2) & scene)) / n
+    return ImageEvidence(h, w, n / scene.size, float(np.percentile(chroma[scene], 90)), flat, top, skin, smooth,
+                         dark)
+
+
+def image_reasons(e: ImageEvidence) -> tuple[Refusal, ...]:
+    """What the geometry and colours alone rule out (most basic first)."""
+    if e.aspect > MAX_ASPECT:
+        return (Refusal.EXTREME_SHAPE,)
+    if min(e.height, e.width) < MIN_SIDE:
+        return (Refusal.TOO_SMALL,)
+    if e.scene_share < MIN_SCENE_SHARE:  # too little left to measure: black, or blank white
+        return (Refusal.TOO_DARK,) if e.dark_share > 0.5 else (Refusal.GRAPHIC,)
+    reasons: list[Refusal] = []
+    if e.chroma < MIN_CHROMA:
+        reasons.append(Refusal.NO_COLOUR)
+    if e.flat_share > MAX_FLAT_SHARE or e.top_colours > MAX_TOP_COLOURS:
+        reasons.append(Refusal.GRAPHIC)
+    elif e.smooth_share > MAX_SMOOTH_SHARE:
+        reasons.append(Refusal.NO_TEXTURE)
+    if e.skin_share < MIN_SKIN_SHARE and Refusal.NO_COLOUR not in reasons:
+        reasons.append(Refusal.NOT_SKIN)
+    return tuple(reasons)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return lab
+
+
+def measure_lesion(mask: np.ndarray, image: np.ndarray | None = None,
+                   probability: np.ndarray | None = None) -> LesionEvidence:
+    """Size, edge contact, contrast with the surrounding skin and the segmenter's confidence of a mask."""
+    m = mask.astype(bool)
+    area = float(m.mean())
+    if not m.any():
+        return LesionEvidence(0.0, 0.0)
+    outline = m ^ (cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8), borderValue=0) > 0)
+    on_edge = np.concatenate([outline[0, :], outline[-1, :], outline[1:-1, 0], outline[1:-1, -1]])
+    cut = float(np.count_nonzero(on_edge)) / max(1, int(np.count_nonzero(outline)))
+    contrast = float("nan")
+    if image is not None:
+        small = _small(image)
+        sm = cv2.resize(m.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+        band = max(3, round(0.06 * min(small.shape[:2])))
+        ring = (cv2.dilate(sm, np.ones((2 * band + 1, 2 * band + 1), np.uint8)) > 0) & (sm == 0)
+        ring &= small.max(axis=2) >= VIGNETTE_LEVEL
+        inside = sm > 0
+        if np.count_nonzero(ring) >= 20 and np.count_nonzero(inside) >= 20:
+            lab = _lab(small)
+            contrast = float(np.linalg.norm(np.median(lab[inside], axis=0) - np.median(lab[ring], axis=0)))
+    confidence = float("nan")
+    if probability is not None:
+        p = np.asarray(probability, np.float32)
+        pm = cv2.resize(m.astype(np.uint8), (p.shape[1], p.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        if pm.any():
+            confidence = float(p[pm].mean())
+    return LesionEvidence(area, cut, contrast, confidence)
+
+
+def lesion_is_cut(e: LesionEvidence | None) -> bool:
+    return e is not None and e.cut_share > MAX_CUT_SHARE
+
+
+# --- learned out-of-distribution score --------------------------------------------------------------
+
+def feature_transform(features: np.ndarray) -> np.ndarray:
+    """Square root of the (non-negative, post-ReLU) pooled features: their distribution is skewed, and
+    the root made dermoscopy from other clinics (ISIC, PH2) look less foreign than the raw values did."""
+    return np.sqrt(np.maximum(np.asarray(features, np.float64), 0.0))
+
+
+LESION_SCORE_INPUTS = ("confidence", "log_contrast", "sqrt_share", "distance_ratio", "cut_share")
+
+
+def lesion_score_inputs(lesion: LesionEvidence, distance_ratio: float) -> np.ndarray:
+    """The "is there a lesion?" score's inputs; unmeasurable values take neutral ones."""
+    contrast = lesion.contrast if np.isfinite(lesion.contrast) else 30.0
+    confidence = lesion.confidence if np.isfinite(lesion.confidence) else 0.5
+    return np.array([confidence, np.log1p(contrast), np.sqrt(lesion.lesion_share), distance_ratio,
+                     lesion.cut_share])
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureDistance:
+    """The learned parts (fitted by the calibration): Mahalanobis distance of the classifier's pooled
+    features from dermoscopy's, and the logistic "no lesion here" score."""
+
+    classifier_sha256: str
+    mean: np.ndarray  # (C,) of the transformed features
+    precision: np.ndarray  # (C, C), shrunk covariance inverted
+    threshold: float
+    version: str = ""
+    lesion_centre: np.ndarray | None = None  # standardisation of lesion_score_inputs
+    lesion_scale: np.ndarray | None = None
+    lesion_weights: np.ndarray | None = None
+    lesion_bias: float = 0.0
+    lesion_threshold: float = float("inf")
+
+    def distance(self, features: np.ndarray) -> float:
+        d = feature_transform(features).reshape(-1) - self.mean
+        return float(np.sqrt(max(0.0, d @ self.precision @ d)))
+
+    def no_lesion_score(self, lesion: LesionEvidence, distance: float) -> float:
+        """Higher: more like lesion-free skin. -inf when no score was fitted."""
+        if self.lesion_weights is None or self.lesion_centre is None or self.lesion_scale is None:
+            return float("-inf")
+        z = (lesion_score_inputs(lesion, distance / self.threshold) - self.lesion_centre) / self.lesion_scale
+        return float(z @ self.lesion_weights + self.lesion_bias)
+
+
+def fit_feature_distance(features: np.ndarray, shrinkage: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, precision) of (N, C) features (transformed); the covariance is shrunk towards its mean variance."""
+    x = feature_transform(features)
+    mean = x.mean(axis=0)
+    cov = np.cov(x - mean, rowvar=False)
+    target = np.eye(cov.shape[0]) * np.trace(cov) / cov.shape[0]
+    return mean, np.linalg.inv((1 - shrinkage) * cov + shrinkage * target)
+
+
+def load_feature_distance(models_dir: Path, classifier_sha256: str) -> tuple[FeatureDistance | None, OodStatus]:
+    """The fitted statistics for this classifier file, or why there are none (logged)."""
+    card_path = Path(models_dir) / CARD_FILE
+    if not card_path.is_file():
+        log.warning("no %s: the applicability check runs without its feature-distance part", CARD_FILE)
+        return None, OodStatus.UNAVAILABLE
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        ood = card["feature_distance"]
+        if str(ood["classifier_sha256"]).lower() != classifier_sha256.lower():
+            log.warning("%s was calibrated for another classifier file (%s, this one is %s): rerun "
+                        "python -m training.calibrate_applicability", CARD_FILE, ood["classifier_sha256"][:12],
+                        classifier_sha256[:12])
+            return None, OodStatus.STALE
+        stats_path = card_path.parent / str(ood["file"])
+        data = stats_path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != str(ood["sha256"]).lower():
+            log.warning("%s does not match the sha256 in %s", stats_path.name, CARD_FILE)
+            return None, OodStatus.STALE
+        with np.load(stats_path) as npz:
+            mean, precision = npz["mean"].astype(np.float64), npz["precision"].astype(np.float64)
+        lesion = card["lesion_score"]
+        return FeatureDistance(
+            classifier_sha256.lower(), mean, precision, float(ood["threshold"]), str(card.get("version", "")),
+            np.asarray(lesion["centre"], np.float64), np.asarray(lesion["scale"], np.float64),
+            np.asarray(lesion["weights"], np.float64), float(lesion["bias"]), float(lesion["threshold"]),
+        ), OodStatus.CHECKED
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s cannot be used: %s", CARD_FILE, exc)
+        return None, OodStatus.UNAVAILABLE
+
+
+def judge(image: ImageEvidence, lesion: LesionEvidence | None = None, features: np.ndarray | None = None,
+          ood: FeatureDistance | None = None, ood_status: OodStatus = OodStatus.UNAVAILABLE) -> Applicability:
+    """Combine every piece of evidence into one verdict."""
+    reasons = list(image_reasons(image))
+    distance = None
+    status = ood_status
+    if ood is not None and features is not None:
+        distance = ood.distance(features)
+        status = OodStatus.CHECKED
+        if not reasons and lesion is not None and ood.no_lesion_score(lesion, distance) > ood.lesion_threshold:
+            reasons.append(Refusal.NO_LESION)
+        if not reasons and distance > ood.threshold:
+            reasons.append(Refusal.UNFAMILIAR)
+    elif status == OodStatus.CHECKED:
+        status = OodStatus.UNAVAILABLE
+    return Applicability(tuple(reasons), image, lesion, distance, None if ood is None else ood.threshold, status)
+
+
+def raise_if_refused(verdict: Applicability) -> None:
+    if not verdict.ok:
+        raise verdict.refuse()

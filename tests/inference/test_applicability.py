@@ -1,0 +1,169 @@
+"""The applicability check through the real models: only dermoscopy of a skin lesion gets a score.
+
+Each refusal reason is reached with a real picture (a shipped PH² photo made into a strip, a crop
+through its lesion, its lesion-free skin; pydicom's CT; drawn documents, charts, test bars, X-rays);
+every shipped dermoscopy photo is accepted with the learned check run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from sample_data import ISIC_MELANOMA, ISIC_NEVUS, PH2_IMAGES, read_rgb
+
+from dermstation.core.errors import NotApplicable
+from dermstation.core.refusals import Refusal, refusal_message, refusal_text
+from dermstation.inference import applicability
+from dermstation.inference.analyzer import Analyzer
+from dermstation.inference.applicability import OodStatus
+from dermstation.inference.quality import QualityIssue
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from applicability_samples import lesion_cut_by_edge, skin_without_lesion  # noqa: E402
+
+from training.applicability_data import (  # noqa: E402
+    cartoon,
+    chart,
+    colour_bars,
+    document,
+    gradient,
+    invoice_gradient,
+    xray_like,
+)
+
+DERMOSCOPY = [*sorted(PH2_IMAGES.glob("*.jpg")), ISIC_NEVUS, ISIC_MELANOMA]
+
+
+def _reasons(analyzer: Analyzer, image: np.ndarray) -> tuple[str, ...]:
+    with pytest.raises(NotApplicable) as caught:
+        analyzer.analyze(image)
+    error = caught.value
+    assert error.message.startswith("Not scored.") and error.reasons
+    assert isinstance(error.evidence, applicability.Applicability) and not error.evidence.ok
+    return error.reasons
+
+
+@pytest.mark.parametrize("path", DERMOSCOPY, ids=lambda p: p.stem)
+def test_shipped_dermoscopy_is_accepted_with_every_check_run(analyzer: Analyzer, path: Path) -> None:
+    result = analyzer.analyze_file(path)
+    verdict = result.applicability
+    assert verdict is not None and verdict.ok
+    assert verdict.ood_status == OodStatus.CHECKED and verdict.ood_distance is not None
+    assert verdict.ood_distance <= verdict.ood_threshold
+    assert QualityIssue.APPLICABILITY_INCOMPLETE not in result.quality.issues
+    assert result.to_dict()["applicability"]["applicable"] is True
+
+
+def test_a_strip_is_refused_not_squeezed(analyzer: Analyzer) -> None:
+    photo = read_rgb(PH2_IMAGES / "IMD006.jpg")
+    strip = cv2.resize(photo, (10000, 50), interpolation=cv2.INTER_AREA)
+    assert _reasons(analyzer, strip) == (Refusal.EXTREME_SHAPE,)
+    assert _reasons(analyzer, np.ascontiguousarray(strip.swapaxes(0, 1))) == (Refusal.EXTREME_SHAPE,)
+    # a 16:9 frame of the same photo is still a picture
+    wide = cv2.resize(photo, (1280, 720))
+    assert analyzer.analyze(wide).applicability.ok
+
+
+def test_thumbnails_are_too_small(analyzer: Analyzer) -> None:
+    photo = read_rgb(PH2_IMAGES / "IMD006.jpg")
+    assert _reasons(analyzer, cv2.resize(photo, (80, 60), interpolation=cv2.INTER_AREA)) == (Refusal.TOO_SMALL,)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 5])
+def test_grey_pictures_have_no_colour(analyzer: Analyzer, seed: int) -> None:
+    assert _reasons(analyzer, xray_like(seed))[0] == Refusal.NO_COLOUR
+    _reasons(analyzer, xray_like(4 * seed))  # lightly tinted (a film photographed on a light box): refused too
+    grey_photo = cv2.cvtColor(cv2.cvtColor(read_rgb(PH2_IMAGES / "IMD010.jpg"), cv2.COLOR_RGB2GRAY),
+                              cv2.COLOR_GRAY2RGB)
+    assert _reasons(analyzer, grey_photo)[0] == Refusal.NO_COLOUR  # a dermoscopy photo in grey is not judged
+
+
+@pytest.mark.parametrize("make", [document, invoice_gradient, chart, colour_bars, cartoon],
+                         ids=lambda f: f.__name__)
+def test_graphics_are_refused(analyzer: Analyzer, make) -> None:  # noqa: ANN001 - a generator
+    for seed in range(3):
+        assert _reasons(analyzer, make(seed)), (make.__name__, seed)
+
+
+def test_gradients_are_refused(analyzer: Analyzer) -> None:
+    for seed in range(6):
+        _reasons(analyzer, gradient(seed))
+
+
+def test_skin_without_a_lesion(analyzer: Analyzer) -> None:
+    """The learned no-lesion score catches only some lesion-free skin (27 % of the held-out crops, see the
+    card): this crop is one it must keep catching."""
+    assert _reasons(analyzer, skin_without_lesion("IMD004")) == (Refusal.NO_LESION,)
+
+
+def test_a_lesion_cut_by_the_edge_is_scored_with_a_warning(analyzer: Analyzer) -> None:
+    """Full-frame lesions are common dermoscopy (14 % of PH2 touch the edge): warned, not refused."""
+    for image_id in ("IMD006", "IMD010", "IMD105"):
+        result = analyzer.analyze(lesion_cut_by_edge(image_id))
+        assert QualityIssue.LESION_CUT in result.quality.issues and not result.trustworthy, image_id
+    assert QualityIssue.LESION_CUT not in analyzer.analyze(read_rgb(PH2_IMAGES / "IMD006.jpg")).quality.issues
+
+
+def test_lesion_evidence_on_masks() -> None:
+    mask = np.zeros((200, 300), bool)
+    cv2.circle(mask.view(np.uint8), (150, 100), 50, 1, -1)
+    whole = applicability.measure_lesion(mask)
+    assert whole.cut_share == 0 and 0.1 < whole.lesion_share < 0.15 and not applicability.lesion_is_cut(whole)
+    half = applicability.measure_lesion(np.ascontiguousarray(mask[:, 150:]))
+    assert half.cut_share > applicability.MAX_CUT_SHARE and applicability.lesion_is_cut(half)
+    empty = applicability.measure_lesion(np.zeros((50, 50), bool))
+    assert empty.lesion_share == 0 and not applicability.lesion_is_cut(empty)
+    # contrast: a dark disc on skin-coloured ground is far from its surround; the same disc in skin colour is not
+    skin = np.full((200, 300, 3), (200, 150, 130), np.uint8)
+    dark = skin.copy()
+    dark[mask] = (90, 60, 40)
+    assert applicability.measure_lesion(mask, dark).contrast > 30
+    assert applicability.measure_lesion(mask, skin).contrast < 1
+
+
+def test_every_reason_has_words_and_advice() -> None:
+    for reason in Refusal:
+        text = refusal_text(reason)
+        assert text and text != refusal_text("unknown-code")
+        assert refusal_message((reason,)).startswith("Not scored. " + text)
+
+
+def test_stale_statistics_are_not_used(tmp_path: Path, models_dir: Path) -> None:
+    """Statistics fitted for another classifier file: the learned part is off and every result says so."""
+    target = tmp_path / "models"
+    shutil.copytree(models_dir, target, ignore=shutil.ignore_patterns("*.md"))
+    card = json.loads((target / applicability.CARD_FILE).read_text())
+    card["feature_distance"]["classifier_sha256"] = "0" * 64
+    (target / applicability.CARD_FILE).write_text(json.dumps(card))
+    stale = Analyzer.from_models_dir(target, provider="cpu")
+    assert stale.applicability_status == OodStatus.STALE
+    result = stale.analyze_file(PH2_IMAGES / "IMD006.jpg")
+    assert result.applicability.ood_status == OodStatus.STALE and result.applicability.ood_distance is None
+    assert QualityIssue.APPLICABILITY_INCOMPLETE in result.quality.issues and not result.trustworthy
+    # the cheap checks still run
+    with pytest.raises(NotApplicable):
+        stale.analyze(xray_like(1))
+    (target / applicability.CARD_FILE).unlink()
+    assert Analyzer.from_models_dir(target, provider="cpu").applicability_status == OodStatus.UNAVAILABLE
+
+
+def test_statistics_file_must_match_its_hash(tmp_path: Path, models_dir: Path) -> None:
+    target = tmp_path / "models"
+    shutil.copytree(models_dir, target, ignore=shutil.ignore_patterns("*.md"))
+    stats = target / json.loads((target / applicability.CARD_FILE).read_text())["feature_distance"]["file"]
+    data = bytearray(stats.read_bytes())
+    data[-10] ^= 0xFF
+    stats.write_bytes(bytes(data))
+    assert Analyzer.from_models_dir(target, provider="cpu").applicability_status == OodStatus.STALE
+
+
+def test_evaluation_may_score_without_the_check(analyzer: Analyzer) -> None:
+    """Only model evaluation on known dermoscopy passes applicability_check=False; the verdict still travels."""
+    result = analyzer.analyze(xray_like(1), applicability_check=False)
+    assert not result.applicability.ok and result.applicability.reasons[0] == Refusal.NO_COLOUR

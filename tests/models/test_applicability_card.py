@@ -1,0 +1,56 @@
+"""The applicability check's card and statistics: they belong to the committed classifier, and on whole
+data sets they refuse what the card says (few dermoscopy pictures, nearly every other picture).
+
+The data-set part reads $DERMSTATION_SHARED_DATA (skipped with the reason when it is absent) and goes
+through the app's own ``Analyzer``; the numbers are the ones ``training.calibrate_applicability`` wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sample_data import needs_shared_data
+
+from dermstation.core.errors import NotApplicable
+from dermstation.inference.analyzer import Analyzer
+from dermstation.inference.applicability import CARD_FILE, OodStatus
+from training.data import MODELS, ph2_items
+
+CARD = json.loads((MODELS / CARD_FILE).read_text())
+
+
+def test_statistics_belong_to_the_committed_classifier() -> None:
+    """Fails after the classifier changes until `python -m training.calibrate_applicability` is rerun."""
+    classifier = json.loads((MODELS / "classifier.json").read_text())
+    ood = CARD["feature_distance"]
+    assert ood["classifier_sha256"] == classifier["sha256"], "stale: rerun python -m training.calibrate_applicability"
+    assert hashlib.sha256((MODELS / ood["file"]).read_bytes()).hexdigest() == ood["sha256"]
+    assert "features" in classifier["outputs"]
+    assert Analyzer.from_models_dir(MODELS, provider="cpu").applicability_status == OodStatus.CHECKED
+
+
+def test_card_records_refusals_per_source() -> None:
+    """Goals: <= 2 % of dermoscopy refused per source (met), >= 95 % of other pictures refused (met for
+    documents, charts, X-rays, DICOM, drawings; not for lesion-free skin: see the card). The floors below
+    guard against a recalibration that silently does worse."""
+    metrics = CARD["metrics"]
+    for source in ("ham_test", "isic2017_val", "ph2", "isic_archive"):
+        assert metrics[source]["n"] >= 150 and metrics[source]["refused_share"] <= 0.02, (source, metrics[source])
+    assert metrics["negatives_held_out_not_skin"]["refused_share"] >= 0.9, metrics["negatives_held_out_not_skin"]
+    assert metrics["negatives_held_out_skin"]["refused_share"] >= 0.2, metrics["negatives_held_out_skin"]
+    assert metrics["negatives_held_out"]["n"] >= 60
+
+
+@needs_shared_data("ph2/diagnoses.csv")
+def test_ph2_refusals_through_the_app_match_the_card() -> None:
+    analyzer = Analyzer.from_models_dir(MODELS, provider="cpu")
+    refused = 0
+    for item in ph2_items():
+        try:
+            analyzer.analyze_file(item.image)
+        except NotApplicable:
+            refused += 1
+    assert refused == CARD["metrics"]["ph2"]["refused"]
+    assert refused / len(ph2_items()) <= 0.02
+

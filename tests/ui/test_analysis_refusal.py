@@ -1,0 +1,82 @@
+"""The Analysis page refuses to score what is not dermoscopy of a skin lesion: real files, real widgets.
+
+Each picture of tests/applicability_samples.py is imported through the page as a user would: it is
+kept as a photograph of the lesion, and the page shows it with the reason and what to do, and nothing
+else: no class, no probabilities, no malignancy flag, no report. A CT file is not imported at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from dermstation.core.refusals import refusal_text
+from dermstation.services.types import PatientInput
+from dermstation.services.workstation import build_workstation_services
+from dermstation.ui.analysis.page import AnalysisPage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from analysis_fixtures import analysis_service  # noqa: E402, F401
+from applicability_samples import write_refused  # noqa: E402
+
+
+@pytest.fixture
+def ws(services, analysis_service):  # noqa: F811
+    return build_workstation_services(services, analysis_service)
+
+
+@pytest.fixture
+def page(qtbot, services, dermatologist, ops, ws):
+    patient = services.patients.create(dermatologist, PatientInput("MRN-15", "Ann", "Refusal", None))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "back", "B1")
+    page = AnalysisPage(ws, services.patients, dermatologist, ops)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+        page.show_patient(patient.id, lesion.id)
+    return page
+
+
+@pytest.fixture(scope="module")
+def refused_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("refused")
+    return folder, write_refused(folder)
+
+
+def test_each_refused_picture_is_kept_but_never_scored(qtbot, page, ws, dermatologist, refused_files) -> None:
+    folder, expected = refused_files
+    pictures = {n: r for n, r in expected.items() if not n.endswith(".dcm")}
+    for name, reason in pictures.items():
+        with qtbot.waitSignal(page.analysis_refused, timeout=120000) as refused:
+            page.import_files([folder / name])
+        error = refused.args[0]
+        assert error.reasons[0] == reason, (name, error.reasons)
+        assert page.result_stack.currentWidget() is page.refusal
+        banner = page.refusal.banner.text()
+        assert "Not scored" in banner and refusal_text(reason).split(",")[0] in banner.replace("&amp;", "&")
+        assert page.shown is None and not page.report_button.isEnabled()
+        assert not page.chart.isVisible() and not page.headline.isVisible()  # no class, no probabilities
+    timeline = ws.records.timeline(dermatologist, page.lesion_id)
+    assert len(timeline) == len(pictures)  # kept as photographs of the lesion ...
+    assert all(entry.analysis is None for entry in timeline)  # ... and never scored
+
+
+def test_ct_file_is_not_imported(qtbot, page, ws, dermatologist, refused_files) -> None:
+    folder, _ = refused_files
+    with qtbot.waitSignal(page.imported, timeout=20000) as imported:
+        page.import_files([folder / "ct.dcm"])
+    report = imported.args[0]
+    assert not report.imported and len(report.failures) == 1
+    assert "ct.dcm" in page.message.text() and "not a photograph" in page.message.text()
+    assert ws.records.timeline(dermatologist, page.lesion_id) == ()
+
+
+def test_screenshot_of_a_refusal(qtbot, page, refused_files, tmp_path: Path) -> None:
+    folder, _ = refused_files
+    with qtbot.waitSignal(page.analysis_refused, timeout=120000):
+        page.import_files([folder / "xray.png"])
+    shot = tmp_path / "refusal.png"
+    assert page.grab().save(str(shot)) and shot.stat().st_size > 10000
