@@ -140,21 +140,6 @@ def signed_assessment_of(session: Session, analysis_id: int) -> SignedAssessment
     return _signed(row, session) if row is not None else None
 
 
-def latest_signed_for_lesion(session: Session, lesion_id: int) -> SignedAssessment | None:
-    """The most recently signed current assessment of any live (not retracted) capture of the lesion."""
-    rows = session.scalars(
-        select(ClinicianAssessment).join(AnalysisRecord, AnalysisRecord.id == ClinicianAssessment.analysis_id)
-        .join(ImageCapture, ImageCapture.id == AnalysisRecord.capture_id)
-        .where(ClinicianAssessment.lesion_id == lesion_id, ImageCapture.retracted_at.is_(None))
-        .order_by(ClinicianAssessment.signed_at.desc(), ClinicianAssessment.id.desc())
-    ).all()
-    for row in rows:  # newest signature first; skip versions that a later one superseded
-        current = _current_row(session, row.analysis_id)  # type: ignore[arg-type]
-        if current is not None and current.id == row.id:
-            return _signed(row, session)
-    return None
-
-
 def live_capture(session: Session, capture_id: int) -> ImageCapture:
     """The capture, refusing a missing or retracted one with a clear message."""
     capture = session.get(ImageCapture, capture_id)

@@ -58,7 +58,7 @@ from dermstation.reports import (
 )
 from dermstation.reports.layout import day
 from dermstation.services import clinic_time
-from dermstation.services.assessments import latest_signed_for_lesion, live_capture, signed_assessment_of
+from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.assistant import current_approved_explanation
 from dermstation.services.audit import AuditLog
 from dermstation.services.captures import decode_stored
@@ -190,12 +190,9 @@ class ReportService:
         if output not in OUTPUTS:
             raise ValidationError(_("A report is either printed or exported."), field="output")
 
-    def _latest_assessment(self, session: Session, lesion_id: int,
-                           analysis_id: int | None = None) -> Assessment | None:
-        """The signed assessment of exactly this analysis (never another picture's); without an
-        analysis, the lesion's most recent signature of a live capture."""
-        signed = (signed_assessment_of(session, analysis_id) if analysis_id is not None
-                  else latest_signed_for_lesion(session, lesion_id))
+    def _assessment_of(self, session: Session, analysis_id: int) -> Assessment | None:
+        """The signed assessment of exactly this analysis, never another picture's of the lesion."""
+        signed = signed_assessment_of(session, analysis_id)
         if signed is None:
             return None
         return Assessment(signed.diagnosis_name(current_language()), signed.notes, signed.signed_by,
@@ -255,7 +252,7 @@ class ReportService:
                 quality_flags=flags,
                 models=tuple(models),
                 provider=row.provider,
-                assessment=self._latest_assessment(session, lesion.id, row.id),
+                assessment=self._assessment_of(session, row.id),
                 captured_at=self._in_clinic_time(capture.taken_at),
                 generated_at=self._clinic_now(),
                 language=language,
