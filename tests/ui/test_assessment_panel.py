@@ -225,7 +225,7 @@ def test_reception_sees_and_books_follow_ups_in_the_schedule(qtbot, ops, service
     panel.table.selectRow(0)
     assert panel.book_button.isEnabled()
     panel.book_button.click()
-    qtbot.waitUntil(lambda: getattr(page, "follow_up_dialog", None) is not None, timeout=10000)
+    qtbot.waitUntil(lambda: page.follow_up_dialog is not None, timeout=10000)
     dialog = page.follow_up_dialog
     assert dialog.picker.patient is not None and dialog.picker.patient.record_number == "MRN-7"
     assert dialog.reason.text() == "Dermoscopic follow-up"

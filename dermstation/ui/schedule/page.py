@@ -268,6 +268,7 @@ class SchedulePage(QWidget):
         side_layout.addWidget(self.today_summary)
         # follow-ups that signed plans ask for (issue 14): who and when, never the diagnosis
         self.follow_ups: FollowUpPanel | None = None
+        self.follow_up_dialog: BookingDialog | None = None  # the last booking opened from a follow-up request
         if follow_ups is not None:
             self.follow_ups = FollowUpPanel(follow_ups, user, ops)
             self.follow_ups.book_requested.connect(self.book_follow_up)
