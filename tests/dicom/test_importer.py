@@ -17,7 +17,6 @@ from dermstation.core.body_sites import Laterality
 from dermstation.core.domain import Sex
 from dermstation.core.errors import DicomReadError
 from dermstation.dicom.importer import SECONDARY_CAPTURE, read_dicom_image
-from dermstation.dicom.reader import read_dicom
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dicom_samples import write_dicom  # noqa: E402
@@ -56,9 +55,12 @@ def test_pydicom_secondary_captures(name: str, tolerance: int) -> None:
     assert img.patient.sex == Sex.FEMALE
 
 
-def test_ybr_is_converted_once_by_the_cli_reader_too() -> None:
+def test_ybr_is_converted_once_on_the_cli_path_too() -> None:
+    from dermstation.services.analysis import AnalysisService
+
+    cli = AnalysisService(models_dir=Path("/nonexistent"))  # decoding needs no models
     for name in ("SC_rgb_jpeg_dcmtk.dcm", "SC_ybr_full_422_uncompressed.dcm"):
-        _bands(read_dicom(bundled(name)).pixels, 3)
+        _bands(cli.load(bundled(name)).image.pixels, 3)
 
 
 def test_multiframe_takes_the_first_frame() -> None:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from dermstation.core.errors import DicomReadError
-from dermstation.dicom.reader import is_dicom_file, read_dicom
+from dermstation.dicom.importer import read_dicom_image as read_dicom  # the one DICOM decoder
+from dermstation.dicom.reader import is_dicom_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dicom_samples import write_dicom  # noqa: E402
@@ -28,7 +29,8 @@ def test_grey_16_bit_and_monochrome1(tmp_path: Path) -> None:
     grey = (np.arange(40 * 50, dtype=np.uint16).reshape(40, 50) * 13)
     img = read_dicom(write_dicom(tmp_path / "g.dcm", grey, None))
     assert img.pixels.shape == (40, 50, 3) and img.pixel_spacing_mm is None
-    assert img.pixels[0, 0, 0] == 0 and img.pixels[-1, -1, 0] == 255
+    # scaled by the stored bit depth (16), not stretched to the picture's own range
+    assert img.pixels[0, 0, 0] == 0 and img.pixels[-1, -1, 0] == round(int(grey[-1, -1]) * 255 / 65535)
     inv = read_dicom(write_dicom(tmp_path / "m1.dcm", grey, None, "MONOCHROME1"))
     assert inv.pixels[0, 0, 0] == 255
 
