@@ -280,11 +280,11 @@ def dicom_files() -> Iterator[Path]:
 
 def dicom_images() -> Iterator[Negative]:
     """The pixels of pydicom's test files (as a PNG exported from a PACS would show them)."""
-    from dermstation.dicom.reader import read_dicom
+    from dermstation.dicom.importer import read_dicom_image  # the app's one DICOM decoder
 
     for path in dicom_files():
         try:
-            pixels = read_dicom(path).pixels
+            pixels = read_dicom_image(path).pixels
         except Exception:  # noqa: BLE001, S112 - some samples are deliberately broken
             continue
         if min(pixels.shape[:2]) < 16:
