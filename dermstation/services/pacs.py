@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session
 
 from dermstation.core.assessments import SignedAssessment
 from dermstation.core.domain import AuditAction
-from dermstation.core.errors import DermStationError, PermissionDenied, RecordNotFound, ValidationError
+from dermstation.core.errors import (
+    DermStationError,
+    ImageReadError,
+    PermissionDenied,
+    RecordNotFound,
+    ValidationError,
+)
 from dermstation.core.i18n import _
 from dermstation.dicom import network
 from dermstation.dicom.encapsulated import build_encapsulated_pdf
@@ -47,6 +53,7 @@ from dermstation.dicom.exporter import (
     instance_bytes,
 )
 from dermstation.dicom.network import PacsError, RetrievedInstance, StudyMatch
+from dermstation.inference.image_io import decode_image
 from dermstation.inference.overlay import render_overlay
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.columns import utcnow
@@ -268,10 +275,11 @@ def _with_uid(instance: ExportedInstance, uid: str, number: int) -> ExportedInst
 
 
 def _decode_rgb(data: bytes) -> np.ndarray:
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValidationError(_("A stored image cannot be read."))
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    """A stored picture through the one decoder, at its stored resolution (the spacing is a stored pixel's)."""
+    try:
+        return decode_image(data, _("The stored image"), max_side=1_000_000).pixels
+    except ImageReadError as exc:
+        raise ValidationError(_("A stored image cannot be read."), details=exc.details) from exc
 
 
 def _retrieved_name(instance: RetrievedInstance) -> str:
