@@ -330,6 +330,12 @@ def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services
     assert "MRN-7" in text
     dialog.close_button.click()
 
+    # the summary is written from the signed, coded diagnosis and plan of this analysis
+    from dermstation.core.assessments import Plan, PlanKind
+    from dermstation.services.assessments import AssessmentService
+
+    AssessmentService(services.database, services.audit).sign(dermatologist, page.shown.stored.id, "mel.ssm",
+                                                               Plan(PlanKind.EXCISION))
     chooser = page.patient_summary()  # asks the language, the UI's by default
     assert chooser is not None and chooser.chosen() == "en" and chooser.language.count() == 8
     chooser.language.setCurrentIndex(chooser.language.findData("de"))
@@ -337,12 +343,6 @@ def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services
         chooser.grab().save(str(Path(shots) / "summary_language.png"))
     with qtbot.waitSignal(page.report_opened, timeout=60000) as opened:
         chooser.accept()
-    # the summary is written from the signed, coded diagnosis and plan of this analysis
-    from dermstation.core.assessments import Plan, PlanKind
-    from dermstation.services.assessments import AssessmentService
-
-    AssessmentService(services.database, services.audit).sign(dermatologist, page.shown.stored.id, "mel.ssm",
-                                                               Plan(PlanKind.EXCISION))
     summary = opened.args[0]
     assert summary.report.suggested_name.endswith("-de.pdf") and summary.page_count() >= 1
     german = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.report.pdf)).pages).split())
@@ -365,6 +365,11 @@ def test_explain_tab_answers_offline_for_the_stored_analysis(qtbot, services, de
         panel.ask()
     assert "No diagnosis has been signed" in refused.args[0] and panel.current is None
     qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)
+    from dermstation.core.assessments import Plan, PlanKind
+    from dermstation.services.assessments import AssessmentService
+
+    AssessmentService(services.database, services.audit).sign(dermatologist, page.shown.stored.id, "bcc.nodular",
+                                                               Plan(PlanKind.EXCISION))
     with qtbot.waitSignal(panel.answered, timeout=20000) as answered:
         panel.ask()
     explanation = answered.args[0]
@@ -373,11 +378,6 @@ def test_explain_tab_answers_offline_for_the_stored_analysis(qtbot, services, de
     assert panel.badge.text() == "Built-in knowledge base" and panel.answer.toPlainText().strip()
     qtbot.waitUntil(panel.ask_button.isEnabled, timeout=10000)  # the exchange is stored
     if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
-    from dermstation.core.assessments import Plan, PlanKind
-    from dermstation.services.assessments import AssessmentService
-
-    AssessmentService(services.database, services.audit).sign(dermatologist, page.shown.stored.id, "bcc.nodular",
-                                                               Plan(PlanKind.EXCISION))
         page.grab().save(str(Path(shots) / "analysis_page_explain_tab.png"))
 
 

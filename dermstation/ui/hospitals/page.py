@@ -66,11 +66,11 @@ class HospitalsPage(QWidget):
         user: CurrentUser,
         ops: Operations,
         parent: QWidget | None = None,
-    ) -> None:
         reports: ReportService | None = None,
+    ) -> None:
         super().__init__(parent)
-        self._hospitals = hospitals
         self._reports = reports
+        self._hospitals = hospitals
         self._referrals = referrals
         self._patients = patients
         self._user = user
