@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from dermstation.core.errors import Cancelled, DermStationError, NotApplicable
+from dermstation.core.errors import Cancelled, DermStationError, NotApplicable, OutputNotWritten
+from dermstation.core.private_files import private_dir, write_private_file
 from dermstation.core.progress import Progress
 from dermstation.services.analysis import AnalysisService, FileAnalysis, collect_paths
 
@@ -29,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="analyse dermoscopy images or DICOM files")
     analyze.add_argument("paths", nargs="+", metavar="PATH", help="image/DICOM files or folders (searched recursively)")
     analyze.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
-    analyze.add_argument("--save-overlays", metavar="DIR", type=Path, help="write contour + heatmap PNGs here")
+    analyze.add_argument("--save-overlays", metavar="DIR", type=Path,
+                         help="write contour + heatmap PNGs here (0600; never through links or over existing files)")
+    analyze.add_argument("--overwrite", action="store_true", help="with --save-overlays: replace existing PNGs")
     analyze.add_argument("--tta", action="store_true", help="test-time augmentation (slower, steadier)")
     analyze.add_argument("--provider", choices=("auto", "cpu"), default="auto", help="execution provider")
     analyze.add_argument("--pixel-spacing", type=float, metavar="MM", default=None,
@@ -145,7 +148,11 @@ def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         print(f"dermstation analyze: {exc.message}" + (f" ({exc.details})" if exc.details else ""), file=stderr)
         return EXIT_FAILED
     if args.save_overlays is not None:
-        args.save_overlays.mkdir(parents=True, exist_ok=True)
+        try:
+            private_dir(args.save_overlays)
+        except (DermStationError, OSError) as exc:
+            print(f"dermstation analyze: {getattr(exc, 'message', exc)}", file=stderr)
+            return EXIT_FAILED
     show_bar = len(files) > 1
     total = len(files)
 
@@ -170,7 +177,12 @@ def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
             elif args.save_overlays is not None and outcome.image is not None:
                 assert outcome.result is not None
                 target = _overlay_name(args.save_overlays, outcome.path, used)
-                target.write_bytes(service.overlay_png(outcome.result, outcome.image))
+                try:
+                    write_private_file(target, service.overlay_png(outcome.result, outcome.image),
+                                       overwrite=args.overwrite)
+                except OutputNotWritten as exc:
+                    failed += 1
+                    print(f"error: {outcome.path}: overlay not saved: {exc.message}", file=stderr)
             if args.json:
                 stdout.write(json.dumps(_to_json(outcome), ensure_ascii=False) + "\n")
             elif outcome.ok:

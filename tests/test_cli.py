@@ -99,3 +99,23 @@ def test_dicom_in_a_folder_uses_its_pixel_spacing(test_data: Path, tmp_path: Pat
     good = rows["lesion.dcm"]
     assert good["ok"] and good["pixel_spacing_mm"] == pytest.approx(0.01)
     assert good["metrics"]["diameter"]["unit"] == "mm"
+
+
+def test_overlays_never_follow_links_or_replace_files_unless_asked(folder: Path, tmp_path: Path) -> None:
+    overlays = tmp_path / "overlays"
+    overlays.mkdir()
+    kept = overlays / "IMD006.overlay.png"
+    kept.write_bytes(b"an earlier overlay")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    (overlays / "IMD010.overlay.png").symlink_to(victim)
+    code, _out, err = _run(["analyze", str(folder), "--provider", "cpu", "--save-overlays", str(overlays)])
+    assert code == 1  # said per file; the analysis itself still ran and printed
+    assert "IMD006.jpg: overlay not saved" in err and "already exists" in err
+    assert "IMD010.jpg: overlay not saved" in err and "link" in err
+    assert kept.read_bytes() == b"an earlier overlay" and victim.read_bytes() == b"precious"
+
+    code, _out, err = _run(["analyze", str(folder / "IMD006.jpg"), "--provider", "cpu",
+                            "--save-overlays", str(overlays), "--overwrite"])
+    assert code == 0, err
+    assert cv2.imread(str(kept)) is not None and kept.stat().st_mode & 0o777 == 0o600

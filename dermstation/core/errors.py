@@ -31,6 +31,11 @@ class ConfigError(DermStationError):
     """Settings or environment are unusable (bad database URL, unwritable data directory)."""
 
 
+class OutputNotWritten(DermStationError):
+    """A file was not written: the name exists (and overwriting was not asked for), it is a link, or
+    the folder cannot be written. Nothing was changed."""
+
+
 class ValidationError(DermStationError):
     """Input failed validation; ``field`` names the offending field when there is one."""
 

@@ -9,6 +9,7 @@ written file against the list — plus the anatomic region coded from the lesion
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.valuerep import PersonName
 
 from dermstation.core.body_sites import Laterality
 from dermstation.core.domain import Sex
@@ -115,8 +117,34 @@ def _offset(value: datetime) -> str:
     return _local(value).strftime("%z") if value.tzinfo is not None else ""
 
 
-def _person_name(family: str, given: str) -> str:
-    return f"{family.strip()}^{given.strip()}".rstrip("^")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def dicom_text(value: str, *, person_name: bool = False) -> str:
+    """``value`` safe for a DICOM string: no line breaks or control characters, no ``\\`` (the value
+    delimiter), and in a person name no ``^`` or ``=`` (component and representation delimiters).
+
+    DICOM has no escape for these, so each becomes a space; patient names are refused with them on
+    entry (``services/patient_rules.py``), this is the second line for data from elsewhere.
+    """
+    delimiters = "\\^=" if person_name else "\\"
+    text = _CONTROL.sub(" ", value)
+    text = "".join(" " if ch in delimiters else ch for ch in text)
+    return " ".join(text.split())
+
+
+def person_name(family: str, given: str = "") -> PersonName:
+    """A PN value built from its parts (pydicom joins them and checks no part holds a delimiter)."""
+    return PersonName.from_named_components(
+        family_name=dicom_text(family, person_name=True), given_name=dicom_text(given, person_name=True),
+        encodings=["utf-8"],  # the dataset says ISO_IR 192 (UTF-8)
+    )
+
+
+def study_id(study: ExportStudy) -> str:
+    """Study ID (SH, 16 characters): the one given, else the study's local start, e.g. 20261129T0930."""
+    given = dicom_text(study.study_id)[:16]
+    return given or _local(study.started_at).strftime("%Y%m%dT%H%M")
 
 
 def _rgb(pixels: np.ndarray) -> np.ndarray:
@@ -150,29 +178,29 @@ def _base(sop_class: str, patient: ExportPatient, study: ExportStudy, modality: 
     if _offset(study.started_at):
         ds.TimezoneOffsetFromUTC = _offset(study.started_at)
     # Patient
-    ds.PatientName = _person_name(patient.family_name, patient.given_name)
-    ds.PatientID = patient.patient_id
+    ds.PatientName = person_name(patient.family_name, patient.given_name)
+    ds.PatientID = dicom_text(patient.patient_id)[:64]
     ds.PatientBirthDate = _da(patient.birth_date)
     ds.PatientSex = _SEX_CODES.get(patient.sex, "")
     # General Study
     ds.StudyInstanceUID = study.study_uid
     ds.StudyDate = _da(study.started_at)
     ds.StudyTime = _tm(study.started_at)
-    ds.ReferringPhysicianName = study.referring_physician
-    ds.StudyID = study.study_id
-    ds.AccessionNumber = study.accession_number
+    ds.ReferringPhysicianName = person_name(study.referring_physician) if study.referring_physician.strip() else ""
+    ds.StudyID = study_id(study)
+    ds.AccessionNumber = dicom_text(study.accession_number)[:16]
     if study.description:
-        ds.StudyDescription = study.description
+        ds.StudyDescription = dicom_text(study.description)[:64]
     # General Series
     ds.Modality = modality
     ds.SeriesInstanceUID = series_uid
     ds.SeriesNumber = series_number
-    ds.SeriesDescription = series_description
+    ds.SeriesDescription = dicom_text(series_description)[:64]
     # General Equipment
     ds.Manufacturer = MANUFACTURER
     ds.SoftwareVersions = SOFTWARE_VERSION
     if study.institution:
-        ds.InstitutionName = study.institution
+        ds.InstitutionName = dicom_text(study.institution)[:64]
     # General Image
     ds.InstanceNumber = 1
     ds.PatientOrientation = ""

@@ -14,6 +14,14 @@ from dermstation.services.types import PatientInput
 
 MAX_RECORD_NUMBER = 32
 MAX_NAME = 100
+MAX_PHONE = 50
+MAX_EMAIL = 254
+MAX_ADDRESS = 500
+MAX_NOTES = 20_000  # a long clinical history fits; a pasted document does not
+MAX_SEARCH = 200  # longer than any name + record number + date typed together
+# DICOM person-name delimiters (component ^, value \, representation =): refused in names so that an
+# exported PatientName always splits back into the same family and given name
+_NAME_DELIMITERS = frozenset("^\\=")
 EARLIEST_BIRTH = date(1900, 1, 1)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
@@ -42,7 +50,14 @@ def clean_patient_input(data: PatientInput, today: date | None = None) -> Patien
         if not value:
             raise ValidationError(_("Please enter the {what}.").format(what=label), field=field)
         if len(value) > MAX_NAME:
-            raise ValidationError(_("The {what} is too long.").format(what=label), field=field)
+            raise ValidationError(
+                _("The {what} is too long (at most {n} characters).").format(what=label, n=MAX_NAME), field=field
+            )
+        if any(ch in _NAME_DELIMITERS or not ch.isprintable() for ch in value):
+            raise ValidationError(
+                _("The {what} may not contain line breaks or the characters ^ \\ =.").format(what=label),
+                field=field,
+            )
     dob = data.date_of_birth
     if dob is not None:
         if isinstance(dob, datetime) or not isinstance(dob, date):
@@ -63,11 +78,21 @@ def clean_patient_input(data: PatientInput, today: date | None = None) -> Patien
     ):
         raise ValidationError(_("The Fitzpatrick skin type is 1 to 6."), field="fitzpatrick")
     email = data.email.strip()
-    if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email)):
         raise ValidationError(_("The e-mail address does not look right."), field="email")
     phone = data.phone.strip()
-    if len(phone) > 50:
-        raise ValidationError(_("The phone number is too long."), field="phone")
+    if len(phone) > MAX_PHONE:
+        raise ValidationError(
+            _("The phone number is too long (at most {n} characters).").format(n=MAX_PHONE), field="phone"
+        )
+    if len(data.address.strip()) > MAX_ADDRESS:
+        raise ValidationError(
+            _("The address is too long (at most {n} characters).").format(n=MAX_ADDRESS), field="address"
+        )
+    if len(data.notes) > MAX_NOTES:
+        raise ValidationError(
+            _("The notes are too long (at most {n} characters).").format(n=MAX_NOTES), field="notes"
+        )
     return replace(
         data,
         record_number=record_number,
@@ -104,6 +129,14 @@ class SearchQuery:
 
 
 MAX_QUERY_TOKENS = 8  # more words than any name has; keeps the SQL small whatever is pasted in
+
+
+def check_search_text(text: str) -> None:
+    """ValidationError for search text longer than anyone types (say so, rather than fail in SQL)."""
+    if len(text) > MAX_SEARCH:
+        raise ValidationError(
+            _("The search text is too long (at most {n} characters).").format(n=MAX_SEARCH), field="search"
+        )
 
 
 def parse_query(text: str) -> SearchQuery:

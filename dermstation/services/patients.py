@@ -15,7 +15,7 @@ from dermstation.core.i18n import _
 from dermstation.records.database import Database
 from dermstation.records.models import ImageCapture, Lesion, Patient
 from dermstation.services.audit import AuditLog
-from dermstation.services.patient_rules import clean_patient_input, parse_query, term_words
+from dermstation.services.patient_rules import check_search_text, clean_patient_input, parse_query, term_words
 from dermstation.services.permissions import CLINICAL_ROLES, PATIENT_DESK, authorize, can_read_notes
 from dermstation.services.types import (
     CaptureSummary,
@@ -118,6 +118,7 @@ class PatientService:
 
     def search(self, actor: CurrentUser, text: str, limit: int = 50) -> list[PatientSummary]:
         """Patients whose names, record number or date of birth match ``text``; newest first if empty."""
+        check_search_text(text)
         with self._db.session() as session:
             authorize(session, actor, PATIENT_DESK)
             rows = session.scalars(search_statement(text, limit, self._db.backend)).all()

@@ -8,8 +8,6 @@ the whole call on its worker pool and shows, prints or saves the bytes. Clinical
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from dermstation.core.domain import AuditAction
 from dermstation.core.errors import RecordNotFound, ValidationError
 from dermstation.core.i18n import _, current_language
 from dermstation.core.patient_text import plan_text_key, require_coded
+from dermstation.core.private_files import write_private_file
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.overlay import render_overlay
 from dermstation.inference.segmentation import outer_contour
@@ -88,18 +87,9 @@ def clinic_from_settings(settings: ClinicSettings) -> ClinicInfo:
 
 
 def write_pdf(path: str | Path, pdf: bytes) -> None:
-    """Save ``pdf`` atomically: a half-written report never replaces a good one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".pdf", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Save ``pdf`` owner-only and atomically (the save dialog has asked before replacing a file);
+    never through a link."""
+    write_private_file(Path(path), pdf, overwrite=True)
 
 
 def _identifiers(p: Patient | PatientDetail) -> PatientIdentifiers:

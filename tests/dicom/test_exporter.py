@@ -137,3 +137,23 @@ def test_greyscale_input_is_written_as_rgb() -> None:
 def test_bad_pixels_are_refused() -> None:
     with pytest.raises(ValueError):
         build_photograph(np.zeros((4, 4, 2), np.uint8), PATIENT, STUDY)
+
+
+def test_person_names_are_built_from_parts_and_delimiters_never_leak(rgb: np.ndarray) -> None:
+    """Data from elsewhere (an older record, an import) may hold ^ \\ = or line breaks: they never split
+    the exported name into other components or values."""
+    odd = ExportPatient("MRN\\7", "O'Brien^Smith\nJr", "Anne=Marie\\Lou", None, Sex.FEMALE)
+    study = ExportStudy(started_at=datetime(2026, 3, 5, 14, 30, tzinfo=UTC), referring_physician="Dr^Who\r\n",
+                        institution="Klinik\\Mitte")
+    back = _read(instance_bytes(build_photograph(rgb, odd, study)))
+    name = back.PatientName
+    assert (name.family_name, name.given_name, name.middle_name) == ("O'Brien Smith Jr", "Anne Marie Lou", "")
+    assert name.ideographic == "" and name.phonetic == ""
+    assert back.PatientID == "MRN 7" and back.InstitutionName == "Klinik Mitte"
+    assert str(back.ReferringPhysicianName) == "Dr Who"
+    assert len(back.PatientName.components) == 1  # one representation: no "=" got through
+    # Study ID is set (from the study's start when none is given), and a given one is kept
+    assert back.StudyID and len(back.StudyID) <= 16 and back.StudyID.startswith("2026030")
+    kept = _read(instance_bytes(build_photograph(rgb, odd, ExportStudy(study_id="V-12"))))
+    assert kept.StudyID == "V-12"
+    assert missing_required(back, VL_PHOTOGRAPHIC) == []

@@ -76,3 +76,24 @@ def test_bad_emails(email: str) -> None:
 def test_pasted_essays_are_cut_to_a_few_terms() -> None:
     query = parse_query("word " * 1000)
     assert len(query.terms) == MAX_QUERY_TOKENS
+
+
+
+@pytest.mark.parametrize("bad", ["Anna^Maria", "Back\\slash", "A=B", "Line\nbreak", "Tab\there", "Nul\x00"])
+@pytest.mark.parametrize("field", ["given_name", "family_name"])
+def test_names_refuse_dicom_delimiters_and_line_breaks(bad: str, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        clean_patient_input(replace(BASE, **{field: bad}), TODAY)
+    assert info.value.field == field
+    assert "^" in info.value.message and "line breaks" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [("address", "x" * 501, "address is too long"), ("notes", "y" * 20_001, "notes are too long"),
+     ("phone", "1" * 51, "phone number is too long"), ("given_name", "z" * 101, "given name is too long")],
+)
+def test_long_fields_are_refused_with_their_limit(field: str, value: str, words: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        clean_patient_input(replace(BASE, **{field: value}), TODAY)
+    assert info.value.field == field and words in info.value.message and "at most" in info.value.message

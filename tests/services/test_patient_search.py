@@ -126,3 +126,14 @@ def test_any_prefix_of_any_name_word_finds_the_patient(
     assert created.id in [
         p.id for p in services.patients.search(receptionist, f"{family_name} {given_name}", 500)
     ]
+
+
+def test_a_pasted_novel_is_too_long_not_a_database_failure(services: Services, receptionist: CurrentUser) -> None:
+    """The tester pasted 50,000+ characters and read "The database cannot be reached"."""
+    from dermstation.core.errors import ValidationError
+
+    for text in ("Müller " * 8000, "x" * 60_000):
+        with pytest.raises(ValidationError) as info:
+            services.patients.search(receptionist, text)
+        assert "too long" in info.value.message and "200" in info.value.message
+    assert services.patients.search(receptionist, "M" * 200) == []  # at the limit it still searches

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from dermstation.core.domain import LESION_CLASS_NAMES
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, format_number, ngettext
+from dermstation.core.private_files import write_private_file
 from dermstation.services.places import resolve_location
 from dermstation.services.scheduling_types import HospitalSuggestion
 from dermstation.services.specialties import SPECIALTIES, specialties_for_diagnosis, specialty_label
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from dermstation.services.hospitals import HospitalService
     from dermstation.services.patients import PatientService
     from dermstation.services.referrals import ReferralService
-    from dermstation.services.scheduling_types import HospitalInfo
     from dermstation.services.reports import ReportService
+    from dermstation.services.scheduling_types import HospitalInfo
     from dermstation.services.types import CurrentUser
 
 FILTER_DEBOUNCE_MS = 250
@@ -351,7 +352,7 @@ class HospitalsPage(QWidget):
 
     async def _export(self, path: Path) -> None:
         text = await self._ops.db(self._hospitals.export_csv, self._user, self.show_retired.isChecked())
-        await self._ops.work(path.write_bytes, text.encode("utf-8"))
+        await self._ops.work(write_private_file, path, text.encode("utf-8"), overwrite=True)
         self.file_written.emit(path)
 
     def _import_dialog(self) -> None:

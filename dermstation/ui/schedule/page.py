@@ -36,6 +36,7 @@ from dermstation.core.assessments import FollowUpRequest
 from dermstation.core.domain import AppointmentStatus, Role
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, ngettext
+from dermstation.core.private_files import write_private_file
 from dermstation.services.appointments import TRANSITIONS, status_label
 from dermstation.services.scheduling_types import AppointmentInfo, WorkingHours
 from dermstation.services.types import PatientSummary
@@ -736,6 +737,5 @@ class SchedulePage(QWidget):
 
 
 def _write_text(path: Path, text: str) -> None:
-    # newline="" keeps the CRLF line ends RFC 5545 requires
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    # bytes as they are keep the CRLF line ends RFC 5545 requires; owner-only, never through a link
+    write_private_file(path, text.encode("utf-8"), overwrite=True)
