@@ -31,9 +31,10 @@ from pydantic import ValidationError as PydanticValidationError
 
 from dermstation.core.assessments import SignedAssessment
 from dermstation.core.domain import AuditAction, Sex
-from dermstation.core.errors import DermStationError, RecordNotFound, ValidationError
+from dermstation.core.errors import DermStationError, ImageReadError, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
 from dermstation.dicom.network import PacsError
+from dermstation.inference.image_io import decode_image
 from dermstation.inference.overlay import encode_png, render_overlay
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
@@ -289,11 +290,13 @@ def _image_type(data: bytes) -> str:
 
 
 def _overlay_png(photo: bytes, mask_png: bytes) -> bytes | None:
-    bgr = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
-    grey = cv2.imdecode(np.frombuffer(mask_png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if bgr is None or grey is None:
+    try:  # the picture through the one decoder (same pixels as everywhere); the mask is the app's own PNG
+        rgb = decode_image(photo, "photo", max_side=1_000_000).pixels
+    except ImageReadError:
         return None
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    grey = cv2.imdecode(np.frombuffer(mask_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        return None
     if grey.shape[:2] != rgb.shape[:2]:
         grey = cv2.resize(grey, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
     return encode_png(render_overlay(rgb, contour=outer_contour(grey > 127)))
