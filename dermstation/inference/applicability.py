@@ -161,12 +161,27 @@ def _small(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
+def _quantile(values: np.ndarray, q: float) -> float:
+    """np.percentile's linear interpolation, by partial sorting."""
+    n = values.size
+    pos = q * (n - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, n - 1)
+    part = np.partition(values, (lo, hi))
+    return float(part[lo] + (part[hi] - part[lo]) * (pos - lo))
+
+
+def _channel_max(a: np.ndarray) -> np.ndarray:
+    # three element-wise maxima are several times faster than a reduction over the last (strided) axis
+    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+
+
 def measure_image(image: np.ndarray) -> ImageEvidence:
     """Colour and geometry statistics of an RGB uint8 picture."""
     h, w = image.shape[:2]
     small = _small(image)
-    brightest = small.max(axis=2)
-    scene = (brightest >= VIGNETTE_LEVEL) & (small.min(axis=2) < 250)
+    brightest = _channel_max(small)
+    scene = (brightest >= VIGNETTE_LEVEL) & (np.minimum(np.minimum(small[..., 0], small[..., 1]), small[..., 2]) < 250)
     n = int(np.count_nonzero(scene))
     dark = float(np.count_nonzero(brightest < VIGNETTE_LEVEL)) / scene.size
     if n < 50:
@@ -180,14 +195,14 @@ def measure_image(image: np.ndarray) -> ImageEvidence:
     skin = float(np.count_nonzero(((hue > -30) & (hue < 100)) & coloured)) / max(1, int(np.count_nonzero(coloured)))
     kernel = np.ones((3, 3), np.uint8)
     spread = cv2.dilate(small, kernel).astype(np.int16) - cv2.erode(small, kernel)
-    flat = float(np.count_nonzero((spread.max(axis=2) <= 1) & scene)) / n
-    q = (small[scene] >> 3).astype(np.int32)
-    counts = np.bincount(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2], minlength=32768)
-    top = float(np.sort(counts)[-8:].sum()) / n
-    laplacian = np.abs(cv2.Laplacian(small.astype(np.int16), cv2.CV_16S, ksize=1)).max(axis=2)
+    flat = float(np.count_nonzero((_channel_max(spread) <= 1) & scene)) / n
+    q = small >> 3  # 5 bits per channel -> one 15-bit code per pixel
+    codes = (q[..., 0].astype(np.uint16) << 10) | (q[..., 1].astype(np.uint16) << 5) | q[..., 2]
+    counts = np.bincount(codes[scene], minlength=32768)
+    top = float(np.partition(counts, counts.size - 8)[-8:].sum()) / n
+    laplacian = _channel_max(np.abs(cv2.Laplacian(small.astype(np.int16), cv2.CV_16S, ksize=1)))
     smooth = float(np.count_nonzero((laplacian <= 2) & scene)) / n
-    return ImageEvidence(h, w, n / scene.size, float(np.percentile(chroma[scene], 90)), flat, top, skin, smooth,
-                         dark)
+    return ImageEvidence(h, w, n / scene.size, _quantile(chroma[scene], 0.9), flat, top, skin, smooth, dark)
 
 
 def image_reasons(e: ImageEvidence) -> tuple[Refusal, ...]:
