@@ -46,7 +46,7 @@ from dermstation.ui.analysis.audit import AuditView
 from dermstation.ui.analysis.history import HistoryView
 from dermstation.ui.analysis.image_view import LesionImageView
 from dermstation.ui.analysis.live_view import LiveView
-from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLine, QualityBanner, section
+from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLabel, QualityBanner, section
 from dermstation.ui.analysis.probability_chart import ProbabilityChart
 from dermstation.ui.analysis.refusal import RefusalView
 from dermstation.ui.assistant_panel import AssistantPanel
@@ -205,7 +205,7 @@ class AnalysisPage(QWidget):
         self.quality = QualityBanner()
         self.chart = ProbabilityChart()
         self.metrics = MetricsPanel()
-        self.model_line = ModelLine()
+        self.model_line = ModelLabel()
         self.assessment = AssessmentForm(workstation.assessments, workstation.hospitals, user, ops)
         self.assessment.retracted.connect(self._retracted)
         self.assessment.signed.connect(lambda _signed: self.history.refresh())

@@ -151,7 +151,7 @@ class MetricsPanel(QFrame):
             self.form.addRow(note)
 
 
-class ModelLine(QLabel):
+class ModelLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelLine")
