@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from dermstation.core.refusals import refusal_text
 from dermstation.services.types import PatientInput
@@ -80,3 +81,31 @@ def test_screenshot_of_a_refusal(qtbot, page, refused_files, tmp_path: Path) -> 
         page.import_files([folder / "xray.png"])
     shot = tmp_path / "refusal.png"
     assert page.grab().save(str(shot)) and shot.stat().st_size > 10000
+
+
+def test_live_view_says_why_it_does_not_score_and_still_captures(qtbot, page, ws, dermatologist,
+                                                                 tmp_path: Path) -> None:
+    """A camera pointed at a document: no outline and no class while aiming, the reason instead; a capture
+    is still stored as a photograph (the clinician's choice) and the analysis tab refuses it too."""
+    from dermstation.capture.camera import write_test_video
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from training.applicability_data import document
+
+    video = write_test_video(tmp_path / "document.avi", [document(0), document(1)], fps=20.0, size=(640, 480),
+                             repeat=3)
+    live = page.live
+    page.tabs.setCurrentWidget(live)
+    with qtbot.waitSignal(live.frame_shown, timeout=10000):
+        live.start_camera(str(video))
+    qtbot.waitUntil(lambda: live.top_class.text().startswith("Not scored."), timeout=60000)
+    assert live._live is None  # noqa: SLF001 - nothing to draw over the preview
+    live.setFocus()
+    with qtbot.waitSignal(live.captured, timeout=10000):
+        qtbot.keyClick(live, Qt.Key.Key_Space)
+    with qtbot.waitSignal(page.analysis_refused, timeout=120000) as refused:
+        pass
+    assert refused.args[0].reasons[0] in ("graphic", "no_colour")  # black print on white paper
+    entries = ws.records.timeline(dermatologist, page.lesion_id)
+    assert len(entries) == 1 and entries[0].analysis is None
+    page.tabs.setCurrentIndex(0)
