@@ -30,7 +30,7 @@ from dermstation.services import clinic_time
 from dermstation.services.audit import AuditLog
 from dermstation.services.icalendar import CalendarEvent, write_calendar
 from dermstation.services.permissions import ALL_ROLES, PATIENT_DESK, authorize
-from dermstation.services.scheduling_types import (
+from dermstation.services.reception_types import (
     AppointmentInfo,
     BookingInput,
     DayHours,

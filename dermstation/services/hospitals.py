@@ -26,7 +26,7 @@ from dermstation.records.database import Database
 from dermstation.records.models import ReferralHospital
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import ADMIN_ONLY, ALL_ROLES, authorize
-from dermstation.services.scheduling_types import (
+from dermstation.services.reception_types import (
     HospitalInfo,
     HospitalInput,
     HospitalSuggestion,

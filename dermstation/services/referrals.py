@@ -22,7 +22,7 @@ from dermstation.records.models import (
 from dermstation.services.assessments import signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import CLINICAL_ROLES, PATIENT_DESK, authorize, can_read_notes
-from dermstation.services.scheduling_types import AnalysisChoice, ReferralInfo, ReferralInput
+from dermstation.services.reception_types import AnalysisChoice, ReferralInfo, ReferralInput
 from dermstation.services.types import CurrentUser
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from dermstation.services.container import Services
 from dermstation.services.pacs import DIMSE, Destination, PacsService
 from dermstation.services.patients import PatientService
 from dermstation.services.permissions import ALL_ROLES, authorize
-from dermstation.services.scheduling_types import AppointmentInfo, BookingInput
+from dermstation.services.reception_types import AppointmentInfo, BookingInput
 from dermstation.services.types import CurrentUser, PatientInput
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dermstation.services.appointments import AppointmentService
 from dermstation.services.container import Services, build_services
 from dermstation.services.icalendar import parse_events
 from dermstation.services.reception import ReceptionServices, build_reception_services
-from dermstation.services.scheduling_types import BookingInput, DayHours, WorkingHours
+from dermstation.services.reception_types import BookingInput, DayHours, WorkingHours
 from dermstation.services.types import CurrentUser, PatientInput
 
 BERLIN = "Europe/Berlin"

@@ -27,7 +27,7 @@ from dermstation.records.assessment_models import FollowUpRequestRow
 from dermstation.records.models import AuditEvent, ClinicianAssessment, ImageCapture
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.comparison import ComparisonService
-from dermstation.services.scheduling_types import HospitalInput
+from dermstation.services.reception_types import HospitalInput
 from dermstation.services.types import PatientInput
 from dermstation.services.workstation import build_workstation_services
 

@@ -8,7 +8,7 @@ from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.services.container import Services
 from dermstation.services.hospitals import SAMPLE_DIRECTORY, haversine_km, parse_location
 from dermstation.services.reception import build_reception_services
-from dermstation.services.scheduling_types import HospitalInput
+from dermstation.services.reception_types import HospitalInput
 from dermstation.services.specialties import specialties_for_diagnosis
 from dermstation.services.types import CurrentUser
 

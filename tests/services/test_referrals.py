@@ -12,7 +12,7 @@ from dermstation.records.columns import utcnow
 from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion
 from dermstation.services.container import Services
 from dermstation.services.reception import build_reception_services
-from dermstation.services.scheduling_types import HospitalInput, ReferralInput
+from dermstation.services.reception_types import HospitalInput, ReferralInput
 from dermstation.services.types import CurrentUser, PatientInput
 
 

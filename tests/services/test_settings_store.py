@@ -13,7 +13,7 @@ from dermstation.core.domain import CaptureSource
 from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.records.models import AuditEvent
 from dermstation.services.container import Services, build_services
-from dermstation.services.scheduling_types import DayHours
+from dermstation.services.reception_types import DayHours
 from dermstation.services.types import CurrentUser, PatientInput
 
 

@@ -22,7 +22,7 @@ from dermstation.services import passwords
 from dermstation.services.captures import prepare
 from dermstation.services.container import build_services
 from dermstation.services.reception import build_reception_services
-from dermstation.services.scheduling_types import BookingInput
+from dermstation.services.reception_types import BookingInput
 from dermstation.services.types import PatientInput
 from dermstation.services.workstation import build_workstation_services
 

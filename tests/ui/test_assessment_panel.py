@@ -15,7 +15,7 @@ from dermstation.core.assessments import Plan, PlanKind, RetractionReason
 from dermstation.core.domain import CaptureSource, ReferralUrgency
 from dermstation.core.i18n import set_language
 from dermstation.services.reception import build_reception_services
-from dermstation.services.scheduling_types import HospitalInput
+from dermstation.services.reception_types import HospitalInput
 from dermstation.services.types import PatientInput, PatientSummary
 from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.assessment import AssessmentForm, DiagnosisPicker

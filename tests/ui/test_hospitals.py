@@ -10,7 +10,7 @@ import pytest
 from dermstation.core.domain import ReferralStatus, Sex
 from dermstation.services.container import Services
 from dermstation.services.reception import ReceptionServices, build_reception_services
-from dermstation.services.scheduling_types import HospitalInput
+from dermstation.services.reception_types import HospitalInput
 from dermstation.services.types import CurrentUser, PatientInput
 from dermstation.ui.hospitals.page import HospitalsPage
 from dermstation.ui.operations import Operations

@@ -13,7 +13,7 @@ from dermstation.core.domain import Role, Sex
 from dermstation.services.container import Services
 from dermstation.services.icalendar import calendar_lines_ok, parse_events
 from dermstation.services.reception import ReceptionServices, build_reception_services
-from dermstation.services.scheduling_types import BookingInput
+from dermstation.services.reception_types import BookingInput
 from dermstation.services.types import CurrentUser, PatientInput
 from dermstation.ui.operations import Operations
 from dermstation.ui.schedule.booking import BookingDialog

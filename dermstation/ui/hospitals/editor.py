@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _
-from dermstation.services.scheduling_types import HospitalInput
+from dermstation.services.reception_types import HospitalInput
 from dermstation.services.specialties import SPECIALTIES, specialty_label
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.operations import Operations
@@ -29,7 +29,7 @@ from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.hospitals import HospitalService
-    from dermstation.services.scheduling_types import HospitalInfo
+    from dermstation.services.reception_types import HospitalInfo
     from dermstation.services.types import CurrentUser
 
 

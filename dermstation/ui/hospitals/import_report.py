@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.i18n import _, ngettext
-from dermstation.services.scheduling_types import ImportReport
+from dermstation.services.reception_types import ImportReport
 from dermstation.ui.theme import set_role
 
 

@@ -30,7 +30,7 @@ from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, format_number, ngettext
 from dermstation.core.private_files import write_private_file
 from dermstation.services.places import resolve_location
-from dermstation.services.scheduling_types import HospitalSuggestion
+from dermstation.services.reception_types import HospitalSuggestion
 from dermstation.services.specialties import SPECIALTIES, specialties_for_diagnosis, specialty_label
 from dermstation.ui.hospitals.editor import HospitalDialog
 from dermstation.ui.hospitals.import_report import ImportReportDialog
@@ -42,9 +42,9 @@ from dermstation.ui.theme import set_role
 if TYPE_CHECKING:
     from dermstation.services.hospitals import HospitalService
     from dermstation.services.patients import PatientService
+    from dermstation.services.reception_types import HospitalInfo
     from dermstation.services.referrals import ReferralService
     from dermstation.services.reports import ReportService
-    from dermstation.services.scheduling_types import HospitalInfo
     from dermstation.services.types import CurrentUser
 
 FILTER_DEBOUNCE_MS = 250

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 from dermstation.core.domain import ReferralStatus, ReferralUrgency
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, current_language, format_day
+from dermstation.services.reception_types import ReferralInput
 from dermstation.services.referrals import TRANSITIONS, referral_status_label, urgency_label
-from dermstation.services.scheduling_types import ReferralInput
 from dermstation.ui.analysis.probability_chart import percent
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.navigation import sees_clinical_data
@@ -45,9 +45,9 @@ from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.patients import PatientService
+    from dermstation.services.reception_types import HospitalInfo, ReferralInfo
     from dermstation.services.referrals import ReferralService
     from dermstation.services.reports import ReportService
-    from dermstation.services.scheduling_types import HospitalInfo, ReferralInfo
     from dermstation.services.types import CurrentUser, PatientSummary
 
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from dermstation.core.errors import Conflict, ValidationError
 from dermstation.core.i18n import _
 from dermstation.services import clinic_time
-from dermstation.services.scheduling_types import BookingInput
+from dermstation.services.reception_types import BookingInput
 from dermstation.ui.date_field import date_format
 from dermstation.ui.forms import FormErrors, GuardedDialog
 from dermstation.ui.operations import Operations
@@ -38,7 +38,7 @@ from dermstation.ui.theme import set_role
 if TYPE_CHECKING:
     from dermstation.services.appointments import AppointmentService
     from dermstation.services.patients import PatientService
-    from dermstation.services.scheduling_types import AppointmentInfo
+    from dermstation.services.reception_types import AppointmentInfo
     from dermstation.services.types import CurrentUser, UserInfo
 
 

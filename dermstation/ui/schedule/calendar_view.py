@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QMouseEvent, QPainte
 from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
 from dermstation.core.domain import AppointmentStatus
-from dermstation.services.scheduling_types import AppointmentInfo
+from dermstation.services.reception_types import AppointmentInfo
 from dermstation.ui.schedule.timefmt import clock_label, hour_label
 
 GUTTER = 58  # widened to fit the locale's longest hour label (see CalendarView._gutter)

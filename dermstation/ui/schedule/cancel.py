@@ -22,7 +22,7 @@ from dermstation.ui.schedule.timefmt import clock_label, day_heading
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
-    from dermstation.services.scheduling_types import AppointmentInfo
+    from dermstation.services.reception_types import AppointmentInfo
 
 
 def cancel_reasons() -> list[str]:

@@ -12,7 +12,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from dermstation.core.i18n import _
 from dermstation.services.appointments import status_label
-from dermstation.services.scheduling_types import AppointmentInfo
+from dermstation.services.reception_types import AppointmentInfo
 from dermstation.ui.schedule.timefmt import clock_label, day_heading
 
 

@@ -38,7 +38,7 @@ from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, ngettext
 from dermstation.core.private_files import write_private_file
 from dermstation.services.appointments import TRANSITIONS, status_label
-from dermstation.services.scheduling_types import AppointmentInfo, WorkingHours
+from dermstation.services.reception_types import AppointmentInfo, WorkingHours
 from dermstation.services.types import PatientSummary
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations

@@ -15,7 +15,7 @@ from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.appointments import AppointmentService
-    from dermstation.services.scheduling_types import AppointmentInfo, PatientAppointments
+    from dermstation.services.reception_types import AppointmentInfo, PatientAppointments
     from dermstation.services.types import CurrentUser
 
 

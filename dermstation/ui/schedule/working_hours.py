@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, current_language
-from dermstation.services.scheduling_types import DayHours, WorkingHours
+from dermstation.services.reception_types import DayHours, WorkingHours
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.operations import Operations
 from dermstation.ui.theme import set_role
