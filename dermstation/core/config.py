@@ -119,6 +119,7 @@ class ClinicSettings:
     assistant_online: bool = False  # online answers stay off until an administrator turns them on (issue 14)
     report_header: str = ""
     image_folder: str = ""
+    screen_lock_minutes: int = 5  # shared workstations lock after this long without input (1-120)
 
     def with_changes(self, **changes: object) -> ClinicSettings:
         return replace(self, **changes)

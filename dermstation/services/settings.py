@@ -207,6 +207,9 @@ def check_clinic(settings: ClinicSettings) -> None:
         raise ValidationError(_("The latitude must be between -90 and 90."), field="clinic_latitude")
     if lon is not None and not -180 <= lon <= 180:
         raise ValidationError(_("The longitude must be between -180 and 180."), field="clinic_longitude")
+    minutes = settings.screen_lock_minutes
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 120:
+        raise ValidationError(_("The screen lock time is 1 to 120 minutes."), field="screen_lock_minutes")
     if len(settings.opening_hours) != 7:
         raise ValidationError(_("Opening hours need one entry per weekday."), field="opening_hours")
     for entry in settings.opening_hours:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -222,6 +223,13 @@ class SettingsPage(QScrollArea):
         form.addRow(_("Opening hours"), self.clinic_errors.field("opening_hours", hours_box))
         form.addRow(_("Latitude"), self.clinic_errors.field("clinic_latitude", self.latitude))
         form.addRow(_("Longitude"), self.clinic_errors.field("clinic_longitude", self.longitude))
+        self.screen_lock = QSpinBox()
+        self.screen_lock.setObjectName("screenLockMinutes")
+        self.screen_lock.setRange(1, 120)
+        self.screen_lock.setSuffix(_(" min"))
+        self.screen_lock.setToolTip(_("Every workstation locks its screen after this long without keyboard or mouse "
+                                      "input; the password unlocks it and nothing typed is lost."))
+        form.addRow(_("Lock screen when idle"), self.clinic_errors.field("screen_lock_minutes", self.screen_lock))
         self.image_folder = QLineEdit()
         self.image_folder.setObjectName("imageFolder")
         self.image_folder.setPlaceholderText(_("empty: pictures are kept in the clinic's database (PostgreSQL) or "
@@ -259,6 +267,7 @@ class SettingsPage(QScrollArea):
             clinic_phone=self.clinic_phone.text().strip(),
             clinic_email=self.clinic_email.text().strip(),
             report_header=self.report_header.text().strip(),
+            screen_lock_minutes=self.screen_lock.value(),
             timezone=self.timezone.currentText().strip(),
             opening_hours=tuple(e.text().strip().replace(" ", "").replace("–", "-") for e in self.opening_hours),
             clinic_latitude=latitude,
@@ -347,6 +356,7 @@ class SettingsPage(QScrollArea):
         self.clinic_phone.setText(settings.clinic_phone)
         self.clinic_email.setText(settings.clinic_email)
         self.report_header.setText(settings.report_header)
+        self.screen_lock.setValue(settings.screen_lock_minutes)
         self.image_folder.setText(settings.image_folder)
         self.timezone.setCurrentText(settings.timezone)
         for edit, hours in zip(self.opening_hours, settings.opening_hours, strict=True):

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from dermstation.core.i18n import current_language, set_display_zone, set_language
 from dermstation.services.clinic_time import clinic_zone
 from dermstation.ui.forms import dialog_finished
+from dermstation.ui.idle_lock import IdleLock
 from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.operations import Operations
 from dermstation.ui.preferences import UiPreferences
@@ -51,6 +52,7 @@ class Shell:
         self.preferences = UiPreferences(services.paths.data_dir / "ui-preferences.ini")
         self._qt_translator: QTranslator | None = None
         self.window: MainWindow | None = None
+        self.idle_lock: IdleLock | None = None
         self.dialog: QDialog | None = None
         self._geometry: QByteArray | None = None  # the window reopens where it was (language change)
 
@@ -117,9 +119,14 @@ class Shell:
         if self._geometry is not None:
             window.restoreGeometry(self._geometry)
         window.show()
+        # a shared workstation locks itself after the clinic's idle time (issue 17)
+        clinic = await self._ops.db(services.settings_store.load)
+        self.idle_lock = IdleLock(services.auth, user, self._ops, clinic.screen_lock_minutes, parent=window)
+        self.idle_lock.sign_out_requested.connect(lambda: window.close_for("sign_out"))
         try:
             return await closed
         finally:
+            self.idle_lock.stop()
             self._geometry = window.saveGeometry()
             self.window = None
             window.deleteLater()
