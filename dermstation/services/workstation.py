@@ -28,6 +28,7 @@ class WorkstationServices:
     hospitals: HospitalService  # the referral hospitals a signed plan may name
     hospital_link: HospitalLink | None = None  # PACS send/receive and FHIR export (issue 22), when wired
     registry: WorkstationRegistry | None = None  # which workstations use the clinic's database (Settings)
+    camera: str = ""  # this workstation's camera (settings.json "camera"): index, video file or stream URL
 
 
 def build_workstation_services(services: Services, analysis: AnalysisService) -> WorkstationServices:
@@ -38,6 +39,7 @@ def build_workstation_services(services: Services, analysis: AnalysisService) ->
         assessments=AssessmentService(services.database, services.audit),
         hospitals=services.hospitals,
         registry=services.workstations,
+        camera=services.settings_store.machine().camera,
     )
 
 

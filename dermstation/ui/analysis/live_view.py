@@ -95,6 +95,8 @@ class LiveView(QWidget):
         self.source.setToolTip(_("A camera number, a video file or a stream URL"))
         self.source.setAccessibleName(_("Camera"))
         self.source.setMinimumContentsLength(14)
+        if workstation.camera:  # this workstation's own camera, from its settings.json
+            self.source.setEditText(workstation.camera)
         self.browse = QPushButton(_("Video file…"))
         self.browse.clicked.connect(self._choose_file)
         self.resolution = QComboBox()
