@@ -20,3 +20,78 @@ def test_dates_follow_the_locale() -> None:
         assert i18n.format_day(date(2026, 3, 1)) == "Mar 1, 2026"
     finally:
         i18n.set_language("en")
+
+
+# --- every offered language has a complete, well-formed catalogue ------------------------------------------
+
+import re  # noqa: E402
+from collections import Counter  # noqa: E402
+
+import pytest  # noqa: E402
+from babel.messages.extract import extract_from_dir  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+TRANSLATED = sorted(set(i18n.SUPPORTED_LANGUAGES) - {"en"})
+
+
+def _template() -> list:
+    with (i18n.translations_dir() / "dermstation.pot").open("rb") as fh:
+        return [m for m in read_po(fh) if m.id]
+
+
+def _catalogue(language: str):
+    with (i18n.translations_dir() / language / "LC_MESSAGES" / "dermstation.po").open("rb") as fh:
+        return read_po(fh, locale=language)
+
+
+def _key(message) -> str:
+    return message.id[0] if isinstance(message.id, tuple) else message.id
+
+
+def test_template_is_current() -> None:
+    """The .pot holds every _()/ngettext() string of the package (else: pybabel extract, README)."""
+    package = i18n.translations_dir().parent / "dermstation"
+    fresh = {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in extract_from_dir(package, [("**.py", "python")])
+    }
+    missing = fresh - {_key(m) for m in _template()}
+    assert not missing, f"translations/dermstation.pot is stale; new strings: {sorted(missing)[:5]}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_catalogue_is_complete_with_matching_placeholders(language: str) -> None:
+    catalogue = _catalogue(language)
+    problems: list[str] = []
+    for wanted in _template():
+        found = catalogue.get(wanted.id[0] if isinstance(wanted.id, tuple) else wanted.id)
+        key = _key(wanted)
+        if found is None:
+            problems.append(f"missing: {key!r}")
+            continue
+        if found.fuzzy:
+            problems.append(f"fuzzy: {key!r}")
+        strings = found.string if isinstance(found.string, tuple) else (found.string,)
+        if not all(strings):
+            problems.append(f"untranslated: {key!r}")
+            continue
+        ids = wanted.id if isinstance(wanted.id, tuple) else (wanted.id,)
+        expected = Counter(PLACEHOLDER.findall(ids[-1]))
+        if isinstance(wanted.id, tuple) and len(strings) != catalogue.num_plurals:
+            problems.append(f"{len(strings)} plural forms, {catalogue.num_plurals} wanted: {key!r}")
+        for text in strings:
+            if Counter(PLACEHOLDER.findall(text)) != expected:
+                problems.append(f"placeholders differ: {key!r} -> {text!r}")
+    assert not problems, f"{language}: {len(problems)} problems, e.g. " + "; ".join(problems[:5])
+
+
+def test_plural_forms_follow_each_language() -> None:
+    try:
+        i18n.set_language("ar")
+        forms = {i18n.ngettext("{n} patient", "{n} patients", n) for n in (0, 1, 2, 3, 11, 100)}
+        assert len(forms) == 6, "Arabic has six plural forms"
+        i18n.set_language("hi")
+        assert i18n.ngettext("{n} patient", "{n} patients", 1) != "{n} patient"
+    finally:
+        i18n.set_language("en")
