@@ -306,6 +306,9 @@ def _decode_with_pillow(data: bytes, name: str, fmt: str, max_pixels: int) -> np
             return np.asarray(frame)
     except ImageReadError:
         raise
+    except Image.DecompressionBombError as exc:  # a frame inside claims more pixels than the header (fuzz find)
+        raise ImageReadError(_("The image {name} is too large to analyse safely").format(name=name),
+                             f"{type(exc).__name__}: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise _damaged(name, fmt, f"{type(exc).__name__}: {exc}") from exc
 
