@@ -6,8 +6,8 @@ Two steps, so that nothing leaves the machine unseen:
 1. :meth:`Explainer.draft` de-identifies the question and, when online answers are allowed and a key
    is set, builds the exact request body (:class:`Draft.request_text`) for the clinician to read.
 2. :meth:`Explainer.answer` sends exactly that text, only when ``confirmed``; otherwise, or when the
-   online answer fails, or when it is not written in the patient's language, the knowledge base
-   answers and the ``notice`` tells the clinician why.
+   online answer fails, is not written in the patient's language, or calls a signed cancer harmless,
+   the knowledge base answers and the ``notice`` tells the clinician why.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from dermstation.assistant.privacy import (
 )
 from dermstation.core.errors import AssistantError, ValidationError
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _
-from dermstation.core.patient_text import patient_text
+from dermstation.core.patient_text import patient_text, reassures_about_cancer
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,11 @@ class Explainer:
             return self.offline(draft.context, draft.question, _(
                 "The online answer was not written in {language}. This answer comes from the offline knowledge "
                 "base.").format(language=language))
+        if reassures_about_cancer(completion.text, draft.context.patient_key, draft.context.language):
+            log.info("assistant: online answer called a signed cancer harmless; answering offline")
+            return self.offline(draft.context, draft.question, _(
+                "The online answer described the signed diagnosis as harmless, which contradicts it. This answer "
+                "comes from the offline knowledge base."))
         return _online_answer(completion, draft)
 
     def explain(self, context: PatientContext, question: str, terms: ScrubTerms | None = None, *,

@@ -32,6 +32,28 @@ CANCER_KEYS = frozenset({
     PatientKey.SUSPECTED_SKIN_CANCER, PatientKey.BCC, PatientKey.SCC, PatientKey.SCC_IN_SITU,
     PatientKey.OTHER_MALIGNANT,
 })
+# Words that would tell a patient a signed cancer is nothing to worry about: an online answer that uses
+# them about a cancer group is not shown (the reviewed wording never does, tests/core/test_patient_text.py).
+REASSURING_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("harmless", "benign", "not cancer", "not a cancer", "nothing to worry"),
+    "de": ("harmlos", "gutartig", "kein krebs", "kein hautkrebs", "unbedenklich"),
+    "es": ("inofensiv", "benign", "no es cáncer", "no es un cáncer"),
+    "fr": ("sans danger", "bénin", "bénigne", "pas un cancer", "pas de cancer"),
+    "hi": ("हानिरहित", "कैंसर नहीं", "सौम्य"),
+    "ta": ("தீங்கற்ற", "புற்றுநோய் அல்ல"),
+    "te": ("హానిలేని", "క్యాన్సర్ కాదు"),
+    "ar": ("غير ضار", "حميد", "ليس سرطان"),
+}
+
+
+def reassures_about_cancer(text: str, key: PatientKey | str, language: str) -> bool:
+    """Whether ``text`` calls a signed cancer (or suspected cancer) harmless, in ``language``."""
+    if PatientKey(key) not in CANCER_KEYS:
+        return False
+    folded = text.casefold()
+    return any(word in folded for word in REASSURING_WORDS.get(language, REASSURING_WORDS["en"]))
+
+
 PLAN_TEXT_KEYS = ("reassure_self_exam", "monitor", "dermoscopic_follow_up", "biopsy", "excision",
                   "referral_urgent", "referral_routine")
 LABELS = ("patient", "record_number", "date", "site", "clinician", "result", "next", "warning_signs",

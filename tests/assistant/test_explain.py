@@ -117,3 +117,19 @@ def test_default_client_follows_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("DERMSTATION_PERPLEXITY_MODEL", "sonar-pro")
     client = default_client("k")
     assert (client.base_url, client.model) == ("http://127.0.0.1:1", "sonar-pro")
+
+
+@pytest.mark.clinical_safety
+def test_an_online_answer_calling_a_signed_cancer_harmless_is_not_shown(fake_perplexity: FakePerplexity,
+                                                                         memory_keyring: MemoryKeyring) -> None:
+    KeyStore().set(VALID_KEY)
+    lentigo_maligna = PatientContext("mel.lentigo_maligna", "en", "excision")
+    fake_perplexity.queue(Reply(body=success_body("A lentigo maligna is a harmless age spot that needs no "
+                                                  "treatment [1]. Keep an eye on it [2].")))
+    answer = explainer(fake_perplexity).explain(lentigo_maligna, "")
+    assert answer.offline and "contradicts" in answer.notice
+    assert answer.text.startswith(patient_text("en").diagnosis("melanoma_in_situ").name)
+    # the same words about a signed benign naevus are what the patient should read
+    fake_perplexity.queue(Reply(body=success_body("A compound naevus is a harmless mole [1]. Check it monthly and "
+                                                  "show your doctor any change [2].")))
+    assert not explainer(fake_perplexity).explain(CONTEXT, "").offline

@@ -43,6 +43,8 @@ def test_online_answers_are_off_until_an_administrator_turns_them_on(
     assert answer.offline and fake_perplexity.requests == []
     assistant.configure(admin, enabled=True, online=True)
     assert assistant.status().online
+    fake_perplexity.queue(Reply(body=success_body("Melanoma is a skin cancer of the pigment cells [1]. Your "
+                                                  "dermatologist will remove it with a margin of skin [2].")))
     assert not assistant.explain(dermatologist, clinic.analysis_id, "", "en").offline
     assert len(fake_perplexity.requests) == 1
 
