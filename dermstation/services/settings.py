@@ -32,7 +32,7 @@ from dermstation.core.config import (
     write_settings_file,
 )
 from dermstation.core.domain import AuditAction
-from dermstation.core.errors import ConfigError, DatabaseUnavailable, ValidationError
+from dermstation.core.errors import ConfigError, DatabaseUnavailable, PermissionDenied, ValidationError
 from dermstation.core.i18n import _
 from dermstation.records.clinic_models import ClinicSetting
 from dermstation.records.database import Database, translate_error
@@ -106,14 +106,18 @@ class SettingsStore:
         return self.load(session)
 
     def set_clinic_name(self, name: str) -> ClinicSettings:
-        """Set the clinic's name; meant for first-run set-up, before any user exists."""
+        """Name the clinic during first-run set-up (no user signed in yet); refused once it has a name."""
         name = name.strip()
         if not name:
             raise ValidationError(_("Please enter the clinic's name."), field="clinic_name")
         with self._db.session() as session:
-            settings = self.load(session).with_changes(clinic_name=name)
+            current = self.load(session)
+            if current.clinic_name:  # set-up is over: renaming is an administrator's change (``save``)
+                raise PermissionDenied(_("Only an administrator can change the clinic settings."),
+                                       details="clinic already named")
+            settings = current.with_changes(clinic_name=name)
             check_clinic(settings)
-            _write(session, settings, self.load(session), None)
+            _write(session, settings, current, None)
             return settings
 
     def adopt_settings_file(self) -> tuple[str, ...]:

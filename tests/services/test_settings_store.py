@@ -22,6 +22,8 @@ def test_clinic_name_during_setup_then_admin_saves(services: Services, admin: Cu
     assert store.load() == ClinicSettings()
     store.set_clinic_name("  Hautklinik Mitte ")
     assert store.load().clinic_name == "Hautklinik Mitte"
+    with pytest.raises(PermissionDenied):  # set-up only: afterwards, an administrator saves
+        store.set_clinic_name("Someone Else's Clinic")
     store.save(admin, store.load().with_changes(timezone="Europe/Zurich", clinic_latitude=52.5,
                                                 clinic_phone="+41 44 555 01 01",
                                                 opening_hours=("07:30-12:00",) * 5 + ("09:00-12:00", "")))
