@@ -8,7 +8,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from dermstation.core.config import ClinicSettings, Settings, load_settings
+from dermstation.core.config import ClinicSettings, Paths, Settings, load_settings
 from dermstation.core.domain import CaptureSource
 from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.records.models import AuditEvent
@@ -113,3 +113,22 @@ def test_the_picture_folder_cannot_move_once_pictures_are_stored(services: Servi
     with pytest.raises(ValidationError) as info:
         store.save(admin, store.load().with_changes(image_folder=str(tmp_path)))
     assert info.value.field == "image_folder" and store.load().image_folder == ""
+
+
+def test_a_second_old_workstation_does_not_overwrite_the_clinic(paths, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths.settings_file.write_text(json.dumps({"clinic_name": "Praxis A", "timezone": "Europe/Zurich"}))
+    first = build_services(paths, database_url)
+    first.close()
+    other = Paths(tmp_path / "other")
+    other.ensure()
+    other.settings_file.write_text(json.dumps({"clinic_name": "Praxis B", "language": "fr",
+                                               "extra": {"clinic_phone": "+41 1"}}))
+    second = build_services(other, database_url)
+    try:
+        clinic = second.settings_store.load()
+        # the database wins where it has a value; what it lacked is taken from the newcomer
+        assert (clinic.clinic_name, clinic.timezone, clinic.clinic_phone) == ("Praxis A", "Europe/Zurich", "+41 1")
+        assert json.loads(other.settings_file.read_text()) == {"language": "fr"}
+        assert "Praxis B" in other.settings_file.with_name("settings.json.before-clinic-database").read_text()
+    finally:
+        second.close()
