@@ -121,8 +121,8 @@ def _reading(bind: Engine | Connection) -> Iterator[Connection]:
 
 @contextmanager
 def snapshot(engine: Engine) -> Iterator[Connection]:
-    """One consistent view of a live database (PostgreSQL: a REPEATABLE READ transaction), so that
-    counts, hashes and copied rows agree while other workstations go on writing."""
+    """One consistent view of a live database (PostgreSQL: a REPEATABLE READ transaction; SQLite: our
+    BEGIN IMMEDIATE, which holds writers off), so counts, hashes and copied rows agree."""
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as conn, conn.begin():
         yield conn
@@ -262,8 +262,11 @@ def _write_backup(database: Database, store: ImageStorage, dest: Path) -> Outcom
     target_file = dest / BACKUP_DATABASE
     path = sqlite_file(database.engine.url)
     if path is not None:
-        source = inventory(database.engine)
-        _sqlite_online_backup(path, target_file)
+        # our transactions start with BEGIN IMMEDIATE: writers wait while the counts are taken and the
+        # file is copied, so the copy holds exactly what was counted
+        with snapshot(database.engine) as snap:
+            source = inventory(snap)
+            _sqlite_online_backup(path, target_file)
     else:
         copy = Database.open(f"sqlite:///{target_file}")
         try:
