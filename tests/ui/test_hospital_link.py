@@ -200,3 +200,23 @@ def test_hooks_in_settings_and_schedule(qtbot, services, admin, receptionist, op
     assert isinstance(dialog, WorklistDialog)
     qtbot.waitUntil(lambda: "No worklist is configured" in dialog.summary.text(), timeout=10000)
     dialog.done(0)
+
+
+def test_analysis_page_offers_the_hospital_actions(qtbot, services, dermatologist, ops, link) -> None:
+    from dataclasses import replace
+
+    from dermstation.services.analysis import AnalysisService
+    from dermstation.services.workstation import build_workstation_services
+    from dermstation.ui.analysis.page import AnalysisPage
+
+    ws = build_workstation_services(services, AnalysisService(provider="cpu"))
+    plain = AnalysisPage(ws, services.patients, dermatologist, ops, reports=services.reports)
+    qtbot.addWidget(plain)
+    assert plain.hospital_actions is None
+    page = AnalysisPage(replace(ws, hospital_link=link), services.patients, dermatologist, ops,
+                        reports=services.reports)
+    qtbot.addWidget(page)
+    labels = [a.text() for a in page.report_button.menu().actions() if a.text()]
+    assert labels[-4:] == ["Send to PACS", "Send to the health record (FHIR)", "Send queue…",
+                           "Prior studies at the PACS…"]
+    assert isinstance(page.hospital_actions, HospitalActions)

@@ -230,6 +230,16 @@ class AnalysisPage(QWidget):
         self.lesion_report_action = report_menu.addAction(_("Lesion report…"), self.lesion_report)
         self.patient_summary_action = report_menu.addAction(_("Patient summary…"), self.patient_summary)
         self.report_button.setMenu(report_menu)
+        self.hospital_actions = None
+        if workstation.hospital_link is not None:  # send to PACS / health record, prior studies (issue 22)
+            from dermstation.ui.hospital_link import HospitalActions
+
+            self.hospital_actions = HospitalActions(
+                workstation.hospital_link, user, ops, lambda: self._shown.stored.id if self._shown else None,
+                lambda: self._patient_id, self)
+            self.hospital_actions.add_to(report_menu)
+            self.assessment.signed.connect(
+                lambda signed: self._ops.spawn(self.hospital_actions.after_signing(signed), parent=self))
         self.report_button.setVisible(self._reports is not None)
         side_layout.addWidget(self.reanalyse_button, 0, Qt.AlignmentFlag.AlignLeft)
         rule = QFrame()
@@ -576,6 +586,17 @@ class AnalysisPage(QWidget):
         self._update_actions()
         self.analysis_shown.emit(shown)
 
+    def _show_refusal(self, image: np.ndarray, error: NotApplicable) -> None:
+        self._shown = None
+        self.busy.hide()
+        self.refusal.show_refusal(image, error)
+        self.result_stack.setCurrentWidget(self.refusal)
+        self.assessment.set_subject(self.lesion_id, None)
+        if self.assistant_panel is not None:
+            self.assistant_panel.set_analysis(None)
+        self._update_actions()
+        self.analysis_refused.emit(error)
+
     def _retracted(self, capture_id: int) -> None:
         """A retracted picture leaves the screen and the lesion's history."""
         if self._shown is not None and self._shown.capture_id == capture_id:
@@ -587,17 +608,6 @@ class AnalysisPage(QWidget):
                 self.assistant_panel.set_analysis(None)
         self.history.refresh()
         self._update_actions()
-
-    def _show_refusal(self, image: np.ndarray, error: NotApplicable) -> None:
-        self._shown = None
-        self.busy.hide()
-        self.refusal.show_refusal(image, error)
-        self.result_stack.setCurrentWidget(self.refusal)
-        self.assessment.set_subject(self.lesion_id, None)
-        if self.assistant_panel is not None:
-            self.assistant_panel.set_analysis(None)
-        self._update_actions()
-        self.analysis_refused.emit(error)
 
     @property
     def shown(self) -> ShownAnalysis | None:
