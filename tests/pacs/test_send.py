@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 
 import pydicom
@@ -332,3 +333,34 @@ def test_items_claimed_by_a_sender_that_died_are_sent_after_the_lease(services, 
     assert other.process_queue().sent == len(items)
     assert {i.state for i in other.queue(dermatologist)} == {"sent"}
     assert {i.sop_instance_uid for i in items} <= orthanc.instance_uids()
+
+
+def test_pacs_killed_while_a_pass_is_sending(services, admin, dermatologist, fresh_orthanc, analysis_results) -> None:
+    """The server dies in the middle of a pass (not between passes): whatever was in flight is sent again later;
+    nothing is lost and nothing is stored twice (the instance UIDs are stable)."""
+    import threading
+
+    clock = Clock()
+    pacs = build_pacs_service(services, clock=clock, backoff=Backoff(base_s=30, max_attempts=5))
+    pacs.save_destination(admin, dimse(fresh_orthanc))
+    queued = []
+    for n, name in enumerate(("IMD006", "IMD010", "IMD006")):
+        done = analysed_capture(services, dermatologist, analysis_results, record_number=f"MID-{n}", name=name)
+        queued += pacs.queue_analysis(dermatologist, done.analysis_id)
+    runs = []
+    sender = threading.Thread(target=lambda: runs.append(pacs.process_queue()))
+    sender.start()
+    deadline = time.monotonic() + 60
+    while not fresh_orthanc.instance_uids() and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting on a real server process: no signal to wait on
+    fresh_orthanc.stop()
+    sender.join(60)
+    (run,) = runs
+    assert run.sent < len(queued) and run.sent + run.retrying == len(queued) and run.failed == 0
+
+    fresh_orthanc.start()
+    clock.advance(31)
+    assert pacs.process_queue().sent == len(queued) - run.sent
+    assert {i.state for i in pacs.queue(dermatologist)} == {"sent"}
+    stored = fresh_orthanc.instance_uids()
+    assert {i.sop_instance_uid for i in queued} == stored  # all of them, each once
