@@ -297,6 +297,9 @@ def _read_dataset(source: str | Path | bytes | BinaryIO, name: str) -> Dataset:
         raise DicomReadError(f"{name} is damaged or truncated and cannot be read", repr(exc)) from exc
     if getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta:
         raise DicomReadError(f"{name} has no DICOM file header", "no File Meta Information / Transfer Syntax")
+    if not ds.file_meta.TransferSyntaxUID.is_transfer_syntax:  # a damaged header (found by the fuzz test)
+        raise DicomReadError(f"{name} is damaged: its header names no known transfer syntax",
+                             f"TransferSyntaxUID {str(ds.file_meta.TransferSyntaxUID)[:64]!r}")
     return ds
 
 

@@ -226,6 +226,7 @@ class SettingsPage(QScrollArea):
         self.screen_lock = QSpinBox()
         self.screen_lock.setObjectName("screenLockMinutes")
         self.screen_lock.setRange(1, 120)
+        self.screen_lock.setMaximumWidth(120)
         self.screen_lock.setSuffix(_(" min"))
         self.screen_lock.setToolTip(_("Every workstation locks its screen after this long without keyboard or mouse "
                                       "input; the password unlocks it and nothing typed is lost."))

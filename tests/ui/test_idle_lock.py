@@ -150,6 +150,8 @@ def test_the_shell_locks_with_the_clinic_idle_time(qtbot, loop, services, ops, d
     qtbot.waitUntil(lambda: shell.idle_lock is not None, timeout=5000)
     assert shell.idle_lock.minutes == 5  # the clinic's default
     shell.idle_lock.lock_now()
+    assert shell.idle_lock.form.window() is shell.window
+    _shot(shell.window, "screen-lock-main-window.png")
     with qtbot.waitSignal(shell.window.closed, timeout=5000) as closed:
         shell.idle_lock.form.sign_out_button.click()
     assert closed.args == ["sign_out"]
@@ -182,3 +184,38 @@ def test_the_idle_time_is_a_clinic_setting_the_administrator_changes(qtbot, serv
     qtbot.waitUntil(lambda: page.clinic_confirmation is not None, timeout=5000)
     page.clinic_confirmation.button(page.clinic_confirmation.StandardButton.Save).click()
     qtbot.waitUntil(lambda: store.load().screen_lock_minutes == 12, timeout=5000)
+
+
+def test_the_administrator_sees_and_lifts_a_sign_in_lock(qtbot, services, admin, dermatologist, ops) -> None:
+    import contextlib
+    from datetime import UTC, datetime, timedelta
+
+    from dermstation.core.errors import AuthenticationFailed
+    from dermstation.services.auth import AuthService
+    from dermstation.ui.preferences import UiPreferences
+    from dermstation.ui.settings_page import SettingsPage
+
+    moment = [datetime.now(UTC)]
+    desk = AuthService(services.database, services.audit, "desk-3", clock=lambda: moment[0])
+    for _ in range(ACCOUNT_POLICY.lock_after):
+        with contextlib.suppress(AuthenticationFailed):  # each try fails; this builds up the lock
+            desk.sign_in("derm", "guess")
+        moment[0] += timedelta(seconds=61)
+    moment[0] = datetime.now(UTC)
+    page = SettingsPage(admin, services.settings_store, services.users, services.auth,
+                        UiPreferences(services.paths.data_dir / "ui.ini"), ops, "en")
+    qtbot.addWidget(page)
+    page.resize(1000, 1100)
+    page.show()
+    qtbot.waitUntil(lambda: page.sign_in_locks.isVisible(), timeout=5000)
+    row = page.user_model.row_of(dermatologist.id)
+    assert page.user_model.index(row, 3).data().startswith("Sign-in locked until")
+    assert page.sign_in_locks.list.count() == 1 and "Account derm: locked until" in page.sign_in_locks.list.item(0).text()
+    _shot(page, "accounts-locked.png")
+    page.sign_in_locks.list.setCurrentRow(0)
+    with qtbot.waitSignal(page.sign_in_locks.unlocked, timeout=5000):
+        page.sign_in_locks.unlock_button.click()
+    qtbot.waitUntil(lambda: not page.sign_in_locks.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: page.user_model.index(page.user_model.row_of(dermatologist.id), 3).data() == "Active",
+                    timeout=5000)
+    assert services.auth.sign_in("derm", "derm-password").id == dermatologist.id
