@@ -15,6 +15,7 @@ from dermstation.core.i18n import _
 from dermstation.records.database import Database
 from dermstation.records.models import ImageCapture, Lesion, Patient
 from dermstation.services.audit import AuditLog
+from dermstation.services.lesion_status import lesion_status
 from dermstation.services.patient_rules import check_search_text, clean_patient_input, parse_query, term_words
 from dermstation.services.permissions import CLINICAL_ROLES, PATIENT_DESK, authorize, can_read_notes
 from dermstation.services.types import (
@@ -197,6 +198,7 @@ class PatientService:
                         created_at=lesion.created_at,
                         captures=tuple(capture_summary(c, len(c.analyses)) for c in lesion.captures
                                        if c.retracted_at is None),  # retracted pictures leave the chart
+                        status=lesion_status(session, lesion),
                     )
                     for lesion in lesions
                 ),

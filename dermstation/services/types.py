@@ -118,6 +118,7 @@ class LesionSummary:
     label: str
     created_at: datetime
     captures: tuple[CaptureSummary, ...]
+    status: str = "new"  # a services.lesion_status.LesionStatus value (the body map's colour)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.domain import CaptureSource
 from dermstation.core.i18n import _, format_day, format_moment, ngettext
+from dermstation.ui.patients.body_map import BodyMapPanel
 from dermstation.ui.text import birth_label, breakable, fitzpatrick_label, sex_label
 from dermstation.ui.theme import set_role
 
@@ -120,6 +121,9 @@ class PatientPanel(QScrollArea):
             head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
             head.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
             self.no_lesions = set_role(QLabel(_("No lesions recorded yet.")), "empty")
+            self.body_map = BodyMapPanel()
+            self.body_map.lesion_opened.connect(self.lesion_opened)
+            layout.addWidget(self.body_map)
             layout.addWidget(self.lesions, 1)
             layout.addWidget(self.no_lesions)
         else:
@@ -172,6 +176,8 @@ class PatientPanel(QScrollArea):
             item.setExpanded(True)
         self.lesions.setVisible(bool(lesions))
         self.no_lesions.setVisible(not lesions)
+        self.body_map.set_lesions(lesions)
+        self.body_map.setVisible(bool(lesions))
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         lesion_item = item.parent() or item  # a capture row opens its lesion

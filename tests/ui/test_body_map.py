@@ -1,0 +1,168 @@
+"""The chart's body map: a marker per lesion at its site, coloured by the stored status; click or Enter opens."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+from sample_data import ph2_case
+
+from dermstation.core.assessments import Plan, PlanKind, RetractionReason
+from dermstation.core.body_sites import parse_body_site
+from dermstation.core.domain import CaptureSource, ReferralUrgency
+from dermstation.records.models import AnalysisRecord, ReferralHospital
+from dermstation.services.assessments import AssessmentService
+from dermstation.services.container import Services
+from dermstation.services.lesion_status import LesionStatus
+from dermstation.services.types import CurrentUser, PatientChart, PatientInput
+from dermstation.ui.patients.body_map import STATUS_COLOURS
+from dermstation.ui.patients.chart import PatientPanel
+
+SCREENSHOTS = Path(os.environ.get("DERMSTATION_SCREENSHOTS", "/tmp/dermstation-screenshots"))
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+def _metrics(diameter: float, unit: str = "mm") -> dict[str, dict[str, object]]:
+    area_unit = "mm²" if unit == "mm" else "px²"
+    return {"diameter": {"value": diameter, "unit": unit, "label": "Diameter"},
+            "area": {"value": diameter * diameter * 0.7, "unit": area_unit, "label": "Area"}}
+
+
+def _analysed(services: Services, actor: CurrentUser, lesion_id: int, when: datetime,
+              metrics: dict[str, dict[str, object]]) -> tuple[int, int]:
+    """A stored picture of the lesion and an analysis of it: (capture id, analysis id)."""
+    rgb, _mask = ph2_case("IMD002")
+    capture = services.captures.add_capture(actor, lesion_id, _png(rgb), CaptureSource.FILE, rgb.shape[1],
+                                            rgb.shape[0], "x.png", 0.02, when)
+    with services.database.session() as session:
+        row = AnalysisRecord(capture_id=capture.id, model_name="ham10000", model_version="1", other_models={},
+                             probabilities={"mel": 0.6, "nv": 0.4}, prediction="mel", malignancy_score=0.6,
+                             metrics=metrics, quality_flags=[], provider="CPU")
+        session.add(row)
+        session.flush()
+        return capture.id, row.id
+
+
+JAN, JUL = datetime(2026, 1, 12, 9, tzinfo=UTC), datetime(2026, 7, 13, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def chart(services: Services, dermatologist: CurrentUser) -> tuple[PatientChart, dict[str, int]]:
+    """One lesion per status, one lesion whose site is not on the outline, and a retracted follow-up."""
+    patient = services.patients.create(
+        dermatologist, PatientInput("MRN-77", "Wilhelmina-Konstanze", "Oppenheimer-Castellanos", date(1961, 3, 4)))
+    ids: dict[str, int] = {}
+
+    def lesion(key: str, site: str) -> int:
+        ids[key] = services.patients.add_lesion(dermatologist, patient.id, site, key.upper()[:3]).id
+        return ids[key]
+
+    _analysed(services, dermatologist, lesion("new", "left forearm"), JAN, _metrics(6.0))
+    for key, site, after in (("stable", "upper back", 6.3), ("changed", "right thigh", 8.0)):
+        lesion(key, site)
+        _analysed(services, dermatologist, ids[key], JAN, _metrics(6.0))
+        _analysed(services, dermatologist, ids[key], JUL, _metrics(after))
+    lesion("uncompared", "abdomen")
+    _analysed(services, dermatologist, ids["uncompared"], JAN, _metrics(300.0, "px"))
+    _analysed(services, dermatologist, ids["uncompared"], JUL, _metrics(900.0, "px"))
+    _c, analysis = _analysed(services, dermatologist, lesion("excised", "chest"), JAN, _metrics(7.0))
+    AssessmentService(services.database, services.audit).sign(dermatologist, analysis, "mel.suspected", Plan(PlanKind.EXCISION))
+    with services.database.session() as session:
+        hospital = ReferralHospital(name="St Mary's", city="London", country="United Kingdom")
+        session.add(hospital)
+        session.flush()
+        hospital_id = hospital.id
+    _c, analysis = _analysed(services, dermatologist, lesion("referred", "left shoulder"), JAN, _metrics(5.0))
+    AssessmentService(services.database, services.audit).sign(dermatologist, analysis, "mel.suspected",
+                              Plan(PlanKind.REFERRAL, urgency=ReferralUrgency.URGENT, hospital_id=hospital_id))
+    # a follow-up picture retracted as the wrong lesion: the lesion is still "new"
+    _analysed(services, dermatologist, lesion("retracted", "right knee"), JAN, _metrics(6.0))
+    wrong, _a = _analysed(services, dermatologist, ids["retracted"], JUL, _metrics(12.0))
+    AssessmentService(services.database, services.audit).retract_capture(dermatologist, wrong, RetractionReason.WRONG_LESION)
+    lesion("unplaced", "behind the curtain")
+    return services.patients.chart(dermatologist, patient.id), ids
+
+
+EXPECTED = {"new": LesionStatus.NEW, "stable": LesionStatus.STABLE, "changed": LesionStatus.CHANGED,
+            "uncompared": LesionStatus.NOT_COMPARED, "excised": LesionStatus.EXCISED,
+            "referred": LesionStatus.REFERRED, "retracted": LesionStatus.NEW}
+
+
+def test_status_from_stored_data(chart: tuple[PatientChart, dict[str, int]]) -> None:
+    data, ids = chart
+    status = {lesion.id: lesion.status for lesion in data.lesions}
+    assert {key: status[ids[key]] for key in EXPECTED} == EXPECTED
+
+
+def _panel(qtbot: QtBot, data: PatientChart, size: tuple[int, int] = (900, 1000)) -> PatientPanel:
+    panel = PatientPanel(clinical=True)
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show_patient(data.patient, data)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def test_markers_at_their_sites_in_their_colours(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]]) -> None:
+    data, ids = chart
+    panel = _panel(qtbot, data)
+    body_map = panel.body_map.map
+    by_lesion = {m.lesion_id: m for m in body_map.markers}
+    assert set(by_lesion) == {ids[k] for k in EXPECTED}  # every lesion with a known site, nothing else
+    for key, status in EXPECTED.items():
+        marker = by_lesion[ids[key]]
+        site = parse_body_site(next(lesion.body_site for lesion in data.lesions if lesion.id == ids[key]))
+        assert marker.site == site
+        assert body_map.marker_colour(ids[key]) == STATUS_COLOURS[status]
+        # drawn where the picker places the site: the pixel there has the status colour
+        pos = body_map.marker_position(marker)
+        assert (pos - body_map.site_position(site)).manhattanLength() < 1
+        pixel = body_map.grab().toImage().pixelColor(int(pos.x()), int(pos.y()))
+        colour = STATUS_COLOURS[status]
+        assert abs(pixel.red() - colour.red()) + abs(pixel.green() - colour.green()) \
+            + abs(pixel.blue() - colour.blue()) < 40, key
+    assert "behind the curtain" in panel.body_map.unplaced.text()
+    assert panel.lesion_titles()  # the lesion list stays
+
+
+def test_click_and_keyboard_open_the_lesion(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]]) -> None:
+    data, ids = chart
+    panel = _panel(qtbot, data)
+    body_map = panel.body_map.map
+    marker = next(m for m in body_map.markers if m.lesion_id == ids["changed"])
+    with qtbot.waitSignal(panel.lesion_opened) as opened:
+        qtbot.mouseClick(body_map, Qt.MouseButton.LeftButton, pos=body_map.marker_position(marker).toPoint())
+    assert opened.args == [ids["changed"]]
+
+    body_map.setFocus(Qt.FocusReason.TabFocusReason)
+    start = body_map.current
+    assert start is not None
+    qtbot.keyClick(body_map, Qt.Key.Key_Right)
+    moved = body_map.current
+    assert moved is not None and moved != start
+    with qtbot.waitSignal(panel.lesion_opened) as opened:
+        qtbot.keyClick(body_map, Qt.Key.Key_Return)
+    assert opened.args == [moved.lesion_id]
+    # Tab reaches the map from the widget before it
+    assert body_map.focusPolicy() & Qt.FocusPolicy.TabFocus
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_screenshot(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]], size: tuple[int, int]) -> None:
+    data, _ids = chart
+    panel = _panel(qtbot, data, (size[0] // 2, size[1]))
+    panel.body_map.map.setFocus()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot: QWidget = panel
+    assert shot.grab().save(str(SCREENSHOTS / f"body_map_{size[0]}x{size[1]}.png"))
