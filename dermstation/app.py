@@ -67,6 +67,8 @@ def main(argv: list[str]) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    if os.environ.get("DERMSTATION_SMOKE_TEST"):
+        _exit_when_a_window_shows(app)
     presenter = ErrorPresenter()
     db_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
     work_executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="work")
@@ -103,6 +105,23 @@ def main(argv: list[str]) -> int:
         db_executor.shutdown(wait=True, cancel_futures=True)
         work_executor.shutdown(wait=False, cancel_futures=True)
         log.info("DermStation stopped")
+
+
+def _exit_when_a_window_shows(app: QApplication) -> None:
+    """Packaging smoke test: report the first window (sign-in or first run) and leave at once."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialog, QMainWindow
+
+    timer = QTimer(app)
+
+    def check() -> None:
+        for widget in app.topLevelWidgets():
+            if isinstance(widget, QDialog | QMainWindow) and widget.isVisible():
+                print(f"DermStation smoke test: window shown: {widget.windowTitle()}", flush=True)
+                os._exit(0)  # noqa: SLF001 - nothing to save: no one has signed in
+
+    timer.timeout.connect(check)
+    timer.start(50)
 
 
 def _route_uncaught_exceptions(loop: asyncio.AbstractEventLoop, presenter: ErrorPresenter) -> None:
