@@ -8,6 +8,7 @@ that PostgreSQL server, each test in its own throw-away schema.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from dermstation.core.config import Paths
 from dermstation.core.domain import Role
-from dermstation.records.database import normalise_url
+from dermstation.records.database import Database, normalise_url
 from dermstation.services import passwords
 from dermstation.services.container import Services, build_services
 from dermstation.services.types import CurrentUser
@@ -85,8 +86,31 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("postgres_schema_url")
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database migrated to head once per session (the migrations themselves are tested in
+    tests/records/test_migrations.py); each test's ``services`` starts from a copy of it."""
+    path = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+    Database.open(f"sqlite:///{path}").close()
+    return path
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy (SQLite's backup API, WAL included), owner-only like the app's own file."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 @pytest.fixture
-def services(paths: Paths, database_url: str) -> Iterator[Services]:
+def services(paths: Paths, database_url: str, migrated_sqlite: Path) -> Iterator[Services]:
+    if database_url == f"sqlite:///{paths.database_file}" and not paths.database_file.exists():
+        _copy_sqlite(migrated_sqlite, paths.database_file)  # the same schema, without re-running migrations
     built = build_services(paths, database_url)
     yield built
     built.close()
