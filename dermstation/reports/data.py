@@ -174,3 +174,37 @@ class ReferralData:
     letter_date: date | None = None
     models: tuple[ModelLine, ...] = field(default=())
     language: str = "en"
+
+
+@dataclass(frozen=True, eq=False)
+class VisitLesion:
+    """One lesion seen at a visit: its picture that day, sizes, change and the signed diagnosis and plan.
+
+    ``change_basis`` says what the change column rests on: "first" (no earlier analysed picture), "stored"
+    (the two pictures' stored sizes in mm, not aligned) or "no_scale" (sizes without a pixel size: no change
+    shown). ``diagnosis`` is the clinician's signed one ("" when unsigned); the AI score is support only.
+    """
+
+    site: str
+    label: str = ""
+    captured_at: datetime | None = None
+    image_rgb: np.ndarray | None = None  # the picture with the lesion outline, when analysed
+    metrics: tuple[MetricLine, ...] = ()
+    previous_visit: date | None = None
+    change_basis: str = "first"
+    assessment: Assessment | None = None
+    malignancy: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class VisitReportData:
+    """Every lesion photographed for one patient on one clinic day."""
+
+    clinic: ClinicInfo
+    patient: PatientIdentifiers
+    visit_date: date
+    lesions: tuple[VisitLesion, ...] = ()
+    models: tuple[ModelLine, ...] = ()
+    generated_at: datetime | None = None
+    language: str = "en"

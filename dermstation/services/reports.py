@@ -34,6 +34,7 @@ from dermstation.records.image_store import ImageStore
 from dermstation.records.models import (
     AnalysisRecord,
     ImageCapture,
+    Lesion,
     Patient,
     Referral,
     ReferralHospital,
@@ -55,7 +56,9 @@ from dermstation.reports import (
     render_patient_summary,
     render_referral_letter,
 )
+from dermstation.reports.data import VisitLesion, VisitReportData
 from dermstation.reports.layout import day
+from dermstation.reports.visit_report import render_visit_report
 from dermstation.services import clinic_time
 from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.assistant import current_approved_explanation
@@ -394,3 +397,129 @@ class ReportService:
                                f" notes={'yes' if include_notes else 'no'}")
             name = f"referral-{patient.record_number}-{referral_id}.pdf"
         return ReportFile(render_referral_letter(data), name)
+
+    # --- visit report -----------------------------------------------------------------------------
+    def visit_dates(self, actor: CurrentUser, patient_id: int) -> tuple[date, ...]:
+        """The clinic days on which this patient's lesions were photographed, latest first."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            zone = clinic_time.clinic_zone(self._settings.load().timezone)
+            taken = session.scalars(
+                select(ImageCapture.taken_at).join(Lesion).where(Lesion.patient_id == patient_id,
+                                                                 ImageCapture.retracted_at.is_(None))
+            ).all()
+            self._audit.record(session, actor.id, AuditAction.VIEW, "patients", patient_id, "visit dates")
+        return tuple(sorted({clinic_time.local(t, zone).date() for t in taken}, reverse=True))
+
+    def visit_report_data(self, actor: CurrentUser, patient_id: int, visit_date: date, *,
+                          output: AuditAction = AuditAction.EXPORT, language: str = "en") -> VisitReportInput:
+        """What the visit report of ``visit_date`` (a clinic day) shows, as rows and stored bytes [database
+        thread]: per lesion its last live picture that day, that picture's signed (else latest) analysis, the
+        previous analysed picture's stored sizes. Retracted pictures never appear. Audited."""
+        self._check_output(output)
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            patient = session.get(Patient, patient_id)
+            if patient is None:
+                raise RecordNotFound(_("This patient does not exist."), details=f"patient {patient_id}")
+            zone = clinic_time.clinic_zone(self._settings.load().timezone)
+            start, end = clinic_time.day_bounds(visit_date, zone)
+            captures = session.scalars(
+                select(ImageCapture).join(Lesion).where(
+                    Lesion.patient_id == patient.id, ImageCapture.retracted_at.is_(None),
+                    ImageCapture.taken_at >= start, ImageCapture.taken_at < end)
+                .order_by(Lesion.id, ImageCapture.taken_at, ImageCapture.id)
+            ).all()
+            last_of_lesion = {c.lesion_id: c for c in captures}  # the day's last picture of each lesion
+            lesions = []
+            models: dict[tuple[str, str], None] = {}
+            for capture in last_of_lesion.values():
+                analyses = sorted(capture.analyses, key=lambda a: (a.created_at, a.id))
+                signed = [a for a in analyses if signed_assessment_of(session, a.id) is not None]
+                row = signed[-1] if signed else (analyses[-1] if analyses else None)
+                previous = self._previous_analysis(session, capture) if row is not None else None
+                threshold = (row.other_models or {}).get("threshold") if row is not None else None
+                if row is not None and row.model_name:
+                    models[(row.model_name, row.model_version)] = None
+                lesions.append(VisitCaptureInput(
+                    site=capture.lesion.body_site, label=capture.lesion.label,
+                    captured_at=self._in_clinic_time(capture.taken_at),
+                    picture=self._images.read(capture.sha256), picture_name=capture.original_filename,
+                    mask=self._images.read(row.mask_sha256) if row is not None and row.mask_sha256 else None,
+                    metrics=_stored_metrics(row) if row is not None else {},
+                    previous_metrics=_stored_metrics(previous[0]) if previous else None,
+                    previous_visit=self._in_clinic_time(previous[1].taken_at).date() if previous else None,  # type: ignore[union-attr]
+                    assessment=self._assessment_of(session, row.id) if row is not None else None,
+                    malignancy=float(row.malignancy_score) if row is not None else None,
+                    threshold=float(threshold) if threshold is not None else None,
+                ))
+            self._audit.record(session, actor.id, output, "patients", patient.id,
+                               f"visit report {visit_date.isoformat()} lesions={len(lesions)}")
+            return VisitReportInput(
+                clinic=self._clinic(), patient=_identifiers(patient), visit_date=visit_date, lesions=tuple(lesions),
+                models=tuple(ModelLine(n, v) for n, v in models), generated_at=self._clinic_now(), language=language,
+                suggested_name=f"visit-report-{patient.record_number}-{visit_date.isoformat()}.pdf",
+            )
+
+    def visit_report(self, actor: CurrentUser, patient_id: int, visit_date: date, *,
+                     output: AuditAction = AuditAction.EXPORT, language: str = "en") -> ReportFile:
+        """Both steps in one call, for the CLI and tests (the UI runs them on their own threads)."""
+        return render_visit_report_file(self.visit_report_data(actor, patient_id, visit_date, output=output,
+                                                               language=language))
+
+
+@dataclass(frozen=True)
+class VisitCaptureInput:
+    """One lesion's picture of the visit as read from the records: stored bytes, not yet decoded."""
+
+    site: str
+    label: str
+    captured_at: datetime | None
+    picture: bytes
+    picture_name: str
+    mask: bytes | None
+    metrics: dict[str, tuple[float, str, str]]
+    previous_metrics: dict[str, tuple[float, str, str]] | None
+    previous_visit: date | None
+    assessment: Assessment | None
+    malignancy: float | None
+    threshold: float | None
+
+
+@dataclass(frozen=True)
+class VisitReportInput:
+    clinic: ClinicInfo
+    patient: PatientIdentifiers
+    visit_date: date
+    lesions: tuple[VisitCaptureInput, ...]
+    models: tuple[ModelLine, ...]
+    generated_at: datetime
+    language: str
+    suggested_name: str
+
+
+PIXEL_UNITS = frozenset({"px", "px²"})
+
+
+def _visit_lesion(item: VisitCaptureInput) -> VisitLesion:
+    """Decode and outline one picture; sizes in pixels are never compared across pictures [worker]."""
+    rgb = _decode_rgb(item.picture)
+    mask = _decode_mask(item.mask, rgb.shape[:2]) if item.mask is not None else None
+    image = render_overlay(rgb, contour=outer_contour(mask)) if mask is not None else rgb
+    lines = metric_lines(item.metrics, item.previous_metrics)
+    basis = "first"
+    if item.previous_metrics is not None:
+        sizes = [m for m in lines if m.name in ("diameter", "area")]
+        basis = "no_scale" if not sizes or any(m.unit in PIXEL_UNITS for m in sizes) else "stored"
+        lines = tuple(replace(m, previous=None) if m.unit in PIXEL_UNITS else m for m in lines)
+    return VisitLesion(site=item.site, label=item.label, captured_at=item.captured_at, image_rgb=image,
+                       metrics=lines, previous_visit=item.previous_visit, change_basis=basis,
+                       assessment=item.assessment, malignancy=item.malignancy, threshold=item.threshold)
+
+
+def render_visit_report_file(inputs: VisitReportInput) -> ReportFile:
+    """Decode the pictures and draw the visit report [worker]: no database, no session."""
+    data = VisitReportData(clinic=inputs.clinic, patient=inputs.patient, visit_date=inputs.visit_date,
+                           lesions=tuple(_visit_lesion(item) for item in inputs.lesions), models=inputs.models,
+                           generated_at=inputs.generated_at, language=inputs.language)
+    return ReportFile(render_visit_report(data), inputs.suggested_name)
