@@ -96,7 +96,10 @@ class LockForm(QWidget):
 
 
 class IdleLock(QObject):
-    """Locks the application's windows after ``minutes`` without input (0: never)."""
+    """Locks the application's windows after ``minutes`` without input (0: never).
+
+    ``parent`` is the main window: the password form appears there unless a modal dialog is open.
+    """
 
     locked = Signal()
     unlocked = Signal()
@@ -151,7 +154,10 @@ class IdleLock(QObject):
             return
         windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()
                    and not isinstance(w, _Cover)]
-        top = QApplication.activeModalWidget() or QApplication.activeWindow() or (windows[0] if windows else None)
+        # the form goes where keys can reach it: a modal dialog if one is open, else the main window
+        home = self.parent() if isinstance(self.parent(), QWidget) else None
+        top = (QApplication.activeModalWidget() or (home.window() if home is not None else None)
+               or QApplication.activeWindow() or (windows[0] if windows else None))
         self._focus_before = QApplication.focusWidget() or (top.focusWidget() if top is not None else None)
         self._cursor_before = self._focus_before.cursorPosition() if isinstance(self._focus_before, QLineEdit) else -1
         for window in windows:
