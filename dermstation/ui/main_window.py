@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
     ) -> QWidget:
         if section is Section.PATIENTS:
             appointments = self._reception.appointments if self._reception is not None else None
-            return PatientsPage(patients, self.user, self._ops, appointments)
+            return PatientsPage(patients, self.user, self._ops, appointments, reports=self._reports)
         if section is Section.SETTINGS:
             page = SettingsPage(
                 self.user, settings_store, users, auth, preferences, self._ops, language, self._assistant,

@@ -43,6 +43,7 @@ class PatientPanel(QScrollArea):
     edit_requested = Signal()
     add_lesion_requested = Signal()
     lesion_opened = Signal(int)  # lesion id: the user wants to analyse or follow up this lesion
+    visit_report_requested = Signal()
 
     def __init__(self, clinical: bool, extra: QWidget | None = None, parent: QWidget | None = None) -> None:
         """``extra`` (e.g. the patient's appointments) goes below the details and the lesions."""
@@ -105,6 +106,10 @@ class PatientPanel(QScrollArea):
             lesion_header.addWidget(set_role(QLabel(_("Lesions and captures")), "section"), 1)
             self.add_lesion_button = QPushButton(_("Add lesion…"))
             self.add_lesion_button.clicked.connect(self.add_lesion_requested)
+            self.visit_report_button = QPushButton(_("Visit report…"))
+            self.visit_report_button.setToolTip(_("All lesions photographed at one visit, as a PDF"))
+            self.visit_report_button.clicked.connect(self.visit_report_requested)
+            lesion_header.addWidget(self.visit_report_button)
             lesion_header.addWidget(self.add_lesion_button)
             layout.addLayout(lesion_header)
             self.lesions.setColumnCount(3)

@@ -27,11 +27,13 @@ from dermstation.ui.operations import Operations
 from dermstation.ui.patients.chart import PatientPanel
 from dermstation.ui.patients.editor import PatientDialog
 from dermstation.ui.patients.list_model import PatientListModel
+from dermstation.ui.patients.visit_report import VisitReportLauncher
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
     from dermstation.services.appointments import AppointmentService
     from dermstation.services.patients import PatientService
+    from dermstation.services.reports import ReportService
     from dermstation.services.types import CurrentUser, PatientDetail
 
 SEARCH_DEBOUNCE_MS = 250
@@ -54,6 +56,7 @@ class PatientsPage(QWidget):
         ops: Operations,
         appointments: AppointmentService | None = None,
         parent: QWidget | None = None,
+        reports: ReportService | None = None,
     ):
         super().__init__(parent)
         self._patients = patients
@@ -132,6 +135,12 @@ class PatientsPage(QWidget):
         self.panel.lesion_opened.connect(
             lambda lesion_id: self.panel.patient and self.lesion_opened.emit(self.panel.patient.id, lesion_id)
         )
+        # "Visit report…" needs the report service (clinical roles)
+        self.visit_reports = VisitReportLauncher(reports, user, ops, self) if reports and self.clinical else None
+        if self.clinical:
+            self.panel.visit_report_button.setVisible(self.visit_reports is not None)
+            self.panel.visit_report_requested.connect(
+                lambda: self.panel.patient and self.visit_reports and self.visit_reports.start(self.panel.patient.id))
         self.nothing_selected = set_role(QLabel(_("Select a patient to see their details.")), "empty")
         self.nothing_selected.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.nothing_selected.setWordWrap(True)
