@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sample_data import ph2_case
 
@@ -21,9 +20,12 @@ from dermstation.records.models import AnalysisRecord, ReferralHospital
 from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import Services
 from dermstation.services.lesion_status import LesionStatus
+from dermstation.services.reports import ReportService
 from dermstation.services.types import CurrentUser, PatientChart, PatientInput
+from dermstation.ui.operations import Operations
 from dermstation.ui.patients.body_map import STATUS_COLOURS
 from dermstation.ui.patients.chart import PatientPanel
+from dermstation.ui.patients.page import PatientsPage
 
 SCREENSHOTS = Path(os.environ.get("DERMSTATION_SCREENSHOTS", "/tmp/dermstation-screenshots"))
 
@@ -159,10 +161,19 @@ def test_click_and_keyboard_open_the_lesion(qtbot: QtBot, chart: tuple[PatientCh
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_screenshot(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]], size: tuple[int, int]) -> None:
+def test_screenshot(qtbot: QtBot, services: Services, dermatologist: CurrentUser, ops: Operations,
+                    chart: tuple[PatientChart, dict[str, int]], size: tuple[int, int]) -> None:
+    """The whole Patients section with a long name, the map, its legend and the list (looked at by a person)."""
     data, _ids = chart
-    panel = _panel(qtbot, data, (size[0] // 2, size[1]))
-    panel.body_map.map.setFocus()
+    reports = ReportService(services.database, services.audit, services.image_store, services.settings_store)
+    page = PatientsPage(services.patients, dermatologist, ops, reports=reports)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    with qtbot.waitSignal(page.patient_shown, timeout=10000):
+        page.open_patient(data.patient.id)
+    page.panel.body_map.map.setFocus()
+    assert page.panel.body_map.isVisible() and page.panel.visit_report_button.isVisible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot: QWidget = panel
-    assert shot.grab().save(str(SCREENSHOTS / f"body_map_{size[0]}x{size[1]}.png"))
+    shot = page.grab()
+    assert shot.save(str(SCREENSHOTS / f"body_map_{size[0]}x{size[1]}.png"))
