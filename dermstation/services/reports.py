@@ -1,4 +1,4 @@
-"""Reports as PDF bytes: the lesion report, the patient summary and the referral letter.
+"""Reports as PDF bytes: the lesion report, the patient summary, the referral letter and the visit report.
 
 The service reads what a report shows from the records in one session, writes the PRINT or EXPORT
 audit event in that same transaction, and renders outside it (reportlab, no database), so the UI runs
