@@ -11,6 +11,7 @@ models/classifier.json. Never looks at HAM test or PH2.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -45,13 +46,15 @@ def main() -> None:
     ap.add_argument("--sensitivity", type=float, default=TARGET_SENSITIVITY)
     ap.add_argument("--multisite", action="store_true",
                     help="fit on the multi-site val split (HAM val + ISIC 2017 val + archive val), issue 23")
+    ap.add_argument("--models", type=Path, default=MODELS, help="folder with the cards and ONNX files")
     args = ap.parse_args()
-    seg, clf = Segmenter(MODELS), Classifier(MODELS)
+    models = args.models
+    seg, clf = Segmenter(models), Classifier(models)
     where = "HAM10000 val"
     if args.multisite:
         from training.evaluate_multisite import outputs
 
-        val = outputs(MODELS, "val")
+        val = outputs(models, "val")
         logits, y = val.logits, np.array([it.label for it in val.items])
         if (y < 0).any():
             raise ValueError("multi-site val must have a known class for every image")
@@ -63,7 +66,7 @@ def main() -> None:
     mal = clf.malignancy(probs)
     # round down, so rounding never drops a val melanoma below the threshold
     thr = float(np.floor(pick_threshold(mal, y == CLASSES.index("mel"), args.sensitivity) * 1e4) / 1e4)
-    card = cards.load(MODELS / "classifier.json")
+    card = cards.load(models / "classifier.json")
     card["temperature"] = round(t, 4)
     card["operating_threshold"] = {
         "malignancy": round(thr, 4), "chosen_on": where,
@@ -75,7 +78,7 @@ def main() -> None:
         "val_nll_before": round(nll(softmax(logits), y), 4), "val_nll_after": round(nll(probs, y), 4),
         "val_ece_before": round(ece(softmax(logits), y), 4), "val_ece_after": round(ece(probs, y), 4),
     }
-    cards.save(card, MODELS / "classifier.json")
+    cards.save(card, models / "classifier.json")
     print(f"temperature {t:.4f} threshold {thr:.4f}", card["calibration"])
 
 
