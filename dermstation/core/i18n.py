@@ -97,5 +97,19 @@ def format_number(value: float, digits: int = 1) -> str:
     return format_decimal(round(value, digits), format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=_locale)
 
 
+# Unicode bidi isolates (TR9): a Latin name or a number inside Arabic text, or an Arabic name inside
+# English text, keeps its own direction and does not reorder the words around it.
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+def isolate(text: str) -> str:
+    """``text`` in a first-strong isolate when the current language runs right to left (else unchanged),
+    for names and numbers put into translated sentences."""
+    if str(_locale.language) not in RIGHT_TO_LEFT or not text:
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
 def translations_dir() -> Path:
     return TRANSLATIONS_DIR

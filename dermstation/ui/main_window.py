@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 import dermstation
-from dermstation.core.i18n import _
+from dermstation.core.i18n import _, isolate
 from dermstation.services.installation import model_versions
 from dermstation.ui.accounts import ChangePasswordDialog
 from dermstation.ui.forms import open_dialog
@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.user_label = QLabel(_("{name} · {role}").format(name=user.full_name, role=roles_label(user.roles)))
+        self.user_label = QLabel(_("{name} · {role}").format(name=isolate(user.full_name), role=roles_label(user.roles)))
         self.user_label.setObjectName("statusUser")
         self.clinic_label = QLabel(clinic_name)
         self.clinic_label.setObjectName("statusClinic")

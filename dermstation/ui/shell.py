@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from dermstation.core.i18n import current_language, set_display_zone, set_language
 from dermstation.services.clinic_time import clinic_zone
+from dermstation.ui.fonts import apply_layout_direction
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.idle_lock import IdleLock
 from dermstation.ui.main_window import MainWindow, describe_database
@@ -161,3 +162,4 @@ class Shell:
             app.installTranslator(translator)
             self._qt_translator = translator
         QLocale.setDefault(QLocale(language))
+        apply_layout_direction(language)  # Arabic: the whole window mirrored

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
 
 from dermstation.core.config import PROJECT_ROOT
+from dermstation.ui.fonts import with_script_fallbacks
 
 RESOURCES = PROJECT_ROOT / "resources" / "ui"
 BASE_POINT_SIZE = 10
@@ -20,7 +21,7 @@ def icon(name: str) -> QIcon:
 
 
 def apply_theme(app: QApplication) -> None:
-    """Fusion with a light palette, a readable base font and the clinic style sheet."""
+    """Fusion with a light palette, a readable base font (with the bundled script fonts) and the style sheet."""
     app.setStyle(QStyleFactory.create("Fusion"))
     palette = QPalette()
     colours = {
@@ -43,7 +44,8 @@ def apply_theme(app: QApplication) -> None:
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#9AA7B1"))
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#9AA7B1"))
     app.setPalette(palette)
-    font = QFont(app.font())
+    # the bundled Noto fonts back the desktop font, so every offered script renders (no empty boxes)
+    font = with_script_fallbacks(QFont(app.font()))
     font.setPointSize(BASE_POINT_SIZE)
     app.setFont(font)
     app.setStyleSheet(_style_sheet())

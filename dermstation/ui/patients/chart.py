@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.domain import CaptureSource
-from dermstation.core.i18n import _, format_day, format_moment, ngettext
+from dermstation.core.i18n import _, format_day, format_moment, isolate, ngettext
 from dermstation.ui.patients.body_map import BodyMapPanel
 from dermstation.ui.text import birth_label, breakable, fitzpatrick_label, sex_label
 from dermstation.ui.theme import set_role
@@ -142,7 +142,7 @@ class PatientPanel(QScrollArea):
         self.patient = patient
         self.name.setText(breakable(patient.display_name))
         self.name.setToolTip(patient.display_name)
-        parts = [_("Record {number}").format(number=patient.record_number), birth_label(patient.date_of_birth),
+        parts = [_("Record {number}").format(number=isolate(patient.record_number)), birth_label(patient.date_of_birth),
                  sex_label(patient.sex)]
         self.summary.setText(breakable(" · ".join(parts)))
         blank = "—"

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.i18n import _
+from dermstation.core.i18n import _, isolate
 from dermstation.ui.operations import Operations
 from dermstation.ui.text import day_or_blank
 from dermstation.ui.theme import set_role
@@ -71,7 +71,8 @@ class PatientPicker(QWidget):
     def set_patient(self, patient: PatientSummary) -> None:
         """Preselect ``patient`` (opening the dialog from a patient's chart)."""
         self.patient = patient
-        text = _("Patient: {name} ({record})").format(name=patient.display_name, record=patient.record_number)
+        text = _("Patient: {name} ({record})").format(name=isolate(patient.display_name),
+                                                     record=isolate(patient.record_number))
         self.current.setText(text)
         self.current.setToolTip(text)
         self.chosen.emit(patient)
