@@ -152,3 +152,21 @@ def test_visit_report_pages_render(reports: ReportService, dermatologist: Curren
                     str(SCREENSHOTS / "visit_report")], check=True, timeout=120)
     pages = sorted(SCREENSHOTS.glob("visit_report-*.png"))
     assert len(pages) == pdf_pages(pdf)
+
+
+def test_visit_is_the_clinic_day_and_unanalysed_pictures_count(services: Services, reports: ReportService,
+                                                              admin: CurrentUser, dermatologist: CurrentUser) -> None:
+    """23:30 UTC is the next morning in Auckland; a picture not analysed yet is listed without sizes."""
+    from dataclasses import replace
+
+    services.settings_store.save(admin, replace(services.settings_store.load(), timezone="Pacific/Auckland"))
+    patient = services.patients.create(dermatologist, PatientInput("MRN-NZ", "Mere", "Parata", date(1990, 5, 1)))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "right ear", "")
+    rgb, _mask = ph2_image()
+    services.captures.add_capture(dermatologist, lesion.id, _png(rgb), CaptureSource.FILE, rgb.shape[1],
+                                  rgb.shape[0], "x.png", None, datetime(2026, 3, 2, 23, 30, tzinfo=UTC))
+    assert reports.visit_dates(dermatologist, patient.id) == (date(2026, 3, 3),)
+    assert reports.visit_report_data(dermatologist, patient.id, date(2026, 3, 2)).lesions == ()
+    text = pdf_text(reports.visit_report(dermatologist, patient.id, date(2026, 3, 3)).pdf)
+    assert "right ear" in text and "not analysed" in text and "not yet signed" in text
+    assert "AI decision support" not in text.replace("The AI output in this report is decision support", "")

@@ -156,8 +156,12 @@ def test_click_and_keyboard_open_the_lesion(qtbot: QtBot, chart: tuple[PatientCh
     with qtbot.waitSignal(panel.lesion_opened) as opened:
         qtbot.keyClick(body_map, Qt.Key.Key_Return)
     assert opened.args == [moved.lesion_id]
-    # Tab reaches the map from the widget before it
-    assert body_map.focusPolicy() & Qt.FocusPolicy.TabFocus
+    # Tab from "Add lesion…" reaches the map
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
+    panel.add_lesion_button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(panel.add_lesion_button, Qt.Key.Key_Tab)
+    assert body_map.hasFocus()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
