@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -92,12 +93,15 @@ def chart(services: Services, dermatologist: CurrentUser) -> tuple[PatientChart,
     wrong, _a = _analysed(services, dermatologist, ids["retracted"], JUL, _metrics(12.0))
     AssessmentService(services.database, services.audit).retract_capture(dermatologist, wrong, RetractionReason.WRONG_LESION)
     lesion("unplaced", "behind the curtain")
+    for key, site in (("nose", "nose"), ("finger", "left index finger"), ("heel", "right heel")):
+        _analysed(services, dermatologist, lesion(key, site), JAN, _metrics(3.0))
     return services.patients.chart(dermatologist, patient.id), ids
 
 
 EXPECTED = {"new": LesionStatus.NEW, "stable": LesionStatus.STABLE, "changed": LesionStatus.CHANGED,
             "uncompared": LesionStatus.NOT_COMPARED, "excised": LesionStatus.EXCISED,
-            "referred": LesionStatus.REFERRED, "retracted": LesionStatus.NEW}
+            "referred": LesionStatus.REFERRED, "retracted": LesionStatus.NEW,
+            "nose": LesionStatus.NEW, "finger": LesionStatus.NEW, "heel": LesionStatus.NEW}
 
 
 def test_status_from_stored_data(chart: tuple[PatientChart, dict[str, int]]) -> None:
@@ -164,6 +168,34 @@ def test_click_and_keyboard_open_the_lesion(qtbot: QtBot, chart: tuple[PatientCh
     assert body_map.hasFocus()
 
 
+def test_close_ups_of_head_hands_and_feet(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]]) -> None:
+    data, ids = chart
+    panel = _panel(qtbot, data)
+    close_ups = panel.body_map.close_ups
+    assert {k: [m.lesion_id for m in c.markers] for k, c in close_ups.items()} == {
+        "head": [ids["nose"]], "hands": [ids["finger"]], "feet": [ids["heel"]]}
+    assert all(c.isVisible() for c in close_ups.values())
+    hands, feet = close_ups["hands"], close_ups["feet"]
+    # the patient's left finger is drawn on the viewer's right, the right heel on the viewer's left
+    assert hands.marker_position(hands.markers[0]).x() > hands.width() / 2
+    assert feet.marker_position(feet.markers[0]).x() < feet.width() / 2
+    assert hands.marker_colour(ids["finger"]) == STATUS_COLOURS[LesionStatus.NEW]
+    with qtbot.waitSignal(panel.lesion_opened) as opened:
+        qtbot.mouseClick(hands, Qt.MouseButton.LeftButton, pos=hands.marker_position(hands.markers[0]).toPoint())
+    assert opened.args == [ids["finger"]]
+    with qtbot.waitSignal(panel.lesion_opened) as opened:
+        qtbot.keyClick(feet, Qt.Key.Key_Return)
+    assert opened.args == [ids["heel"]]
+
+
+def test_close_ups_hidden_without_lesions_there(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]]) -> None:
+    data, ids = chart
+    trunk_only = replace(data, lesions=tuple(x for x in data.lesions if x.id == ids["stable"]))
+    panel = _panel(qtbot, trunk_only)
+    assert [m.lesion_id for m in panel.body_map.map.markers] == [ids["stable"]]
+    assert not any(c.isVisible() for c in panel.body_map.close_ups.values())
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_screenshot(qtbot: QtBot, services: Services, dermatologist: CurrentUser, ops: Operations,
                     chart: tuple[PatientChart, dict[str, int]], size: tuple[int, int]) -> None:
@@ -180,4 +212,6 @@ def test_screenshot(qtbot: QtBot, services: Services, dermatologist: CurrentUser
     assert page.panel.body_map.isVisible() and page.panel.visit_report_button.isVisible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = page.grab()
+    page.panel.ensureWidgetVisible(page.panel.body_map.close_ups["feet"])
+    assert page.panel.body_map.grab().save(str(SCREENSHOTS / f"body_map_panel_{size[0]}x{size[1]}.png"))
     assert shot.save(str(SCREENSHOTS / f"body_map_{size[0]}x{size[1]}.png"))
