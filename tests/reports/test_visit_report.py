@@ -170,3 +170,38 @@ def test_visit_is_the_clinic_day_and_unanalysed_pictures_count(services: Service
     text = pdf_text(reports.visit_report(dermatologist, patient.id, date(2026, 3, 3)).pdf)
     assert "right ear" in text and "not analysed" in text and "not yet signed" in text
     assert "AI decision support" not in text.replace("The AI output in this report is decision support", "")
+
+
+def test_a_long_visit_runs_over_pages_without_losing_a_lesion() -> None:
+    """Eleven lesions at one visit: every one printed whole (a lesion is never split across pages)."""
+    from dermstation.reports.data import (
+        Assessment,
+        ClinicInfo,
+        MetricLine,
+        PatientIdentifiers,
+        VisitLesion,
+        VisitReportData,
+    )
+    from dermstation.reports.visit_report import render_visit_report
+
+    rgb, _mask = ph2_image()
+    sites = ("scalp", "left cheek", "nose", "chest", "abdomen", "upper back", "lower back", "left forearm",
+             "right thigh", "left shin", "right heel")
+    lesions = tuple(VisitLesion(
+        site=site, label=f"#{n}", captured_at=datetime(2026, 7, 13, 9, n, tzinfo=UTC), image_rgb=rgb,
+        metrics=(MetricLine("diameter", "Diameter (max Feret)", 5.0 + n / 10, "mm", 5.0),),
+        previous_visit=JAN.date(), change_basis="stored",
+        assessment=Assessment("Common melanocytic naevus", "", "Dr Derma", JAN, plan="Reassure; self-examination"),
+        malignancy=0.1, threshold=0.35) for n, site in enumerate(sites, 1))
+    pdf = render_visit_report(VisitReportData(ClinicInfo("Riverside"), PatientIdentifiers("Ngata, Aroha", "MRN-1"),
+                                              VISIT, lesions))
+    text = pdf_text(pdf)
+    assert pdf_pages(pdf) >= 2
+    for n, site in enumerate(sites, 1):
+        assert f"{n}. {site} — #{n}" in text
+    assert norm("11 lesions seen") in text
+    if shutil.which("pdftoppm"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / "visit_report_long.pdf").write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(SCREENSHOTS / "visit_report_long.pdf"),
+                        str(SCREENSHOTS / "visit_report_long")], check=True, timeout=120)
