@@ -8,8 +8,8 @@ and in the archive (same photo, two resolutions): both copies always share one s
   train images (and their 256 px copies) except the ``val`` third of them.
 - ``val`` (checkpoint, temperature, threshold, fusion): HAM val, ISIC 2017 val, a lesion-disjoint third of
   the archive's ISIC-2017-train photos (full resolution; their 256 px copies are left out of everything).
-- ``heldout`` (external, never tuned on): ISIC 2017 train images with id >= ISIC_0014000 (the archive's
-  later collections: 89 melanomas, 240 benign) and the 101 archive photos that are not in ISIC 2017
+- ``heldout`` (external, never tuned on): ISIC 2017 train images with id >= ISIC_0014000 (later uploads to the
+  ISIC Archive, a site-wise proxy -- the data has no site column: 89 melanomas, 240 benign) and the 101 archive photos that are not in ISIC 2017
   (45 melanomas, 56 benign). Reported per part.
 - HAM test and PH2 stay the separate tests they always were.
 
