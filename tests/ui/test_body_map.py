@@ -215,3 +215,19 @@ def test_screenshot(qtbot: QtBot, services: Services, dermatologist: CurrentUser
     page.panel.ensureWidgetVisible(page.panel.body_map.close_ups["feet"])
     assert page.panel.body_map.grab().save(str(SCREENSHOTS / f"body_map_panel_{size[0]}x{size[1]}.png"))
     assert shot.save(str(SCREENSHOTS / f"body_map_{size[0]}x{size[1]}.png"))
+
+
+def test_many_lesions_at_one_site_stay_apart(qtbot: QtBot, chart: tuple[PatientChart, dict[str, int]]) -> None:
+    """Seven naevi on the upper back: seven markers, none on top of another, each opens its own lesion."""
+    data, _ids = chart
+    back = next(x for x in data.lesions if x.body_site == "upper back")
+    many = replace(data, lesions=tuple(replace(back, id=1000 + n, label=f"N{n}") for n in range(7)))
+    panel = _panel(qtbot, many)
+    body_map = panel.body_map.map
+    positions = [body_map.marker_position(m) for m in body_map.markers]
+    assert len(positions) == 7
+    for i, a in enumerate(positions):
+        for b in positions[i + 1:]:
+            assert (a - b).manhattanLength() >= 2 * 7.0  # at least a marker's width apart
+    for marker in body_map.markers:
+        assert body_map.marker_at(body_map.marker_position(marker)) == marker

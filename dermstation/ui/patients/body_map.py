@@ -173,10 +173,11 @@ def _markers(lesions: tuple[LesionSummary, ...], regions: frozenset[str] | None 
 
 
 def _side_by_side(centre: QPointF, offset: int) -> QPointF:
-    """Several lesions at one site sit side by side."""
+    """Several lesions at one site sit side by side, three to a row (many stay on or near the region)."""
     step = 2 * MARKER_RADIUS + 2
-    shift = (offset + 1) // 2 * step * (1 if offset % 2 else -1)
-    return QPointF(centre.x() + shift, centre.y())
+    column, row = offset % 3, offset // 3
+    shift = (0.0, step, -step)[column]
+    return QPointF(centre.x() + shift, centre.y() + row * step)
 
 
 class BodyMap(_MarkerLayer, BodyDiagram):
