@@ -437,7 +437,7 @@ class ReportService:
                 analyses = sorted(capture.analyses, key=lambda a: (a.created_at, a.id))
                 signed = [a for a in analyses if signed_assessment_of(session, a.id) is not None]
                 row = signed[-1] if signed else (analyses[-1] if analyses else None)
-                previous = self._previous_analysis(session, capture) if row is not None else None
+                previous = self._previous_visit(capture, start) if row is not None else None
                 threshold = (row.other_models or {}).get("threshold") if row is not None else None
                 if row is not None and row.model_name:
                     models[(row.model_name, row.model_version)] = None
@@ -460,6 +460,17 @@ class ReportService:
                 models=tuple(ModelLine(n, v) for n, v in models), generated_at=self._clinic_now(), language=language,
                 suggested_name=f"visit-report-{patient.record_number}-{visit_date.isoformat()}.pdf",
             )
+
+    @staticmethod
+    def _previous_visit(capture: ImageCapture, day_start: datetime) -> tuple[AnalysisRecord, ImageCapture] | None:
+        """The latest analysis of the lesion's last analysed live picture from before the visit's day
+        (a retake the same day is the same visit, not the change since the last one)."""
+        earlier = sorted((c for c in capture.lesion.captures
+                          if c.retracted_at is None and c.taken_at < day_start and c.analyses),
+                         key=lambda c: (c.taken_at, c.id))
+        if not earlier:
+            return None
+        return max(earlier[-1].analyses, key=lambda a: (a.created_at, a.id)), earlier[-1]
 
     def visit_report(self, actor: CurrentUser, patient_id: int, visit_date: date, *,
                      output: AuditAction = AuditAction.EXPORT, language: str = "en") -> ReportFile:

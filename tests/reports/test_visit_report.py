@@ -68,6 +68,7 @@ def visit(services: Services, dermatologist: CurrentUser) -> dict[str, object]:
     forearm, back, thigh, chest, ear = (lesion("left forearm", "L1"), lesion("upper back", "B2"),
                                         lesion("right thigh", "T3"), lesion("chest", "C4"), lesion("left ear", "E5"))
     picture(forearm, JAN, "nv", _metrics(6.0))
+    picture(forearm, datetime(2026, 7, 13, 8, 50, tzinfo=UTC), "nv", _metrics(7.0))  # a retake: same visit
     _c, a = picture(forearm, datetime(2026, 7, 13, 9, 5, tzinfo=UTC), "nv", _metrics(7.5))
     signer.sign(dermatologist, a, "nv.common", Plan(PlanKind.DERMOSCOPIC_FOLLOW_UP, follow_up_months=3))
     # a later picture of the forearm the same day, retracted: the report keeps the signed one
