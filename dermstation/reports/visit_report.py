@@ -48,7 +48,8 @@ def _change_note(lesion: VisitLesion, language: str) -> str:
 def _metrics_table(lesion: VisitLesion, s: Styles, width: float, language: str) -> list[object]:
     lines = [m for m in lesion.metrics if m.name in VISIT_METRICS]
     if not lines:
-        return [para(_("No measurements (the picture was not analysed)."), s.muted)]
+        return [para(_("No measurements (the picture was not analysed).") if lesion.malignancy is None
+                     else _("No measurements were stored with this analysis."), s.muted)]
     compared = lesion.change_basis != "first"
     head = [_("Measurement"), _("Value")] + ([_("Before"), _("Change")] if compared else [])
     rows: list[list[object]] = [[para(h, s.cell_bold, bold=True) for h in head]]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import cv2
+import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from sample_data import ph2_case
 
 from dermstation.core.assessments import Plan, PlanKind
@@ -20,6 +23,13 @@ from dermstation.ui.patients.page import PatientsPage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
 from pdf_text import pdf_text  # noqa: E402
+
+
+def pages_drawn(dialog) -> bool:  # noqa: ANN001
+    """True once QPdfView's background renderer has drawn some ink (as in test_report_preview)."""
+    image = dialog.view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(image.height(), -1)
+    return int((rows[:, :image.width()] < 128).sum()) > 500
 
 
 def test_visit_report_from_the_chart(qtbot, services, dermatologist, ops) -> None:
@@ -57,7 +67,15 @@ def test_visit_report_from_the_chart(qtbot, services, dermatologist, ops) -> Non
     text = pdf_text(preview.report.pdf)
     assert "right forearm" in text and "Common melanocytic naevus" in text
     assert "Melanoma" not in text
+    assert "No measurements were stored with this analysis" in text and "not analysed" not in text
     assert preview.report.suggested_name.endswith("2026-07-13.pdf")
+    preview.resize(1000, 740)
+    qtbot.waitExposed(preview)
+    if preview.view is not None:  # QtPdf present: the pages drawn, as a person sees them
+        qtbot.waitUntil(lambda: pages_drawn(preview), timeout=15000)
+        shots = Path(os.environ.get("DERMSTATION_SCREENSHOTS", "/tmp/dermstation-screenshots"))
+        shots.mkdir(parents=True, exist_ok=True)
+        assert preview.grab().save(str(shots / "visit_report_preview.png"))
     preview.close()
 
 
