@@ -17,6 +17,7 @@ from dermstation.ui.idle_lock import IdleLock
 from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.operations import Operations
 from dermstation.ui.preferences import UiPreferences
+from dermstation.ui.qt_strings import install_catalogue_translator
 from dermstation.ui.sign_in import FirstRunDialog, SignInDialog
 
 if TYPE_CHECKING:
@@ -163,3 +164,4 @@ class Shell:
             self._qt_translator = translator
         QLocale.setDefault(QLocale(language))
         apply_layout_direction(language)  # Arabic: the whole window mirrored
+        install_catalogue_translator(app)  # "Cancel", "Yes"... where Qt has no translation (hi, ta, te)

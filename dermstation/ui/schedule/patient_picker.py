@@ -87,7 +87,8 @@ class PatientPicker(QWidget):
         self.results.blockSignals(True)
         self.results.clear()
         for p in found:
-            item = QListWidgetItem(f"{p.display_name}  ·  {p.record_number}  ·  {day_or_blank(p.date_of_birth)}")
+            parts = (p.display_name, p.record_number, day_or_blank(p.date_of_birth))
+            item = QListWidgetItem("  ·  ".join(isolate(part) for part in parts))  # each part whole in Arabic
             item.setData(Qt.ItemDataRole.UserRole, p)
             self.results.addItem(item)
         self.results.blockSignals(False)
