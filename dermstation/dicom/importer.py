@@ -297,9 +297,10 @@ def _read_dataset(source: str | Path | bytes | BinaryIO, name: str) -> Dataset:
         raise DicomReadError(f"{name} is damaged or truncated and cannot be read", repr(exc)) from exc
     if getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta:
         raise DicomReadError(f"{name} has no DICOM file header", "no File Meta Information / Transfer Syntax")
-    if not ds.file_meta.TransferSyntaxUID.is_transfer_syntax:  # a damaged header (found by the fuzz test)
+    syntax = ds.file_meta.TransferSyntaxUID  # a damaged header may hold anything here (found by the fuzz test)
+    if not (isinstance(syntax, pydicom.uid.UID) and syntax.is_transfer_syntax):
         raise DicomReadError(f"{name} is damaged: its header names no known transfer syntax",
-                             f"TransferSyntaxUID {str(ds.file_meta.TransferSyntaxUID)[:64]!r}")
+                             f"TransferSyntaxUID {str(syntax)[:64]!r}")
     return ds
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from dermstation.core.errors import AuthenticationFailed, PermissionDenied
 from dermstation.core.i18n import _
@@ -194,7 +195,7 @@ class IdleLock(QObject):
             form.unlock_button.setEnabled(True)
         self._remove_covers()
         self._last_input = self._clock()
-        if self._focus_before is not None:
+        if self._focus_before is not None and isValid(self._focus_before):
             self._focus_before.setFocus(Qt.FocusReason.OtherFocusReason)
             if isinstance(self._focus_before, QLineEdit) and self._cursor_before >= 0:
                 self._focus_before.setCursorPosition(self._cursor_before)  # not "select all": keep typing on
@@ -202,6 +203,8 @@ class IdleLock(QObject):
 
     def _remove_covers(self) -> None:
         for cover in self._covers:
+            if not isValid(cover):  # its window was closed and deleted meanwhile
+                continue
             parent = cover.parentWidget()
             if parent is not None:
                 parent.removeEventFilter(cover)
@@ -223,9 +226,12 @@ class IdleLock(QObject):
             if kind in _ACTIVITY:
                 self._last_input = self._clock()
             return False
+        if self.form is not None and not isValid(self.form):  # the window holding the form was closed
+            self._remove_covers()
+            self.lock_now()
         if kind in _BLOCKED and not self._inside_form(watched):
             return True  # swallowed: a covered window gets no key, click or shortcut
         if kind == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow() \
-                and not any(c.parentWidget() is watched for c in self._covers):
+                and not any(isValid(c) and c.parentWidget() is watched for c in self._covers):
             self._covers.append(_Cover(watched))  # a window that opens while locked is covered too
         return False

@@ -217,13 +217,15 @@ def test_decode_errors_are_the_projects_error_type() -> None:
 
 
 def test_regressions_found_by_the_long_run(tmp_path: Path) -> None:
-    """Two files the long fuzz run found escaping the decoder as foreign exceptions (now clear refusals)."""
+    """Files the long fuzz runs found escaping the decoder as foreign exceptions (now clear refusals)."""
     # a GIF frame claiming 65535 x 65535 pixels inside a 64 x 48 screen (PIL DecompressionBombError)
     gif = bytearray(ORIGINALS["gif"])
     at = gif.index(b"\x2c\x00\x00\x00\x00")  # the image descriptor: separator, left, top, width, height
     gif[at + 5:at + 9] = b"\xff\xff\xff\xff"
     # a DICOM header naming a UID that is no transfer syntax (pydicom ValueError)
     dicom = ORIGINALS["dicom"].replace(b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008.9.9.9\x00", 1)
-    assert dicom != ORIGINALS["dicom"]
-    for fmt, data in (("gif", bytes(gif)), ("dicom", dicom)):
+    # ... and one whose transfer syntax became two values (a backslash: pydicom AttributeError)
+    two = ORIGINALS["dicom"].replace(b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008\\1.2.1\x00", 1)
+    assert dicom != ORIGINALS["dicom"] and two != ORIGINALS["dicom"]
+    for fmt, data in (("gif", bytes(gif)), ("dicom", dicom), ("dicom", two)):
         assert decode_or_refuse(fmt, data, tmp_path) is None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QMainWindow, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from dermstation.services.auth import ACCOUNT_POLICY
 from dermstation.ui.idle_lock import IdleLock
@@ -22,6 +25,29 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+_LOCKS: list[IdleLock] = []
+
+
+def _lock(*args, **kwargs) -> IdleLock:  # noqa: ANN002, ANN003
+    """An IdleLock that is stopped after the test whatever its outcome (see ``quiet_app``)."""
+    lock = IdleLock(*args, **kwargs)
+    _LOCKS.append(lock)
+    return lock
+
+
+@pytest.fixture(autouse=True)
+def quiet_app(qtbot) -> Iterator[None]:  # noqa: ANN001
+    """No windows left open by earlier tests (a stray modal dialog would take the form)."""
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible():
+            widget.hide()  # not close(): that may ask "discard changes?" in a new modal box
+    yield
+    while _LOCKS:
+        lock = _LOCKS.pop()
+        if isValid(lock):
+            lock.stop()
 
 
 def _workspace(qtbot) -> tuple[QMainWindow, QLineEdit]:  # noqa: ANN001
@@ -51,7 +77,7 @@ def test_locks_after_the_idle_time_keeps_typed_work_and_unlocks_with_the_passwor
 ) -> None:
     window, notes = _workspace(qtbot)
     clock = Clock()
-    lock = IdleLock(services.auth, dermatologist, ops, minutes=5, clock=clock, parent=window)
+    lock = _lock(services.auth, dermatologist, ops, minutes=5, clock=clock, parent=window)
     notes.setFocus()
     qtbot.keyClicks(notes, "Lesion grew 2 mm")
     clock.now += 4 * 60
@@ -101,7 +127,7 @@ def test_an_open_dialog_gets_the_form_and_keeps_its_text(qtbot, services, dermat
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
     qtbot.keyClicks(field, "half-written referral")
-    lock = IdleLock(services.auth, dermatologist, ops, minutes=1, parent=window)
+    lock = _lock(services.auth, dermatologist, ops, minutes=1, parent=window)
     lock.lock_now()
     assert lock.form is not None and lock.form.window() is dialog  # the modal window still gets keys
     covered = {c.parentWidget() for c in lock._covers}  # noqa: SLF001 - what is covered
@@ -115,7 +141,7 @@ def test_an_open_dialog_gets_the_form_and_keeps_its_text(qtbot, services, dermat
 
 def test_sign_out_from_the_lock_screen(qtbot, services, dermatologist, ops) -> None:
     window, _notes = _workspace(qtbot)
-    lock = IdleLock(services.auth, dermatologist, ops, minutes=1, parent=window)
+    lock = _lock(services.auth, dermatologist, ops, minutes=1, parent=window)
     lock.lock_now()
     with qtbot.waitSignal(lock.sign_out_requested):
         lock.form.sign_out_button.click()
