@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from dermstation.core.i18n import N_
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -64,14 +66,14 @@ class AuditAction(StrEnum):
 LESION_CLASSES: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
 MALIGNANT_CLASSES: tuple[str, ...] = ("akiec", "bcc", "mel")
 
-LESION_CLASS_NAMES: dict[str, str] = {
-    "akiec": "Actinic keratosis / intraepithelial carcinoma",
-    "bcc": "Basal cell carcinoma",
-    "bkl": "Benign keratosis",
-    "df": "Dermatofibroma",
-    "mel": "Melanoma",
-    "nv": "Melanocytic nevus",
-    "vasc": "Vascular lesion",
+LESION_CLASS_NAMES: dict[str, str] = {  # English; shown through _() (N_ marks them for the catalogues)
+    "akiec": N_("Actinic keratosis / intraepithelial carcinoma"),
+    "bcc": N_("Basal cell carcinoma"),
+    "bkl": N_("Benign keratosis"),
+    "df": N_("Dermatofibroma"),
+    "mel": N_("Melanoma"),
+    "nv": N_("Melanocytic nevus"),
+    "vasc": N_("Vascular lesion"),
 }
 
 FITZPATRICK_TYPES: tuple[int, ...] = (1, 2, 3, 4, 5, 6)

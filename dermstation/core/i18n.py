@@ -73,6 +73,12 @@ def _(message: str) -> str:
     return _translation.gettext(message)
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext name for "extract now, translate at display time"
+    """Mark a string kept untranslated in a table (class names, body regions) for the catalogues;
+    the code that shows it passes it through ``_()``."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QTranslator
 
-from dermstation.core.i18n import _
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
-    return message
-
+from dermstation.core.i18n import N_, _
 
 # QPlatformTheme::defaultStandardButtonText and QLineEdit/QWidgetTextControl's context menus
 QT_STRINGS = frozenset({

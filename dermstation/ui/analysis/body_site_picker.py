@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEve
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from dermstation.core.body_sites import BodySite, Laterality, View, parse_body_site
-from dermstation.core.i18n import _
+from dermstation.core.i18n import N_, _
 from dermstation.reports.body_diagram import FIGURE_H, FIGURE_W, MIDLINE_REGIONS, SITE_POINTS, site_point
 
 SKIN = QColor("#EEF1F5")
@@ -35,12 +35,12 @@ REGION_WORDS = {  # canonical English words parse_body_site reads back to the sa
     "upper_back": "upper back", "lower_back": "lower back", "upper_arm": "upper arm", "lower_leg": "lower leg",
 }
 _REGION_LABELS = {
-    "scalp": "Scalp", "face": "Face", "nose": "Nose", "lip": "Lip", "ear": "Ear", "eyelid": "Eyelid",
-    "neck": "Neck", "chest": "Chest", "breast": "Breast", "abdomen": "Abdomen", "upper_back": "Upper back",
-    "lower_back": "Lower back", "buttock": "Buttock", "shoulder": "Shoulder", "upper_arm": "Upper arm",
-    "elbow": "Elbow", "forearm": "Forearm", "wrist": "Wrist", "hand": "Hand", "finger": "Finger",
-    "thigh": "Thigh", "knee": "Knee", "lower_leg": "Lower leg", "ankle": "Ankle", "foot": "Foot", "toe": "Toe",
-    "genital": "Genital area", "trunk": "Trunk",
+    "scalp": N_("Scalp"), "face": N_("Face"), "nose": N_("Nose"), "lip": N_("Lip"), "ear": N_("Ear"), "eyelid": N_("Eyelid"),
+    "neck": N_("Neck"), "chest": N_("Chest"), "breast": N_("Breast"), "abdomen": N_("Abdomen"), "upper_back": N_("Upper back"),
+    "lower_back": N_("Lower back"), "buttock": N_("Buttock"), "shoulder": N_("Shoulder"), "upper_arm": N_("Upper arm"),
+    "elbow": N_("Elbow"), "forearm": N_("Forearm"), "wrist": N_("Wrist"), "hand": N_("Hand"), "finger": N_("Finger"),
+    "thigh": N_("Thigh"), "knee": N_("Knee"), "lower_leg": N_("Lower leg"), "ankle": N_("Ankle"), "foot": N_("Foot"), "toe": N_("Toe"),
+    "genital": N_("Genital area"), "trunk": N_("Trunk"),
 }
 
 

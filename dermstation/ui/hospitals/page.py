@@ -90,8 +90,9 @@ class HospitalsPage(QWidget):
         self.needs.setObjectName("specialtyFilter")
         self.needs.addItem(_("All specialties"), ())
         for diagnosis in ("mel", "bcc", "akiec"):
+            name = _(LESION_CLASS_NAMES[diagnosis])  # English reads "for melanoma"; other languages keep their case
             self.needs.addItem(
-                _("For {diagnosis}").format(diagnosis=LESION_CLASS_NAMES[diagnosis].lower()),
+                _("For {diagnosis}").format(diagnosis=name.lower() if name == LESION_CLASS_NAMES[diagnosis] else name),
                 specialties_for_diagnosis(diagnosis),
             )
         for code in SPECIALTIES:
