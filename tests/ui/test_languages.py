@@ -7,6 +7,7 @@ Screenshots go to ``$DERMSTATION_SCREENSHOTS`` when it is set (else a temporary 
 from __future__ import annotations
 
 import os
+import sys
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,16 +27,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.domain import Sex
+from dermstation.core.domain import LESION_CLASS_NAMES, Sex
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, isolate, set_language
 from dermstation.services.reception import build_reception_services
 from dermstation.services.types import PatientInput
+from dermstation.services.workstation import build_workstation_services
+from dermstation.ui.analysis.page import AnalysisPage
 from dermstation.ui.fonts import apply_layout_direction, load_bundled_fonts
 from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.qt_strings import install_catalogue_translator
 from dermstation.ui.schedule.page import SchedulePage
 from dermstation.ui.theme import apply_theme
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from analysis_fixtures import fake_analysis  # noqa: E402, F401 - the fast analyser fixture
 
 LANGUAGES = list(SUPPORTED_LANGUAGES)
 # one patient per script, so the patient list shows names in every script whatever the UI language
@@ -222,3 +228,32 @@ def test_isolates_keep_a_latin_name_whole_in_arabic_text() -> None:
     assert not missing_glyphs(text, QApplication.font())
     set_language("de")
     assert isolate("Jürgen Groß") == "Jürgen Groß"  # left-to-right text needs no marks
+
+
+@pytest.fixture
+def ws(services, fake_analysis):  # type: ignore[no-untyped-def]  # noqa: F811
+    return build_workstation_services(services, fake_analysis)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_analysis_page_renders_every_character(  # type: ignore[no-untyped-def]
+    qtbot, services, ops, dermatologist, ws, language: str, test_data: Path, tmp_path: Path
+) -> None:
+    patient = services.patients.create(dermatologist, PatientInput("MRN-7", "अनीता", "الحسيني", None))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
+    set_language(language)
+    apply_layout_direction(language)
+    page = AnalysisPage(ws, services.patients, dermatologist, ops)
+    qtbot.addWidget(page)
+    page.resize(1280, 860)
+    page.show()
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+        page.show_patient(patient.id, lesion.id)
+    with qtbot.waitSignal(page.analysis_shown, timeout=120000) as shown:
+        page.import_files([test_data / "ph2" / "images" / "IMD006.jpg"])
+    page.grab().save(str(_shots(tmp_path) / f"analysis-{language}.png"))
+    problems = _check(page, language)
+    assert not problems, f"{language}: {len(problems)} texts with missing glyphs, e.g. {problems[:3]}"
+    if language != "en":  # the class name is translated, not English
+        english = LESION_CLASS_NAMES[shown.args[0].stored.prediction]
+        assert english not in page.headline.text(), page.headline.text()
