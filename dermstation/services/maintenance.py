@@ -30,7 +30,8 @@ from sqlalchemy.engine import make_url
 import dermstation
 from dermstation.core.config import Paths
 from dermstation.core.domain import AuditAction
-from dermstation.core.errors import ImageStoreError, RecordError
+from dermstation.core.errors import ImageStoreError, OutputNotWritten, RecordError
+from dermstation.core.private_files import private_dir
 from dermstation.records import migrate
 from dermstation.records.database import Database, create_private_file, sqlite_file
 from dermstation.records.database_images import open_image_store
@@ -242,8 +243,8 @@ def backup(database: Database, store: ImageStorage, dest: Path) -> Outcome:
         raise MaintenanceError(f"The backup folder {dest} is not empty; choose a new folder.")
     created = not dest.exists()
     try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+        private_dir(dest)  # a new folder is owner-only (0700): a backup holds every patient record
+    except (OSError, OutputNotWritten) as exc:
         raise MaintenanceError(f"Cannot create the backup folder {dest}.", details=str(exc)) from exc
     try:
         return _write_backup(database, store, dest)

@@ -49,6 +49,7 @@ def test_backup_restore_into_an_empty_data_directory(services: Services, dermato
     before = outcome.inventory
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert manifest["images"] == hashes and manifest["counts"]["patients"] == 1
+    assert (tmp_path / "backup").stat().st_mode & 0o777 == 0o700  # a backup holds every record: owner only
     with pytest.raises(maintenance.MaintenanceError, match="not empty"):
         maintenance.backup(services.database, services.image_store, tmp_path / "backup")
 
