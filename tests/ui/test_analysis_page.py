@@ -1,4 +1,8 @@
-"""The Analysis page through its real widgets: import, analysis, overlays, signing, live view, errors."""
+"""The Analysis page through its real widgets: import, analysis, overlays, signing, live view, errors.
+
+The analyser is the fake one (fake_analysis.py: real decoding, quality and metrics, no neural networks);
+the models themselves are tested in tests/inference and tests/models. Only the test of what the models
+decide about a poor picture uses them here."""
 
 from __future__ import annotations
 
@@ -19,11 +23,16 @@ from dermstation.ui.analysis.page import AnalysisPage
 from dermstation.ui.analysis.probability_chart import class_label
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from analysis_fixtures import analysis_service, ph2_video  # noqa: E402, F401
+from analysis_fixtures import analysis_service, fake_analysis, ph2_video  # noqa: E402, F401
 
 
 @pytest.fixture
-def ws(services, analysis_service):  # noqa: F811
+def ws(services, fake_analysis):  # noqa: F811
+    return build_workstation_services(services, fake_analysis)
+
+
+@pytest.fixture
+def real_ws(services, analysis_service):  # noqa: F811
     return build_workstation_services(services, analysis_service)
 
 
@@ -131,9 +140,11 @@ def test_live_view_shows_frames_and_space_captures(qtbot, services, dermatologis
     assert not live.preview.pixmap().isNull()
     with qtbot.waitSignal(live.analysis_shown, timeout=60000) as analysed:
         pass
-    assert analysed.args[0].top_class and len(analysed.args[0].contour) >= 0
+    outline = analysed.args[0].contour  # the fake analyser's lesion, in the 640 x 480 frame's pixels
+    assert analysed.args[0].top_class == "nv" and len(outline) >= 3
+    assert outline[:, 0].max() < 640 and outline[:, 1].max() < 480 and outline.min() >= 0
+    assert live.top_class.text().startswith(class_label("nv") + " (")  # the class the analyser gave, shown
     qtbot.waitUntil(lambda: "fps" in live.fps.text(), timeout=5000)
-    assert class_label(analysed.args[0].top_class) in live.top_class.text() or live.top_class.text()
 
     live.setFocus()
     with qtbot.waitSignal(live.captured, timeout=10000) as captured:
@@ -251,14 +262,14 @@ def test_camera_message_clears_when_the_camera_returns(qtbot, services, dermatol
     live.stop_camera()
 
 
-def test_poor_picture_shows_a_prominent_quality_warning(qtbot, services, dermatologist, ops, ws, lesion,
+def test_poor_picture_shows_a_prominent_quality_warning(qtbot, services, dermatologist, ops, real_ws, lesion,
                                                         test_data: Path, tmp_path: Path) -> None:
     import cv2
 
     image = cv2.imread(str(test_data / "ph2" / "images" / "IMD018.jpg"))
     dark = cv2.GaussianBlur((image * 0.15).astype("uint8"), (31, 31), 0)  # underexposed and out of focus
     cv2.imwrite(str(tmp_path / "dark.png"), dark)
-    page = _page(qtbot, services, dermatologist, ops, ws, lesion)
+    page = _page(qtbot, services, dermatologist, ops, real_ws, lesion)
     with qtbot.waitSignal(page.analysis_shown, timeout=120000) as shown:
         page.import_files([tmp_path / "dark.png"])
     flags = shown.args[0].stored.quality_flags
