@@ -7,13 +7,13 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dermstation.core.domain import AuditAction, Role
 from dermstation.core.errors import DuplicateRecord, PermissionDenied, RecordNotFound, ValidationError
 from dermstation.core.i18n import _
-from dermstation.records.account_models import SignInThrottle
+from dermstation.records.account_models import SignInThrottle, UserSession
 from dermstation.records.columns import utcnow
 from dermstation.records.database import Database
 from dermstation.records.models import User, UserRole
@@ -151,6 +151,8 @@ class UserService:
                 if Role.ADMIN in user.roles and self._active_admins(session) <= 1:
                     raise PermissionDenied(_("The last active administrator cannot be disabled."))
             user.disabled = disabled
+            if disabled:
+                self._end_sessions(session, user.id)
             self._audit.record(
                 session, actor.id, AuditAction.UPDATE, "users", user.id, "disabled" if disabled else "enabled"
             )
@@ -163,7 +165,16 @@ class UserService:
             authorize(session, actor, ADMIN_ONLY)
             user = self._get(session, user_id)
             user.password_hash = password_hash
+            if user.id != actor.id:  # whoever is signed in with the old password is signed out
+                self._end_sessions(session, user.id)
             self._audit.record(session, actor.id, AuditAction.UPDATE, "users", user.id, "password reset")
+
+    def _end_sessions(self, session: Session, user_id: int) -> None:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .values(ended_at=self._clock())
+        )
 
     @staticmethod
     def _get(session: Session, user_id: int) -> User:

@@ -255,3 +255,17 @@ def test_the_last_administrator_keeps_that_role(services: Services, admin: Curre
         services.users.list_users(admin)
     roles_audit = audit_details(services, AuditAction.UPDATE)
     assert "roles admin -> dermatologist" in roles_audit
+
+
+def test_a_password_reset_or_disabling_ends_the_users_sessions(services: Services, admin: CurrentUser,
+                                                               dermatologist: CurrentUser) -> None:
+    assert services.patients.search(dermatologist, "") == []
+    services.users.reset_password(admin, dermatologist.id, "a-new-password")
+    with pytest.raises(PermissionDenied):  # the session opened with the old password is over
+        services.patients.search(dermatologist, "")
+    again = services.auth.sign_in("derm", "a-new-password")
+    services.users.set_disabled(admin, dermatologist.id, True)
+    services.users.set_disabled(admin, dermatologist.id, False)
+    with pytest.raises(PermissionDenied):  # re-enabling does not revive the old session
+        services.patients.search(again, "")
+    assert services.users.list_users(admin)  # the administrator's own session is untouched
