@@ -245,3 +245,27 @@ def test_the_administrator_sees_and_lifts_a_sign_in_lock(qtbot, services, admin,
     qtbot.waitUntil(lambda: page.user_model.index(page.user_model.row_of(dermatologist.id), 3).data() == "Active",
                     timeout=5000)
     assert services.auth.sign_in("derm", "derm-password").id == dermatologist.id
+
+
+def test_the_lock_message_after_ten_failures(qtbot, services, ops, admin) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dermstation.services.auth import AuthService
+
+    moment = [datetime.now(UTC)]
+    desk = AuthService(services.database, services.audit, "desk-9", clock=lambda: moment[0])
+    dialog = SignInDialog(desk, ops, "Riverside Dermatology")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.username.setText("admin")
+    for _ in range(ACCOUNT_POLICY.lock_after):
+        moment[0] += timedelta(minutes=2)  # past any delay: each try is checked
+        dialog._blocked_timer.stop()  # noqa: SLF001 - time moved on for the service, not for Qt's timer
+        dialog.sign_in_button.setEnabled(True)
+        qtbot.keyClicks(dialog.password, "guess")
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dialog.password.text() == "" and dialog.error_text() != "", timeout=5000)
+    assert "locked for 15 minutes" in dialog.error_text() and "administrator" in dialog.error_text()
+    assert not dialog.sign_in_button.isEnabled()
+    _shot(dialog, "sign-in-locked.png")
