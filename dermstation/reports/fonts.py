@@ -93,6 +93,7 @@ def register_fonts() -> None:
             addMapping(family.regular, 0, 1, family.regular)
             addMapping(family.regular, 1, 1, family.bold)
         text_layer.install(faces)
+        text_layer.install_actual_text()  # Indic runs copy and search in logical order
         _registered = True
 
 

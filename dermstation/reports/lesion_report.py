@@ -157,7 +157,7 @@ def _metrics_block(data: ReportData, s: Styles, width: float) -> list[object]:
     head = [_("Measurement"), _("Value")] + ([_("Last visit"), _("Change")] if has_previous else [])
     rows: list[list[object]] = [[para(h, s.cell_bold, bold=True) for h in head]]
     for m in data.metrics:
-        row: list[object] = [para(m.label, s.cell), para(format_metric(m, lang), s.cell)]
+        row: list[object] = [para(_(m.label), s.cell), para(format_metric(m, lang), s.cell)]
         if has_previous:
             prev = MetricLine(m.name, m.label, m.previous, m.unit) if m.previous is not None else None
             change = m.change_pct

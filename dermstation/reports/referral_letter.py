@@ -55,7 +55,7 @@ def _lesion_rows(lesion: ReferralLesion, s: Styles, width: float, language: str)
             + "(" + _("threshold") + f" {percent(lesion.threshold, language)}; "
             + (_("above") if above else _("below")) + ")", s.cell))
     for m in lesion.key_metrics:
-        line = f"{m.label}: {format_metric(m, language)}"
+        line = f"{_(m.label)}: {format_metric(m, language)}"  # stored English, shown translated
         if m.change_pct is not None:
             line += " (" + _("change since last visit") + f" {signed_percent(m.change_pct, language)})"
         facts.append(para(line, s.cell))

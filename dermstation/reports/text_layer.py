@@ -13,6 +13,7 @@ Tamil e/ai signs) is still extracted in drawing order.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import threading
 from functools import lru_cache
@@ -119,3 +120,125 @@ def install(fonts: dict[str, Path]) -> None:
         make_to_unicode_cmap.__wrapped__ = original  # type: ignore[attr-defined]
         ttfonts.makeToUnicodeCMap = make_to_unicode_cmap
         _installed = True
+
+
+# --- /ActualText: the source characters of each shaped word -------------------------------------------
+# The ToUnicode fix-up above names each glyph's characters, but a vowel sign drawn before its consonant
+# (Devanagari ि, Tamil ெ ே ை, Telugu split vowels) is still read in drawing order, a conjunct drawn as
+# several glyphs is read piecewise, and Arabic comes back as presentation forms, each word reversed.
+# PDF's /ActualText marked content gives a reader each word's characters in logical order instead
+# (pdftotext, pdf.js and Acrobat honour it). reportlab's shaper keeps no link to the characters it
+# shaped, so it is wrapped to remember them per word, and the text writer to emit one span per run
+# (per word where a piece's characters are unknown).
+# Only Indic words get a span: for Arabic, poppler reverses a right-to-left line after reading it, so
+# logical /ActualText comes out reversed (measured: 26 of 200 words); the ToUnicode map serves Arabic.
+
+_actual_installed = False
+_INDIC = ((0x0900, 0x0DFF), (0xA8E0, 0xA8FF), (0x1CD0, 0x1CFF))
+Segment = tuple[int, int, "str | None"]  # start, end in the shaped string, the characters it stands for
+
+
+def _is_indic(text: str) -> bool:
+    return any(first <= ord(c) <= last for c in text for first, last in _INDIC)
+
+
+def _segments_of(shaped: object) -> list[Segment]:
+    """The words a (joined) shaped string is made of, with their characters when known."""
+    segments = getattr(shaped, "_segments", None)
+    if segments is not None:
+        return segments
+    text = str(shaped)
+    known = None if any(ord(c) in _PRIVATE for c in text) else text  # unshaped text is its own source
+    return [(0, len(text), known)]
+
+
+def _words(segments: list[Segment]) -> list[Segment]:
+    """Adjacent pieces of one word merged (a reader puts a space between two spans)."""
+    merged: list[Segment] = []
+    for a, b, text in segments:
+        if merged and text and merged[-1][2] and not text[:1].isspace() and not merged[-1][2][-1:].isspace():
+            merged[-1] = (merged[-1][0], b, merged[-1][2] + text)
+        else:
+            merged.append((a, b, text))
+    return merged
+
+
+def _tag_pieces(word: list, shaped: list) -> None:
+    """Give each (frag, ShapedStr) piece of a shaped frag word the characters its clusters cover."""
+    text = "".join(s for f, s in word[1:] if not hasattr(f, "cbDefn"))
+    pieces = [item[1] for item in shaped[1:] if isinstance(item, tuple) and getattr(item[1], "__shapeData__", None)]
+    starts = sorted({min(d.cluster for d in s.__shapeData__) for s in pieces})
+    for s in pieces:
+        first = min(d.cluster for d in s.__shapeData__)
+        later = [c for c in starts if c > first]
+        s._segments = [(0, len(s), text[first:later[0] if later else len(text)])]
+
+
+def install_actual_text() -> None:
+    """Wrap reportlab's shaper and PDF text writer once (see the comment above)."""
+    global _actual_installed
+    if _actual_installed:
+        return
+    with _lock:
+        if _actual_installed:
+            return
+        from reportlab.lib.rl_accel import fp_str
+        from reportlab.pdfgen import textobject
+        from reportlab.platypus import paragraph
+
+        shaped_str = ttfonts.ShapedStr
+        original_shape = ttfonts.shapeFragWord
+        original_add, original_radd = shaped_str.__add__, shaped_str.__radd__
+        original_format = textobject.PDFTextObject._formatText
+
+        def shape_frag_word(w, *args, **kwargs):  # type: ignore[no-untyped-def]
+            new = original_shape(w, *args, **kwargs)
+            if new is not w and isinstance(new, list) and len(new) > 1:
+                # an unusual frag word keeps working, only without /ActualText
+                with contextlib.suppress(TypeError, ValueError, AttributeError, IndexError):
+                    _tag_pieces(w, new)
+            return new
+
+        def joined(result, left: object, right: object):  # type: ignore[no-untyped-def]
+            shift = len(str(left))
+            result._segments = _segments_of(left) + [(a + shift, b + shift, t) for a, b, t in _segments_of(right)]
+            return result
+
+        def add(self, other):  # type: ignore[no-untyped-def]
+            return joined(original_add(self, other), self, other)
+
+        def radd(self, other):  # type: ignore[no-untyped-def]
+            return joined(original_radd(self, other), other, self)
+
+        def format_text(self, text):  # type: ignore[no-untyped-def]
+            segments = getattr(text, "_segments", None) if isinstance(text, shaped_str) else None
+            if not segments or not any(t and t != str(text)[a:b] and _is_indic(t) for a, b, t in segments):
+                return original_format(self, text)
+            if all(t is not None for _a, _b, t in segments):
+                # one span for the run: a reader splits a word whose glyphs overlap (measured: "देती" -> "दे ती")
+                segments = [(0, len(text), "".join(t for _a, _b, t in segments))]
+            out = []
+            for a, b, actual in _words(segments):
+                part = original_format(self, text[a:b]) if b > a else ""
+                if actual and actual != str(text)[a:b] and part and _is_indic(actual):
+                    part = f"/Span <</ActualText <FEFF{_utf16_hex(actual)}>>> BDC {part} EMC"
+                out.append(part)
+            return " ".join(p for p in out if p)
+
+        def set_rise(self, rise):  # type: ignore[no-untyped-def]
+            # reportlab looks at the previous operator without checking there is one; a word drawn on its
+            # own may start with a raised mark (an Arabic harakah, an Indic vowel sign)
+            if not self._code:
+                self._rise = rise
+                self._y -= rise
+                self._code.append(f"{fp_str(rise)} Ts")
+            else:
+                original_set_rise(self, rise)
+
+        original_set_rise = textobject.PDFTextObject.setRise
+        textobject.PDFTextObject.setRise = set_rise
+        shaped_str.__add__, shaped_str.__radd__ = add, radd
+        ttfonts.shapeFragWord = shape_frag_word
+        paragraph.shapeFragWord = shape_frag_word
+        textobject.PDFTextObject._formatText = format_text
+        _actual_installed = True

@@ -54,7 +54,7 @@ def _metrics_table(lesion: VisitLesion, s: Styles, width: float, language: str) 
     head = [_("Measurement"), _("Value")] + ([_("Before"), _("Change")] if compared else [])
     rows: list[list[object]] = [[para(h, s.cell_bold, bold=True) for h in head]]
     for m in lines:
-        row: list[object] = [para(m.label or m.name, s.cell), para(format_metric(m, language), s.cell)]
+        row: list[object] = [para(_(m.label) if m.label else m.name, s.cell), para(format_metric(m, language), s.cell)]
         if compared:
             before = MetricLine(m.name, m.label, m.previous, m.unit) if m.previous is not None else None
             change = m.change_pct
