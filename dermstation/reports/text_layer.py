@@ -7,8 +7,9 @@ backwards (which characters each substituted glyph stands for) and reportlab's T
 is wrapped to map those glyphs to their characters. Only our registered report fonts are touched,
 and only their private-use entries; without fontTools nothing changes.
 
-What this cannot fix: a glyph drawn before the consonant it belongs to (the Devanagari short i, the
-Tamil e/ai signs) is still extracted in drawing order.
+A glyph drawn before the consonant it belongs to (the Devanagari short i, the Tamil e/ai signs) would
+still be extracted in drawing order; the /ActualText spans at the end of this module give readers each
+Indic run's characters in logical order instead.
 """
 
 from __future__ import annotations
