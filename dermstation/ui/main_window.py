@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 import dermstation
-from dermstation.core.i18n import _, isolate
+from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, isolate
 from dermstation.services.installation import model_versions
 from dermstation.ui.accounts import ChangePasswordDialog
 from dermstation.ui.forms import open_dialog
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 760)
 
         self.sections = sections_for(user.roles)
+        self._preferences, self._language = preferences, language  # every role picks its own language
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setIconSize(QSize(22, 22))
@@ -210,6 +211,14 @@ class MainWindow(QMainWindow):
             lambda: open_dialog(ChangePasswordDialog(self._auth, self.user, self._ops, parent=self))
         )
         file_menu.addAction(change_password)
+        # each user's own language (receptionists too: they have no Settings page); the window reopens in it
+        self.language_menu = file_menu.addMenu(_("&Language"))
+        for code, name in SUPPORTED_LANGUAGES.items():
+            choice = self.language_menu.addAction(name)
+            choice.setCheckable(True)
+            choice.setChecked(code == self._language)
+            choice.setData(code)
+            choice.triggered.connect(lambda _c=False, code=code: self._choose_language(code))
         file_menu.addSeparator()
         self.sign_out_action = QAction(_("&Sign out"), self)
         self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
@@ -290,6 +299,11 @@ class MainWindow(QMainWindow):
         box.setIconPixmap(icon("app").pixmap(QSize(56, 56)))
         box.setTextFormat(Qt.TextFormat.RichText)
         return open_dialog(box)
+
+    def _choose_language(self, language: str) -> None:
+        self._preferences.set_language_for(self.user.username, language)
+        if language != self._language:
+            self.close_for("relaunch")
 
     def close_for(self, reason: str) -> None:
         """Close the window, telling the shell what should happen next."""

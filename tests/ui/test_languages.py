@@ -258,3 +258,23 @@ def test_analysis_page_renders_every_character(  # type: ignore[no-untyped-def]
     if language != "en":  # the class name is translated, not English
         english = LESION_CLASS_NAMES[shown.args[0].stored.prediction]
         assert english not in page.headline.text(), page.headline.text()
+
+
+def test_a_receptionist_picks_their_own_language_from_the_file_menu(  # type: ignore[no-untyped-def]
+    qtbot, services, ops, receptionist, dermatologist
+) -> None:
+    preferences = UiPreferences(services.paths.data_dir / "ui.ini")
+    window = MainWindow(
+        receptionist, patients=services.patients, users=services.users, settings_store=services.settings_store,
+        auth=services.auth, preferences=preferences, ops=ops, clinic_name="Hautpraxis Mitte",
+        database_label="SQLite", language="en",
+    )
+    qtbot.addWidget(window)
+    window.show()
+    choices = {a.data(): a for a in window.language_menu.actions()}
+    assert list(choices) == list(SUPPORTED_LANGUAGES) and choices["en"].isChecked()
+    with qtbot.waitSignal(window.closed, timeout=5000) as closed:
+        choices["ta"].trigger()
+    assert closed.args == ["relaunch"]  # the shell reopens the window in Tamil
+    assert preferences.language_for(receptionist.username, "en") == "ta"
+    assert preferences.language_for(dermatologist.username, "en") == "en"  # per user, not per machine
