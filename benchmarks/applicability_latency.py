@@ -58,7 +58,7 @@ def main() -> None:
                                            args.runs))
         if ood is not None:
             rows["distance + no-lesion score"].append(
-                _ms(lambda f=features, le=lesion: ood.no_lesion_score(le, ood.distance(f)), args.runs))
+                _ms(lambda f=features, le=lesion, o=ood: o.no_lesion_score(le, o.distance(f)), args.runs))
         rows["whole analysis"].append(_ms(lambda im=image: analyzer.analyze(im), args.runs))
     for name, values in rows.items():
         if values:
