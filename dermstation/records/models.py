@@ -252,7 +252,6 @@ class ClinicianAssessment(Base):
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-
 class Appointment(Base):
     __tablename__ = "appointments"
     __table_args__ = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
 
 from dermstation.core.config import Paths, load_settings
@@ -58,10 +59,12 @@ def build_services(
     database_url: str | None = None,
     *,
     busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    workstation: str = "",
 ) -> Services:
     """Create the data directories, open (upgrade, after a backup) the database, wire every service.
 
     ``database_url`` overrides the environment and the settings file (tests, the CLI's ``--database``).
+    ``workstation`` names this machine for sign-in throttling (default: the host name).
     """
     paths.ensure()
     machine = load_settings(paths)
@@ -81,7 +84,7 @@ def build_services(
         paths=paths,
         settings_store=settings_store,
         database=database,
-        auth=AuthService(database, audit),
+        auth=AuthService(database, audit, workstation or socket.gethostname()),
         users=UserService(database, audit),
         patients=PatientService(database, audit),
         captures=CaptureService(database, audit, image_store),
