@@ -152,7 +152,7 @@ def _entry(raw: dict, path: Path) -> Diagnosis:
     names = raw["names"]
     missing = [lang for lang in SUPPORTED_LANGUAGES if not str(names.get(lang, "")).strip()]
     if missing:
-        raise ConfigError(f"Diagnosis {code} in {path} has no name in {', '.join(missing)}")
+        raise ConfigError(_("Diagnosis {code} in {path} has no name in {languages}").format(code=code, path=path, languages=', '.join(missing)))
     ham = raw.get("ham_class")
     if ham is not None and ham not in LESION_CLASSES:
         raise ConfigError(f"Diagnosis {code} in {path} has an unknown HAM class {ham!r}")
@@ -178,11 +178,11 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> DiagnosisCatalogue:
     except ConfigError:
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"The diagnosis catalogue {path} cannot be read", str(exc)) from exc
+        raise ConfigError(_("The diagnosis catalogue {path} cannot be read").format(path=path), str(exc)) from exc
     codes = [e.code for e in entries]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        raise ConfigError(f"The diagnosis catalogue {path} repeats codes: {', '.join(duplicates)}")
+        raise ConfigError(_("The diagnosis catalogue {path} repeats codes: {codes}").format(path=path, codes=', '.join(duplicates)))
     return DiagnosisCatalogue(str(raw["version"]), entries)
 
 

@@ -128,7 +128,7 @@ def load_patient_text(language: str, directory: Path = TEXT_DIR) -> PatientText:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"The patient wording {path} cannot be read: {exc}") from exc
+        raise ConfigError(_("The patient wording {path} cannot be read: {exc}").format(path=path, exc=exc)) from exc
     if not isinstance(raw, dict) or raw.get("language") != language:
         raise ConfigError(f"{path.name}: wrong or missing language")
     diagnoses = raw.get("diagnoses")

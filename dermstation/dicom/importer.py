@@ -25,6 +25,7 @@ from pydicom.valuerep import PersonName
 from dermstation.core.body_sites import BodySite, Laterality, View, parse_body_site
 from dermstation.core.domain import Sex
 from dermstation.core.errors import DicomReadError
+from dermstation.core.i18n import _
 from dermstation.dicom.anatomy import region_key
 from dermstation.dicom.reader import check_photograph
 
@@ -205,7 +206,7 @@ def _native_length_check(ds: Dataset, name: str) -> None:
         expected = expected // 3 * 2
     actual = len(ds.PixelData)
     if actual < expected:
-        raise DicomReadError(f"The image in {name} is incomplete (the file is truncated)",
+        raise DicomReadError(_("The image in {name} is incomplete (the file is truncated)").format(name=name),
                              f"pixel data {actual} bytes, expected {expected}")
 
 
@@ -230,17 +231,17 @@ def _validate(ds: Dataset, name: str) -> None:
             raise DicomReadError(f"{name} lacks the image attribute {keyword}", keyword)
     rows, cols = int(ds.Rows), int(ds.Columns)
     if rows < 2 or cols < 2 or rows * cols * int(ds.get("NumberOfFrames", 1) or 1) > MAX_PIXELS:
-        raise DicomReadError(f"The image in {name} has an unusable size", f"{rows} x {cols}")
+        raise DicomReadError(_("The image in {name} has an unusable size").format(name=name), f"{rows} x {cols}")
     bits = int(ds.BitsAllocated)
     if bits not in (8, 16):
-        raise DicomReadError(f"The image in {name} has {bits} bits per sample; photographs have 8 (or 16)",
+        raise DicomReadError(_("The image in {name} has {bits} bits per sample; photographs have 8 (or 16)").format(name=name, bits=bits),
                              f"BitsAllocated {bits}")
     photometric = str(ds.PhotometricInterpretation).upper()
     if photometric not in PHOTOMETRICS:
-        raise DicomReadError(f"The colour encoding of {name} ({photometric}) is not supported", photometric)
+        raise DicomReadError(_("The colour encoding of {name} ({photometric}) is not supported").format(name=name, photometric=photometric), photometric)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if samples not in (1, 3):
-        raise DicomReadError(f"The image in {name} has {samples} samples per pixel", f"SamplesPerPixel {samples}")
+        raise DicomReadError(_("The image in {name} has {samples} samples per pixel").format(name=name, samples=samples), f"SamplesPerPixel {samples}")
     _native_length_check(ds, name)
 
 
@@ -258,10 +259,10 @@ def _to_rgb(ds: Dataset, name: str) -> np.ndarray:
             raise DicomReadError(
                 f"{name} is compressed as {ts.name}, which this installation cannot decode",
                 f"{exc}; install pylibjpeg with pylibjpeg-libjpeg / pylibjpeg-openjpeg") from exc
-        raise DicomReadError(f"The image in {name} cannot be decoded", str(exc)) from exc
+        raise DicomReadError(_("The image in {name} cannot be decoded").format(name=name), str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - a decoder that exists but fails: damaged data (many kinds)
         what = f"its {ts.name} data" if ts.is_compressed else "its pixel data"
-        raise DicomReadError(f"The image in {name} is damaged: {what} cannot be decoded", repr(exc)) from exc
+        raise DicomReadError(_("The image in {name} is damaged: {what} cannot be decoded").format(name=name, what=what), repr(exc)) from exc
     arr = np.asarray(arr)
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
@@ -275,7 +276,7 @@ def _to_rgb(ds: Dataset, name: str) -> np.ndarray:
         g8 = np.clip(np.round(grey), 0, 255).astype(np.uint8)
         return np.repeat(g8[:, :, None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[2] != 3:
-        raise DicomReadError(f"The image in {name} has an unexpected layout", f"shape {arr.shape}")
+        raise DicomReadError(_("The image in {name} has an unexpected layout").format(name=name), f"shape {arr.shape}")
     if photometric in ("YBR_FULL", "YBR_FULL_422"):
         arr = convert_color_space(arr, photometric, "RGB")
     if arr.dtype != np.uint8:
@@ -342,6 +343,6 @@ def read_dicom_image(source: str | Path | bytes | BinaryIO, name: str | None = N
         path = Path(source)
         name = name or path.name
         if not path.is_file():
-            raise DicomReadError(f"The DICOM file {name} does not exist", str(path))
+            raise DicomReadError(_("The DICOM file {name} does not exist").format(name=name), str(path))
     name = name or "The DICOM file"
     return decode_dataset(_read_dataset(source, name), name)

@@ -17,6 +17,7 @@ import numpy as np
 
 from dermstation.core.config import models_dir
 from dermstation.core.errors import InferenceError, ModelLoadError
+from dermstation.core.i18n import _
 from dermstation.inference import applicability, quality
 from dermstation.inference.applicability import Applicability, OodStatus
 from dermstation.inference.image_io import LoadedImage, load_array, read_image
@@ -170,7 +171,7 @@ class Analyzer:
 
     def __init__(self, segmenter: ModelSession, classifier: ModelSession) -> None:
         if segmenter.card.task != "segmentation" or classifier.card.task != "classification":
-            raise ModelLoadError("The segmenter and classifier models are swapped or of the wrong kind")
+            raise ModelLoadError(_("The segmenter and classifier models are swapped or of the wrong kind"))
         self.segmenter = segmenter
         self.classifier = classifier
         seg_card, cls_card = segmenter.card, classifier.card
@@ -180,7 +181,7 @@ class Analyzer:
             self._cls_pipeline: CardPipeline = build_pipeline(
                 cls_card.preprocessing, (cls_card.input.height, cls_card.input.width))
         except (ValueError, KeyError) as exc:
-            raise ModelLoadError("A model card lists preprocessing DermStation does not know", str(exc)) from exc
+            raise ModelLoadError(_("A model card lists preprocessing DermStation does not know"), str(exc)) from exc
         self._seg_steps = self._seg_pipeline.image_steps()
         self._cls_steps = self._cls_pipeline.image_steps()
         # views already averaged inside the graph are not repeated: dihedral8 has every rotation and
@@ -252,7 +253,7 @@ class Analyzer:
         logits = out["logits"].astype(np.float64)
         maps = out["class_maps"].astype(np.float32)
         if maps.shape[-1] != maps.shape[-2] and "rot90" in views:
-            raise InferenceError("Rotation test-time augmentation needs a square classifier input")
+            raise InferenceError(_("Rotation test-time augmentation needs a square classifier input"))
         maps = np.mean([_VIEWS[v][1](maps[i]) for i, v in enumerate(views)], axis=0)
         return logits.mean(axis=0), maps, box, features
 

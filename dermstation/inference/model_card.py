@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dermstation.core.errors import ModelLoadError
+from dermstation.core.i18n import _
 from dermstation.inference.preprocess import StepSpec
 
 TASKS = ("classification", "segmentation")
@@ -78,7 +79,7 @@ class ModelCard:
         for r, name in self.outputs:
             if r == role:
                 return name
-        raise ModelLoadError(f"The model card {self.path.name} names no '{role}' output")
+        raise ModelLoadError(_("The model card {name} names no '{role}' output").format(name=self.path.name, role=role))
 
     def step(self, name: str) -> StepSpec | None:
         """The first preprocessing step called ``name``, if the card lists one."""
@@ -158,18 +159,18 @@ def parse_card(raw: Mapping[str, Any], path: Path) -> ModelCard:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise ModelLoadError(f"The model card {where} is invalid", f"{path}: {detail}") from exc
+        raise ModelLoadError(_("The model card {where} is invalid").format(where=where), f"{path}: {detail}") from exc
 
 
 def load_card(path: Path) -> ModelCard:
     """Read and parse a card file."""
     path = Path(path)
     if not path.is_file():
-        raise ModelLoadError(f"The model card {path.name} is missing", str(path))
+        raise ModelLoadError(_("The model card {name} is missing").format(name=path.name), str(path))
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"The model card {path.name} cannot be read", f"{path}: {exc}") from exc
+        raise ModelLoadError(_("The model card {name} cannot be read").format(name=path.name), f"{path}: {exc}") from exc
     if not isinstance(raw, Mapping):
-        raise ModelLoadError(f"The model card {path.name} is invalid", f"{path}: not a JSON object")
+        raise ModelLoadError(_("The model card {name} is invalid").format(name=path.name), f"{path}: not a JSON object")
     return parse_card(raw, path)

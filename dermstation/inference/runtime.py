@@ -25,6 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from dermstation.core.errors import InferenceError, ModelLoadError
+from dermstation.core.i18n import _
 from dermstation.inference.model_card import ModelCard, load_card
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def _verify_io(card: ModelCard, session: ort.InferenceSession) -> None:
             f"input {card.input.name!r} has shape {_describe(actual)}, the card says {expected}",
         )
     if inputs[card.input.name].type != "tensor(float)":
-        raise ModelLoadError(f"The model {file} does not match its card", "input is not float32")
+        raise ModelLoadError(_("The model {file} does not match its card").format(file=file), "input is not float32")
     outputs = {o.name: o for o in session.get_outputs()}
     for role, name in card.outputs:
         if name not in outputs:
@@ -277,7 +278,7 @@ class ModelSession:
             else:
                 outs = self._session.run(self._output_names, {self.card.input.name: batch})
         except Exception as exc:  # noqa: BLE001
-            raise InferenceError(f"The model {self.card.file} failed while running", str(exc)) from exc
+            raise InferenceError(_("The model {file} failed while running").format(file=self.card.file), str(exc)) from exc
         return dict(zip(self._roles, outs, strict=True))
 
 
@@ -300,7 +301,7 @@ def load_model(
         )
     model_path = card.model_path
     if not model_path.is_file():
-        raise ModelLoadError(f"The model file {model_path.name} is missing", str(model_path))
+        raise ModelLoadError(_("The model file {name} is missing").format(name=model_path.name), str(model_path))
     stat = model_path.stat()
     key = (str(model_path.resolve()), stat.st_mtime_ns, stat.st_size, card_path.stat().st_mtime_ns, provider, threads)
     with _cache_lock:

@@ -27,6 +27,7 @@ from dermstation.core.errors import (
     RecordError,
     StorageFull,
 )
+from dermstation.core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def normalise_url(url: str | URL) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError("The database address is not valid.", details=type(exc).__name__) from exc
+        raise ConfigError(_("The database address is not valid."), details=type(exc).__name__) from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dermstation.core.errors import ImageStoreError, StorageFull
+from dermstation.core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def damaged(sha256: str) -> ImageStoreError:
 
 def check_hash(sha256: str) -> str:
     if not _SHA256.fullmatch(sha256):
-        raise ImageStoreError("This image reference is not valid.", details=f"bad hash {sha256[:80]!r}")
+        raise ImageStoreError(_("This image reference is not valid."), details=f"bad hash {sha256[:80]!r}")
     return sha256
 
 
@@ -137,7 +138,7 @@ class ImageStore:
         except FileNotFoundError as exc:
             raise missing(sha256) from exc
         except OSError as exc:
-            raise ImageStoreError("An image file cannot be read.", details=f"{sha256}: {exc}") from exc
+            raise ImageStoreError(_("An image file cannot be read."), details=f"{sha256}: {exc}") from exc
         if sha256_hex(data) != sha256:
             raise damaged(sha256)
         return data

@@ -21,7 +21,7 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, T
 
 from dermstation.core.diagnoses import PatientKey
 from dermstation.core.errors import ValidationError
-from dermstation.core.i18n import SUPPORTED_LANGUAGES
+from dermstation.core.i18n import SUPPORTED_LANGUAGES, _
 from dermstation.core.patient_text import CANCER_KEYS, PLAN_TEXT_KEYS, patient_text
 from dermstation.reports.data import PatientSummaryData, SummaryExplanation
 from dermstation.reports.layout import (
@@ -102,10 +102,10 @@ def _check(data: PatientSummaryData) -> None:
     try:
         PatientKey(data.patient_key)
     except ValueError:
-        raise ValidationError("Unknown diagnosis for the patient summary", field="patient_key",
+        raise ValidationError(_("Unknown diagnosis for the patient summary"), field="patient_key",
                               details=repr(data.patient_key)) from None
     if data.plan not in PLAN_TEXT_KEYS:
-        raise ValidationError("Unknown plan for the patient summary", field="plan", details=repr(data.plan))
+        raise ValidationError(_("Unknown plan for the patient summary"), field="plan", details=repr(data.plan))
 
 
 def _render(data: PatientSummaryData, scale: float) -> tuple[bytes, int]:

@@ -31,6 +31,7 @@ import dermstation
 from dermstation.core.config import Paths
 from dermstation.core.domain import AuditAction
 from dermstation.core.errors import ImageStoreError, OutputNotWritten, RecordError
+from dermstation.core.i18n import _
 from dermstation.core.private_files import private_dir
 from dermstation.records import migrate
 from dermstation.records.database import Database, create_private_file, sqlite_file
@@ -186,7 +187,7 @@ def copy_rows(source: Engine | Connection, target: Engine) -> None:
                                    "DermStation version first.", details=f"{src_rev} vs {dst_rev}")
         for table in tables:
             if dst.execute(select(func.count()).select_from(table)).scalar_one():
-                raise MaintenanceError("The target database is not empty; nothing was copied.",
+                raise MaintenanceError(_("The target database is not empty; nothing was copied."),
                                        details=f"table {table.name} has rows")
         for table in tables:
             order = list(table.primary_key.columns)
@@ -215,7 +216,7 @@ def copy_images(hashes: Iterable[str], source: ImageStorage, target: ImageStorag
     n = 0
     for n, sha in enumerate(hashes, start=1):
         if target.put(source.read(sha)) != sha:  # put hashes what it stores
-            raise MaintenanceError("A picture changed while it was copied.", details=sha)
+            raise MaintenanceError(_("A picture changed while it was copied."), details=sha)
         if progress is not None:
             progress(n)
     return n
@@ -224,14 +225,14 @@ def copy_images(hashes: Iterable[str], source: ImageStorage, target: ImageStorag
 def _check_same(what: str, expected: Inventory, actual: Inventory) -> None:
     diffs = expected.differences(actual)
     if diffs:
-        raise MaintenanceError(f"The {what} does not match its source; do not rely on it.",
+        raise MaintenanceError(_("The {what} does not match its source; do not rely on it.").format(what=what),
                                details="; ".join(diffs[:20]))
 
 
 def _check_images(what: str, engine: Engine, store: ImageStorage) -> None:
     problems = verify(engine, store)
     if problems:
-        raise MaintenanceError(f"The {what} has pictures that cannot be read back.",
+        raise MaintenanceError(_("The {what} has pictures that cannot be read back.").format(what=what),
                                details="; ".join(str(p) for p in problems[:20]))
 
 
@@ -240,12 +241,12 @@ def backup(database: Database, store: ImageStorage, dest: Path) -> Outcome:
     """Write a verified backup of ``database`` and its pictures into the new or empty folder ``dest``."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
-        raise MaintenanceError(f"The backup folder {dest} is not empty; choose a new folder.")
+        raise MaintenanceError(_("The backup folder {dest} is not empty; choose a new folder.").format(dest=dest))
     created = not dest.exists()
     try:
         private_dir(dest)  # a new folder is owner-only (0700): a backup holds every patient record
     except (OSError, OutputNotWritten) as exc:
-        raise MaintenanceError(f"Cannot create the backup folder {dest}.", details=str(exc)) from exc
+        raise MaintenanceError(_("Cannot create the backup folder {dest}.").format(dest=dest), details=str(exc)) from exc
     try:
         return _write_backup(database, store, dest)
     except BaseException:
@@ -298,7 +299,7 @@ def _sqlite_online_backup(path: Path, target: Path) -> None:
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise MaintenanceError("The database could not be backed up.", details=str(exc)) from exc
+        raise MaintenanceError(_("The database could not be backed up."), details=str(exc)) from exc
     finally:
         src.close()
 
@@ -312,10 +313,10 @@ def read_backup(src: Path) -> Outcome:
         raise MaintenanceError(f"{src} is not a DermStation backup (no readable {MANIFEST}).",
                                details=str(exc)) from exc
     if manifest.get("format") != FORMAT:
-        raise MaintenanceError(f"The backup {src} was written in a format this version does not know.",
+        raise MaintenanceError(_("The backup {src} was written in a format this version does not know.").format(src=src),
                                details=f"format {manifest.get('format')!r}")
     if not (src / BACKUP_DATABASE).is_file():
-        raise MaintenanceError(f"The backup {src} has no {BACKUP_DATABASE}; it cannot be restored.")
+        raise MaintenanceError(_("The backup {src} has no {file}; it cannot be restored.").format(src=src, file=BACKUP_DATABASE))
     expected = Inventory(tuple(manifest["revision"]), tuple(sorted(manifest["counts"].items())),
                          tuple(manifest["images"]))
     with tempfile.TemporaryDirectory(prefix="dermstation-check-") as tmp:

@@ -150,7 +150,7 @@ class SettingsStore:
             if not backup.exists():
                 shutil.copy2(self._paths.settings_file, backup)
         except OSError as exc:
-            raise ConfigError("Cannot keep a copy of the old settings file", str(exc)) from exc
+            raise ConfigError(_("Cannot keep a copy of the old settings file"), str(exc)) from exc
         write_settings_file(self._paths, {k: v for k, v in raw.items() if k not in leftovers})
         log.info("clinic settings moved into the database: %s", ", ".join(sorted(adopted)) or "none new")
         return tuple(sorted(adopted))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import dermstation
 from dermstation.core.config import Paths
 from dermstation.core.errors import ConfigError
+from dermstation.core.i18n import _
 from dermstation.records import migrate
 from dermstation.records.clinic_models import Workstation
 from dermstation.records.columns import utcnow
@@ -57,7 +58,7 @@ def workstation_id(paths: Paths) -> str:
         path.write_text(value + "\n", encoding="ascii")
         return value
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"Cannot read or create {path}", str(exc)) from exc
+        raise ConfigError(_("Cannot read or create {path}").format(path=path), str(exc)) from exc
 
 
 def application_name(ws_id: str) -> str:
