@@ -215,7 +215,7 @@ def _validate(ds: Dataset, name: str) -> None:
     modality = _text(ds, "Modality").upper()
     if "PixelData" not in ds:
         kind = pydicom.uid.UID(sop_class).name if sop_class else "DICOM object"
-        raise DicomReadError(f"{name} holds no image (its content is: {kind}), so it cannot be imported",
+        raise DicomReadError(_("{name} holds no image (its content is: {kind}), so it cannot be imported").format(name=name, kind=kind),
                              f"SOP class {sop_class or '(none)'}, no Pixel Data")
     check_photograph(ds, name)  # the one rule for what counts as a photograph of the skin (reader.py)
     if sop_class and sop_class not in PHOTO_SOP_CLASSES:
@@ -225,10 +225,10 @@ def _validate(ds: Dataset, name: str) -> None:
             "captures can be imported",
             f"SOP class {sop_class}")
     if not sop_class and modality not in PHOTO_MODALITIES:
-        raise DicomReadError(f"{name} is not a photograph (modality {modality})", f"modality {modality}")
+        raise DicomReadError(_("{name} is not a photograph (modality {modality})").format(name=name, modality=modality), f"modality {modality}")
     for keyword in ("Rows", "Columns", "BitsAllocated", "PhotometricInterpretation"):
         if keyword not in ds or ds.get(keyword) in (None, ""):
-            raise DicomReadError(f"{name} lacks the image attribute {keyword}", keyword)
+            raise DicomReadError(_("{name} lacks the image attribute {keyword}").format(name=name, keyword=keyword), keyword)
     rows, cols = int(ds.Rows), int(ds.Columns)
     if rows < 2 or cols < 2 or rows * cols * int(ds.get("NumberOfFrames", 1) or 1) > MAX_PIXELS:
         raise DicomReadError(_("The image in {name} has an unusable size").format(name=name), f"{rows} x {cols}")
@@ -291,16 +291,16 @@ def _read_dataset(source: str | Path | bytes | BinaryIO, name: str) -> Dataset:
         ds = pydicom.dcmread(fp)
         # parse every element now, so a truncated file fails here and not half way through an import
         for element in ds.iterall():
-            _ = element.value
+            _value = element.value  # not `_`: that name is the translation function here
     except InvalidDicomError as exc:
-        raise DicomReadError(f"{name} is not a DICOM file", str(exc)) from exc
+        raise DicomReadError(_("{name} is not a DICOM file").format(name=name), str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on damaged files
-        raise DicomReadError(f"{name} is damaged or truncated and cannot be read", repr(exc)) from exc
+        raise DicomReadError(_("{name} is damaged or truncated and cannot be read").format(name=name), repr(exc)) from exc
     if getattr(ds, "file_meta", None) is None or "TransferSyntaxUID" not in ds.file_meta:
-        raise DicomReadError(f"{name} has no DICOM file header", "no File Meta Information / Transfer Syntax")
+        raise DicomReadError(_("{name} has no DICOM file header").format(name=name), "no File Meta Information / Transfer Syntax")
     syntax = ds.file_meta.TransferSyntaxUID  # a damaged header may hold anything here (found by the fuzz test)
     if not (isinstance(syntax, pydicom.uid.UID) and syntax.is_transfer_syntax):
-        raise DicomReadError(f"{name} is damaged: its header names no known transfer syntax",
+        raise DicomReadError(_("{name} is damaged: its header names no known transfer syntax").format(name=name),
                              f"TransferSyntaxUID {str(syntax)[:64]!r}")
     return ds
 
