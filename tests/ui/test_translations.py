@@ -1,4 +1,4 @@
-"""The UI's strings are extracted and translated into German, Spanish and French."""
+"""The UI's strings are extracted and translated into every offered language."""
 
 import ast
 from pathlib import Path
@@ -38,7 +38,7 @@ def test_template_holds_every_ui_string() -> None:
     assert not missing, f"run pybabel extract (translations/README.md): {sorted(missing)[:5]}"
 
 
-@pytest.mark.parametrize("language", ["de", "es", "fr"])
+@pytest.mark.parametrize("language", ["de", "es", "fr", "hi", "ta", "te", "ar"])
 def test_every_ui_string_is_translated_with_its_placeholders(language: str) -> None:
     with (translations_dir() / language / "LC_MESSAGES" / "dermstation.po").open("rb") as fh:
         catalog = read_po(fh, locale=language)
@@ -64,3 +64,8 @@ def test_switching_language_translates_at_once() -> None:
     assert _("Sign in") == "Se connecter"
     set_language("es")
     assert _("New patient") == "Nuevo paciente"
+    set_language("hi")
+    assert _("Patients") == "मरीज़"
+    set_language("ar")
+    assert _("Patients") == "المرضى"
+    assert ngettext("{n} patient", "{n} patients", 2).format(n=2) == "2 مريضان"
