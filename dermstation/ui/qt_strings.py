@@ -47,3 +47,11 @@ def install_catalogue_translator(app: QCoreApplication) -> None:
     if _installed is None:
         _installed = CatalogueTranslator(app)
         app.installTranslator(_installed)
+
+
+def remove_catalogue_translator(app: QCoreApplication) -> None:
+    """Undo ``install_catalogue_translator`` (tests that must leave Qt as they found it)."""
+    global _installed
+    if _installed is not None:
+        app.removeTranslator(_installed)
+        _installed = None

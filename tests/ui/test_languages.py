@@ -36,7 +36,7 @@ from dermstation.ui.analysis.page import AnalysisPage
 from dermstation.ui.fonts import apply_layout_direction, load_bundled_fonts
 from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.preferences import UiPreferences
-from dermstation.ui.qt_strings import install_catalogue_translator
+from dermstation.ui.qt_strings import install_catalogue_translator, remove_catalogue_translator
 from dermstation.ui.schedule.page import SchedulePage
 from dermstation.ui.theme import apply_theme
 
@@ -149,6 +149,7 @@ def themed(qapp: QApplication):  # type: ignore[no-untyped-def]
     install_catalogue_translator(qapp)  # as Shell.use_language does: "Cancel" where Qt has no catalogue
     yield
     apply_layout_direction("en")
+    remove_catalogue_translator(qapp)
 
 
 def test_the_bundled_fonts_cover_every_offered_script(qapp: QApplication) -> None:
