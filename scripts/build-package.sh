@@ -20,8 +20,17 @@ version="${version:-$(.venv/bin/python -c 'import dermstation; print(dermstation
 mkdir -p dist
 
 if [ -z "$reuse" ] || [ ! -x dist/dermstation/dermstation ]; then
-  # compiled catalogues: the installed program folder is read-only
-  .venv/bin/pybabel compile -q -d translations -D dermstation
+  # compiled catalogues (the installed program folder is read-only), the way the app compiles them itself
+  .venv/bin/python - <<'PY'
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+for po in Path("translations").glob("*/LC_MESSAGES/*.po"):
+    with po.open("rb") as source, po.with_suffix(".mo").open("wb") as target:
+        write_mo(target, read_po(source))
+PY
   .venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
     installer/pyinstaller/dermstation.spec
 fi
