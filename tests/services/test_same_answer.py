@@ -30,6 +30,12 @@ from dicom_samples import write_dicom  # noqa: E402
 from test_picture_path import _jpeg2000_dicom  # noqa: E402
 
 
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """Pixels do not depend on the backend (test_picture_path stores on both): SQLite is enough here."""
+    return sqlite_url
+
+
 @pytest.fixture(scope="module")
 def analysis() -> AnalysisService:
     return AnalysisService(models_dir=PROJECT_ROOT / "models", provider="cpu")
