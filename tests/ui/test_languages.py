@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dermstation.core.domain import LESION_CLASS_NAMES, Sex
+from dermstation.core.domain import LESION_CLASS_NAMES, Role, Sex
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, isolate, set_language
 from dermstation.services.reception import build_reception_services
 from dermstation.services.types import PatientInput
@@ -35,6 +35,7 @@ from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.page import AnalysisPage
 from dermstation.ui.fonts import apply_layout_direction, load_bundled_fonts
 from dermstation.ui.main_window import MainWindow, describe_database
+from dermstation.ui.navigation import Section
 from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.qt_strings import install_catalogue_translator, remove_catalogue_translator
 from dermstation.ui.schedule.page import SchedulePage
@@ -279,3 +280,26 @@ def test_a_receptionist_picks_their_own_language_from_the_file_menu(  # type: ig
     assert closed.args == ["relaunch"]  # the shell reopens the window in Tamil
     assert preferences.language_for(receptionist.username, "en") == "ta"
     assert preferences.language_for(dermatologist.username, "en") == "en"  # per user, not per machine
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_settings_page_renders_every_character(  # type: ignore[no-untyped-def]
+    qtbot, services, ops, admin, language: str, tmp_path: Path
+) -> None:
+    services.users.create_user(admin, "boss", "Dr Boss", frozenset({Role.DERMATOLOGIST, Role.ADMIN}), "boss-password")
+    boss = services.auth.sign_in("boss", "boss-password")
+    set_language(language)
+    apply_layout_direction(language)
+    window = MainWindow(
+        boss, patients=services.patients, users=services.users, settings_store=services.settings_store,
+        auth=services.auth, preferences=UiPreferences(services.paths.data_dir / "ui.ini"), ops=ops,
+        clinic_name="Hautpraxis Mitte", database_label="SQLite", language=language,
+    )
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    window.show_section(Section.SETTINGS)
+    window.grab().save(str(_shots(tmp_path) / f"settings-{language}.png"))
+    problems = _check(window, language)
+    assert not problems, f"{language}: {len(problems)} texts with missing glyphs, e.g. {problems[:3]}"
+    assert not _clipped(window), f"{language}: labels or buttons cut off: {_clipped(window)[:5]}"
