@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.capture.camera import LatestFrameCamera
 from dermstation.core.errors import DermStationError, NotApplicable
-from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, ngettext
+from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, isolate, ngettext
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
@@ -344,7 +344,7 @@ class AnalysisPage(QWidget):
         self.patient.clear()
         self.patient.addItem(_("Choose a patient") if found else _("No patient found"), None)
         for p in found:
-            self.patient.addItem(f"{p.display_name} · {p.record_number}", p.id)
+            self.patient.addItem(f"{isolate(p.display_name)} · {isolate(p.record_number)}", p.id)
         if current is not None and self.patient.findData(current) < 0:
             self.patient.insertItem(1, current_text, current)  # the open patient stays open
         self.patient.setCurrentIndex(max(self.patient.findData(current), 0) if current is not None else 0)
@@ -361,7 +361,7 @@ class AnalysisPage(QWidget):
         detail = await self._ops.db(self._patients.get, self._user, patient_id)
         self.patient.blockSignals(True)
         if self.patient.findData(patient_id) < 0:
-            self.patient.addItem(f"{detail.display_name} · {detail.record_number}", patient_id)
+            self.patient.addItem(f"{isolate(detail.display_name)} · {isolate(detail.record_number)}", patient_id)
         self.patient.setCurrentIndex(self.patient.findData(patient_id))
         self.patient.blockSignals(False)
         await self._load_lesions(patient_id, lesion_id)
