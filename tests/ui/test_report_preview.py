@@ -85,7 +85,8 @@ def test_save_failure_reaches_the_presenter(qtbot, ops, presenter, summary, tmp_
     dialog = _dialog(qtbot, summary, ops)
     with qtbot.waitSignal(presenter.presented, timeout=10000) as presented:
         dialog.save_to(tmp_path / "missing-folder" / "report.pdf")
-    assert "could not be saved" in presented.args[0].message
+    message = presented.args[0].message
+    assert "report.pdf" in message and "cannot be written" in message  # names the file and the problem
     for box in presenter.open_boxes():
         box.close()
 
