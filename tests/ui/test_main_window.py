@@ -168,10 +168,9 @@ def test_double_clicking_a_lesion_in_the_chart_opens_it_in_the_analysis_view(
 def test_keyboard_first_sections_quit_and_the_shortcut_list(qtbot, services, dermatologist, ops) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QApplication
 
     from dermstation.ui.shortcuts import ShortcutsDialog, shortcut_rows
-
-    from PySide6.QtWidgets import QApplication
 
     for _ in range(5):  # a dialog another test left open would keep this window from being active
         if (modal := QApplication.activeModalWidget()) is not None:
