@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMargins, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -60,6 +60,15 @@ def _write(path: Path, pdf: bytes) -> Path:
 
 def pdf_preview_available() -> bool:
     return QPdfDocument is not None and QPdfView is not None
+
+
+def fitting_size(widget: QWidget, width: int, height: int) -> QSize:
+    """``width`` x ``height``, shrunk to the screen the widget opens on (a 1366x768 laptop keeps its buttons)."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(width, height)
+    free = screen.availableGeometry()
+    return QSize(min(width, free.width() - 40), min(height, free.height() - 80))
 
 
 class ReportPreviewDialog(QDialog):
@@ -123,7 +132,7 @@ class ReportPreviewDialog(QDialog):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
-        self.resize(760, 900)
+        self.resize(fitting_size(self, 760, 900))
 
     def _say(self, text: str) -> None:
         self.message.setText(text)

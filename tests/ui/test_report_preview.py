@@ -102,3 +102,12 @@ def test_print_draws_every_page(qtbot, ops, summary, tmp_path: Path) -> None:
         assert dialog.print_to(printer) == dialog.page_count()
     assert printed.args[0] == dialog.page_count()
     assert len(PdfReader(io.BytesIO(out.read_bytes())).pages) == dialog.page_count()
+
+
+def test_the_preview_fits_the_screen_with_its_buttons(qtbot, ops, summary) -> None:
+    dialog = _dialog(qtbot, summary, ops)
+    free = dialog.screen().availableGeometry()
+    assert dialog.height() <= free.height() and dialog.width() <= free.width()
+    for button in (dialog.print_button, dialog.save_button, dialog.close_button):
+        corner = button.mapTo(dialog, button.rect().bottomRight())
+        assert dialog.rect().contains(corner)  # never below the bottom of the window
