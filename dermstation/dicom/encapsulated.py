@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 
-from dermstation.dicom.exporter import MANUFACTURER, SOFTWARE_VERSION, ExportedInstance
+from dermstation.dicom.exporter import MANUFACTURER, SOFTWARE_VERSION, ExportedInstance, new_dataset
 
 ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
 REQUIRED_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
@@ -67,15 +67,7 @@ def build_encapsulated_pdf(
     sop_uid = sop_instance_uid or generate_uid()
     now = datetime.now(UTC)
     content_time = signed_at or now
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ENCAPSULATED_PDF
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = f"DERMSTATION_{SOFTWARE_VERSION}"[:16]
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds = new_dataset(ENCAPSULATED_PDF, sop_uid)
     for keyword in _FROM_SOURCE:
         if keyword in source.dataset:
             setattr(ds, keyword, source.dataset[keyword].value)

@@ -156,10 +156,8 @@ def _rgb(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr[:, :, :3], dtype=np.uint8)
 
 
-def _base(sop_class: str, patient: ExportPatient, study: ExportStudy, modality: str, series_uid: str,
-          series_number: int, series_description: str, pixels: np.ndarray, content_time: datetime) -> Dataset:
-    rgb = _rgb(pixels)
-    sop_uid = generate_uid()
+def new_dataset(sop_class: str, sop_uid: str) -> Dataset:
+    """An empty dataset with DermStation's file meta for one instance, in UTF-8 (names in any script)."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = sop_uid
@@ -168,8 +166,16 @@ def _base(sop_class: str, patient: ExportPatient, study: ExportStudy, modality: 
     meta.ImplementationVersionName = f"DERMSTATION_{SOFTWARE_VERSION}"[:16]
     ds = Dataset()
     ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    return ds
+
+
+def _base(sop_class: str, patient: ExportPatient, study: ExportStudy, modality: str, series_uid: str,
+          series_number: int, series_description: str, pixels: np.ndarray, content_time: datetime) -> Dataset:
+    rgb = _rgb(pixels)
+    sop_uid = generate_uid()
+    ds = new_dataset(sop_class, sop_uid)
     # SOP Common
-    ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: names in any script
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = sop_uid
     now = datetime.now(UTC)
