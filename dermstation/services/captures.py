@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore, sha256_hex
 from dermstation.records.models import ImageCapture, Lesion
 from dermstation.services.audit import AuditLog
+from dermstation.services.device_profiles import DeviceProfile
 from dermstation.services.patients import capture_summary
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.types import CaptureSummary, CurrentUser
@@ -80,6 +81,8 @@ class PreparedCapture:
     pixel_spacing_mm: float | None  # size of one stored pixel, when known
     taken_at: datetime | None = None
     dicom: DicomImage | None = None  # the DICOM attributes (patient, study), for a DICOM file
+    device_profile_id: int | None = None  # the device profile the pixel size came from
+    spacing_source: str | None = None  # "profile", "dicom" or "manual" (None: no pixel size)
 
     @property
     def height(self) -> int:
@@ -94,10 +97,31 @@ def _is_dicom(path: Path, head: bytes) -> bool:
     return path.suffix.lower() in DICOM_EXTENSIONS or head[128:132] == b"DICM"
 
 
-def prepare_file(path: str | Path, pixel_spacing_mm: float | None = None) -> PreparedCapture:
+def with_profile(prepared: PreparedCapture, profile: DeviceProfile | None) -> PreparedCapture:
+    """The picture with its pixel size from ``profile`` (a DICOM file's own spacing wins; no profile: as it is).
+
+    ``ValidationError`` naming the picture when the profile was calibrated for another picture shape."""
+    if profile is None or prepared.spacing_source == "dicom":
+        return prepared
+    spacing = profile.spacing_for(prepared.width, prepared.height)
+    if spacing is None:
+        raise ValidationError(
+            _("{name} is {width}×{height} pixels, but the device profile {profile} is for {pw}×{ph} pictures: "
+              "choose the profile of the device that took it.").format(
+                name=prepared.original_name or _("The picture"), width=prepared.width, height=prepared.height,
+                profile=profile.name, pw=profile.width, ph=profile.height), field="device_profile")
+    return replace(prepared, pixel_spacing_mm=spacing, device_profile_id=profile.id, spacing_source="profile")
+
+
+def _source(spacing: float | None) -> str | None:
+    return "manual" if spacing is not None else None
+
+
+def prepare_file(path: str | Path, pixel_spacing_mm: float | None = None,
+                 profile: DeviceProfile | None = None) -> PreparedCapture:
     """Read an image or DICOM file once and decode it once (``ImageReadError``/``DicomReadError`` naming it).
 
-    A DICOM file's own pixel spacing wins over ``pixel_spacing_mm``.
+    A DICOM file's own pixel spacing wins over ``profile``, which wins over ``pixel_spacing_mm``.
     """
     path = Path(path)
     name = path.name[-255:]
@@ -110,20 +134,22 @@ def prepare_file(path: str | Path, pixel_spacing_mm: float | None = None) -> Pre
     except OSError as exc:
         raise ImageReadError(_("The file {name} cannot be read").format(name=path.name), f"{path}: {exc}") from exc
     if _is_dicom(path, data[:132]):
-        return prepare_dicom(read_dicom_image(data, path.name), name, pixel_spacing_mm)
+        return with_profile(prepare_dicom(read_dicom_image(data, path.name), name, pixel_spacing_mm), profile)
     image = decode_image(data, path.name)
-    return PreparedCapture(data, sha256_hex(data), CaptureSource.FILE, image, name, pixel_spacing_mm)
+    return with_profile(PreparedCapture(data, sha256_hex(data), CaptureSource.FILE, image, name, pixel_spacing_mm,
+                                        spacing_source=_source(pixel_spacing_mm)), profile)
 
 
 def prepare_frame(rgb: np.ndarray, pixel_spacing_mm: float | None = None,
-                  taken_at: datetime | None = None) -> PreparedCapture:
+                  taken_at: datetime | None = None, profile: DeviceProfile | None = None) -> PreparedCapture:
     """A full-resolution camera frame (RGB), kept as a lossless PNG."""
     if rgb.ndim != 3 or rgb.shape[2] < 3 or rgb.size == 0:
         raise ImageReadError(_("The camera frame is not a colour picture."), f"shape {rgb.shape}")
     image = load_array(rgb, source=_("The camera frame"))
     png = encode_png(np.ascontiguousarray(rgb[:, :, :3]))
-    return PreparedCapture(png, sha256_hex(png), CaptureSource.CAMERA, image, "", pixel_spacing_mm,
-                           taken_at or datetime.now(UTC))
+    return with_profile(PreparedCapture(png, sha256_hex(png), CaptureSource.CAMERA, image, "", pixel_spacing_mm,
+                                        taken_at or datetime.now(UTC), spacing_source=_source(pixel_spacing_mm)),
+                        profile)
 
 
 def prepare_dicom(dicom: DicomImage, name: str, pixel_spacing_mm: float | None = None) -> PreparedCapture:
@@ -133,18 +159,20 @@ def prepare_dicom(dicom: DicomImage, name: str, pixel_spacing_mm: float | None =
     taken_at = (dicom.acquired_at.astimezone() if dicom.acquired_at and dicom.acquired_at.tzinfo is None
                 else dicom.acquired_at)
     spacing = dicom.pixel_spacing_mm if dicom.pixel_spacing_mm is not None else pixel_spacing_mm
+    source = "dicom" if dicom.pixel_spacing_mm is not None else _source(pixel_spacing_mm)
     return PreparedCapture(png, sha256_hex(png), CaptureSource.DICOM, image, (name or "dicom")[-255:], spacing,
-                           taken_at, dicom)
+                           taken_at, dicom, spacing_source=source)
 
 
 def prepare(source: str | Path | np.ndarray | DicomImage, *, name: str = "",
-            pixel_spacing_mm: float | None = None, taken_at: datetime | None = None) -> PreparedCapture:
+            pixel_spacing_mm: float | None = None, taken_at: datetime | None = None,
+            profile: DeviceProfile | None = None) -> PreparedCapture:
     """``prepare_file`` for a path, ``prepare_frame`` for RGB pixels, ``prepare_dicom`` for a read DICOM."""
     if isinstance(source, DicomImage):
-        return prepare_dicom(source, name, pixel_spacing_mm)
+        return with_profile(prepare_dicom(source, name, pixel_spacing_mm), profile)
     if isinstance(source, np.ndarray):
-        return prepare_frame(source, pixel_spacing_mm, taken_at)
-    return prepare_file(source, pixel_spacing_mm)
+        return prepare_frame(source, pixel_spacing_mm, taken_at, profile)
+    return prepare_file(source, pixel_spacing_mm, profile)
 
 
 def decode_stored(data: bytes, name: str = "") -> LoadedImage:
@@ -204,7 +232,8 @@ class CaptureService:
                     name=prepared.original_name or _("This picture")),
                 details=f"lesion {lesion.id} sha256 {prepared.sha256[:12]}")
         return self.store(session, actor, lesion, prepared.data, prepared.source, prepared.width, prepared.height,
-                          prepared.original_name, prepared.pixel_spacing_mm, prepared.taken_at, audit_detail)
+                          prepared.original_name, prepared.pixel_spacing_mm, prepared.taken_at, audit_detail,
+                          device_profile_id=prepared.device_profile_id, spacing_source=prepared.spacing_source)
 
     def store(
         self,
@@ -219,6 +248,9 @@ class CaptureService:
         pixel_spacing_mm: float | None = None,
         taken_at: datetime | None = None,
         audit_detail: str = "",
+        *,
+        device_profile_id: int | None = None,
+        spacing_source: str | None = None,
     ) -> ImageCapture:
         """Check (the one check), store the file and add the row (audited) inside the caller's transaction.
 
@@ -236,12 +268,15 @@ class CaptureService:
             width=width,
             height=height,
             pixel_spacing_mm=float(pixel_spacing_mm) if pixel_spacing_mm is not None else None,
+            device_profile_id=device_profile_id,
+            spacing_source=(spacing_source or "manual") if pixel_spacing_mm is not None else None,
             original_filename=original_name.strip(),
             created_by_id=actor.id,
         )
         session.add(capture)
         session.flush()
-        detail = f"lesion={lesion.id}" + (f" {audit_detail}" if audit_detail else "")
+        detail = f"lesion={lesion.id}" + (f" {audit_detail}" if audit_detail else "") + (
+            f" device_profile={device_profile_id}" if device_profile_id is not None else "")
         self._audit.record(session, actor.id, AuditAction.CREATE, "image_captures", capture.id, detail)
         return capture
 

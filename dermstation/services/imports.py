@@ -34,7 +34,9 @@ from dermstation.services.captures import (
     decode_stored,
     prepare_file,
     prepare_frame,
+    with_profile,
 )
+from dermstation.services.device_profiles import DeviceProfile
 from dermstation.services.types import CaptureSummary, CurrentUser
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class ImportService:
         progress: Progress | None = None,
         pixel_spacing_mm: float | None = None,
         run_on_db: Callable[[Callable[[], CaptureSummary]], CaptureSummary] = _inline,
+        device_profile: DeviceProfile | None = None,
     ) -> PictureImportReport:
         """Import images (JPEG/PNG/TIFF/BMP/WebP/GIF/HEIC) and DICOM files (folders searched) into a lesion.
 
@@ -98,6 +101,8 @@ class ImportService:
         Every per-file problem (unreadable, damaged, unsupported, not a photograph, a duplicate, a storage
         error) is reported for that file and the batch goes on; a permission or missing-lesion error stops it
         (it would fail for every file). ``Cancelled`` is not raised: the report says so and keeps what was done.
+        ``device_profile`` gives each picture its pixel size (a DICOM file's own spacing wins; a picture of
+        another shape than the profile's is reported for its file).
         """
         files = collect_paths(paths)
         progress = progress or Progress()
@@ -109,7 +114,7 @@ class ImportService:
             except Cancelled:
                 return PictureImportReport(tuple(imported), tuple(failures), cancelled=True)
             try:
-                prepared = prepare_file(path, pixel_spacing_mm)
+                prepared = with_profile(prepare_file(path, pixel_spacing_mm), device_profile)
                 imported.append(run_on_db(lambda p=prepared: self._captures.add(actor, lesion_id, p)))
             except (PermissionDenied, RecordNotFound, Cancelled):
                 raise
@@ -131,9 +136,10 @@ class ImportService:
         return self._captures.add(actor, lesion_id, prepared)
 
     def add_frame(self, actor: CurrentUser, lesion_id: int, rgb: np.ndarray,
-                  pixel_spacing_mm: float | None = None, taken_at: datetime | None = None) -> CaptureSummary:
+                  pixel_spacing_mm: float | None = None, taken_at: datetime | None = None,
+                  device_profile: DeviceProfile | None = None) -> CaptureSummary:
         """Store a full-resolution camera frame (RGB) as a lossless PNG capture."""
-        return self._captures.add(actor, lesion_id, prepare_frame(rgb, pixel_spacing_mm, taken_at))
+        return self._captures.add(actor, lesion_id, prepare_frame(rgb, pixel_spacing_mm, taken_at, device_profile))
 
 
 def _named(message: str, path: Path) -> str:
