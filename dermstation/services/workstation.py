@@ -9,7 +9,9 @@ import numpy as np
 
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.analysis_records import AnalysisRecordService, mask_contour
+from dermstation.services.annotations import AnnotationService
 from dermstation.services.assessments import AssessmentService
+from dermstation.services.device_profiles import DeviceProfileService
 from dermstation.services.container import Services
 from dermstation.services.hospital_link import HospitalLink
 from dermstation.services.hospitals import HospitalService
@@ -29,6 +31,8 @@ class WorkstationServices:
     hospital_link: HospitalLink | None = None  # PACS send/receive and FHIR export (issue 22), when wired
     registry: WorkstationRegistry | None = None  # which workstations use the clinic's database (Settings)
     camera: str = ""  # this workstation's camera (settings.json "camera"): index, video file or stream URL
+    device_profiles: DeviceProfileService | None = None  # mm per pixel of each device, chosen at capture
+    annotations: AnnotationService | None = None  # rulers, arrows and marks drawn over a picture
 
 
 def build_workstation_services(services: Services, analysis: AnalysisService) -> WorkstationServices:

@@ -108,7 +108,13 @@ class ZoomableView(QGraphicsView):
 
 
 class LesionImageView(QWidget):
-    """Image plus overlay toggles. ``show_image`` replaces everything; overlays may be absent."""
+    """Image plus overlay toggles. ``show_image`` replaces everything; overlays may be absent.
+
+    ``image_shown(capture_id, shown_width)`` tells layers drawn over a stored picture (the marks of
+    ``ui.analysis.annotations``) which picture is shown and at what size; ``image_cleared`` that none is."""
+
+    image_shown = Signal(int, int)
+    image_cleared = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,7 +179,12 @@ class LesionImageView(QWidget):
         layout.setSpacing(6)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        self._layout = layout
         self.clear()
+
+    def add_tool_bar(self, bar: QWidget) -> None:
+        """A second row of controls above the picture (the marks' tools)."""
+        self._layout.insertWidget(1, bar)
 
     def clear(self) -> None:
         self.image_item.setPixmap(QPixmap())
@@ -182,8 +193,10 @@ class LesionImageView(QWidget):
         self.scene.setSceneRect(QRectF(0, 0, 1, 1))
         self._has_heatmap = False
         self._update_visibility()
+        self.image_cleared.emit()
 
-    def show_image(self, rgb: np.ndarray, contour: np.ndarray | None = None, cam: np.ndarray | None = None) -> None:
+    def show_image(self, rgb: np.ndarray, contour: np.ndarray | None = None, cam: np.ndarray | None = None,
+                   capture_id: int | None = None) -> None:
         h, w = rgb.shape[:2]
         self.image_item.setPixmap(QPixmap.fromImage(qimage_from_rgb(rgb)))
         self.contour_item.setPath(contour_path(contour) if contour is not None else QPainterPath())
@@ -198,6 +211,10 @@ class LesionImageView(QWidget):
         self.scene.setSceneRect(QRectF(0, 0, w, h))
         self._update_visibility()
         self.view.fit()
+        if capture_id is not None:
+            self.image_shown.emit(capture_id, w)
+        else:
+            self.image_cleared.emit()
 
     @property
     def has_heatmap(self) -> bool:

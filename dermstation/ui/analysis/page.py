@@ -41,6 +41,7 @@ from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, isol
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
+from dermstation.ui.analysis.annotations import AnnotationTools
 from dermstation.ui.analysis.assessment import AssessmentForm
 from dermstation.ui.analysis.audit import AuditView
 from dermstation.ui.analysis.history import HistoryView
@@ -201,6 +202,8 @@ class AnalysisPage(QWidget):
 
         # --- analysis tab -----------------------------------------------------------------------
         self.image_view = LesionImageView()
+        self.annotations = (AnnotationTools(self.image_view, workstation.annotations, user, ops)
+                            if workstation.annotations is not None and clinical else None)  # marks layer
         self.headline = Headline()
         self.quality = QualityBanner()
         self.chart = ProbabilityChart()
@@ -573,7 +576,7 @@ class AnalysisPage(QWidget):
         self._shown = shown
         self.busy.hide()
         a = shown.stored
-        self.image_view.show_image(shown.image, shown.contour, shown.cam)
+        self.image_view.show_image(shown.image, shown.contour, shown.cam, capture_id=shown.capture_id)
         self.headline.show_analysis(a)
         self.quality.show_flags(a.quality_flags, a.quality_messages)
         self.chart.set_values(a.probabilities, a.malignancy, a.threshold)
