@@ -1,19 +1,74 @@
 """The class-probability chart: one horizontal bar per class, and the malignancy score against its
-operating threshold."""
+operating threshold.
+
+Bars and lines are a reportlab Drawing; the words are drawn over it with ``layout.draw_text``, because a
+Drawing's String neither shapes Arabic or Indic letters nor puts right-to-left words in reading order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.platypus import Flowable
 
-from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, dominant_script, font_for, register_fonts
-from dermstation.reports.layout import ACCENT, ALERT, MUTED, RULE, percent
+from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts
+from dermstation.reports.layout import ACCENT, ALERT, MUTED, RULE, draw_text, percent, text_width
 
 BAR = colors.HexColor("#7a9cc6")
 BAR_TOP = ACCENT
 BAR_MALIGNANT = colors.HexColor("#d9822b")
+LABEL_SIZE = 7.5
+SMALLEST_LABEL = 5.0  # a long class name (Tamil, Telugu) is set smaller to fit its column, down to this
+TWO_LINES_BELOW = 6.5  # ... or on two lines when one would be smaller than this
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float  # baseline
+    text: str
+    size: float
+    bold: bool = False
+    anchor: str = "left"
+    colour: colors.Color = colors.black
+
+
+class LabelledDrawing(Flowable):
+    """A Drawing with its labels drawn as shaped text on top."""
+
+    def __init__(self, drawing: Drawing, labels: Sequence[Label]) -> None:
+        super().__init__()
+        self.drawing, self.labels = drawing, tuple(labels)
+        self.width, self.height = drawing.width, drawing.height
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        return self.width, self.height
+
+    def draw(self) -> None:
+        renderPDF.draw(self.drawing, self.canv, 0, 0)
+        for label in self.labels:
+            self.canv.setFillColor(label.colour)
+            draw_text(self.canv, label.x, label.y, label.text, label.size, bold=label.bold, anchor=label.anchor)
+
+
+def _two_lines(text: str) -> list[str]:
+    """``text`` cut at the space that best halves it (after a " / " when there is one); [] for one word."""
+    words = text.split(" ")
+    if len(words) < 2:
+        return []
+    cuts = [i for i in range(1, len(words)) if words[i - 1] == "/"] or list(range(1, len(words)))
+    best = min(cuts, key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return [" ".join(words[:best]), " ".join(words[best:])]
+
+
+def fitted_size(text: str, room: float, bold: bool = False) -> float:
+    """LABEL_SIZE, or smaller so that ``text`` fits in ``room`` points (never below SMALLEST_LABEL)."""
+    width = text_width(text, LABEL_SIZE, bold)
+    return LABEL_SIZE if width <= room else max(SMALLEST_LABEL, LABEL_SIZE * room / width)
 
 
 def probability_chart(
@@ -24,7 +79,7 @@ def probability_chart(
     language: str = "en",
     row: float = 13.0,
     top_class: str = "",
-) -> Drawing:
+) -> LabelledDrawing:
     """Bars for each (class, p); the top class dark, malignant classes orange; percentages at the end."""
     register_fonts()
     label_w = width * 0.42
@@ -32,6 +87,7 @@ def probability_chart(
     bar_w = width - label_w - value_w
     height = row * len(probabilities) + 14
     d = Drawing(width, height)
+    texts: list[Label] = []
     top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + bar_w * tick
@@ -42,16 +98,23 @@ def probability_chart(
         y = height - (i + 1) * row
         is_top = cls == top_class
         colour = BAR_TOP if is_top else BAR_MALIGNANT if cls in malignant else BAR
-        d.add(String(label_w - 4, y + 3, labels.get(cls, cls),
-                     fontName=font_for(dominant_script(labels.get(cls, cls)), bold=is_top),
-                     fontSize=7.5, textAnchor="end"))
+        name = labels.get(cls, cls)
+        size = fitted_size(name, label_w - 6, is_top)
+        lines = _two_lines(name) if size < TWO_LINES_BELOW else []
+        if lines:  # two lines at a readable size rather than one too small to read
+            size = min(fitted_size(line, label_w - 6, is_top) for line in lines)
+            size = min(size, (row - 1) / 2)
+            texts += [Label(label_w - 4, y + 3 + size * 0.55, lines[0], size, is_top, "right"),
+                      Label(label_w - 4, y + 3 - size * 0.55, lines[1], size, is_top, "right")]
+        else:
+            texts.append(Label(label_w - 4, y + 3, name, size, is_top, "right"))
         d.add(Rect(label_w, y + 1.5, max(0.5, bar_w * p), row - 4, fillColor=colour, strokeColor=None))
         d.add(String(label_w + bar_w + 4, y + 3, percent(p, language), fontName=BASE_FONT, fontSize=7.5))
-    return d
+    return LabelledDrawing(d, texts)
 
 
 def malignancy_gauge(malignancy: float, threshold: float, width: float, caption: str, threshold_caption: str,
-                     language: str = "en") -> Drawing:
+                     language: str = "en") -> LabelledDrawing:
     """One bar for the malignancy score with the threshold as a red line across it."""
     register_fonts()
     height = 38.0
@@ -69,5 +132,4 @@ def malignancy_gauge(malignancy: float, threshold: float, width: float, caption:
     d.add(String(tx, 1, f"{threshold_caption} {percent(threshold, language)}", fontName=BASE_FONT, fontSize=6.5,
                  fillColor=ALERT, textAnchor="middle"))
     d.add(String(right + 4, y + 2, percent(malignancy, language), fontName=BOLD_FONT, fontSize=8.5))
-    d.add(String(left, y + bar_h + 8, caption, fontName=font_for(dominant_script(caption), bold=True), fontSize=7.5, fillColor=MUTED))
-    return d
+    return LabelledDrawing(d, [Label(left, y + bar_h + 8, caption, 7.5, True, "left", MUTED)])

@@ -1,5 +1,6 @@
 """The report fonts: Noto Sans for Latin, Greek and Cyrillic plus Noto Sans Devanagari, Telugu, Tamil
-and Arabic, shipped in ``resources/fonts`` (SIL OFL 1.1, see ``OFL.txt`` there).
+and Arabic, shipped in ``resources/fonts`` (SIL OFL 1.1, see ``OFL.txt`` there), and a subset of DejaVu Sans
+for the signs Noto Sans lacks (≥ ≤ ≈ − →; Bitstream Vera licence, see ``DejaVu-LICENSE.txt``).
 
 reportlab draws a string in one font, so mixed text (a Hindi name in an English report) is cut into
 script runs and each run gets the font that has its glyphs (``markup`` for paragraphs, ``runs`` for
@@ -20,7 +21,7 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from dermstation.reports import text_layer
+from dermstation.reports import bidi, text_layer
 
 FONTS_DIR = Path(__file__).resolve().parent / "resources" / "fonts"
 
@@ -29,6 +30,7 @@ DEVANAGARI = "devanagari"
 TELUGU = "telugu"
 TAMIL = "tamil"
 ARABIC = "arabic"
+SYMBOLS = "symbols"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ FAMILIES: dict[str, FontFamily] = {
     TELUGU: FontFamily(TELUGU, "DSTelu", "DSTelu-Bold", "NotoSansTelugu-Regular.ttf", "NotoSansTelugu-Bold.ttf"),
     TAMIL: FontFamily(TAMIL, "DSTaml", "DSTaml-Bold", "NotoSansTamil-Regular.ttf", "NotoSansTamil-Bold.ttf"),
     ARABIC: FontFamily(ARABIC, "DSArab", "DSArab-Bold", "NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
+    SYMBOLS: FontFamily(SYMBOLS, "DSSymb", "DSSymb-Bold", "DejaVuSans-Symbols.ttf", "DejaVuSans-Bold-Symbols.ttf"),
 }
 
 BASE_FONT = FAMILIES[LATIN].regular
@@ -123,14 +126,20 @@ def _join(out: list[tuple[str, str]], script: str | None, chunk: str) -> None:
         out.append((script or LATIN, chunk))
 
 
-# symbols Noto Sans lacks, spelled with characters it has
-_ASCII_SUBSTITUTES = {"≥": ">=", "≤": "<=", "≈": "~", "→": "->", "←": "<-"}
-
-
-def _substitute(text: str) -> str:
-    if not any(c in _ASCII_SUBSTITUTES for c in text):
-        return text
-    return "".join(_ASCII_SUBSTITUTES.get(c, c) if not _covers(LATIN, c) else c for c in text)
+def _with_symbols(out: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Signs Noto Sans lacks (≥, ≤, −, →) moved from Latin runs into runs of the symbols font."""
+    result: list[tuple[str, str]] = []
+    for script, chunk in out:
+        if script != LATIN or all(_covers(LATIN, c) for c in chunk):
+            result.append((script, chunk))
+            continue
+        for char in chunk:
+            kind = SYMBOLS if not _covers(LATIN, char) and _covers(SYMBOLS, char) else LATIN
+            if result and result[-1][0] == kind:
+                result[-1] = (kind, result[-1][1] + char)
+            else:
+                result.append((kind, char))
+    return result
 
 
 def runs(text: str) -> list[tuple[str, str]]:
@@ -139,7 +148,6 @@ def runs(text: str) -> list[tuple[str, str]]:
     Arabic words stay in one run and the whole phrase is shaped right-to-left; a word never mixes
     fonts unless its letters do (reportlab shapes a word in its first font)."""
     out: list[tuple[str, str]] = []
-    text = _substitute(text)
     for token in re.findall(r"\s+|\S+", text):
         letters = [script_of(c) for c in token]
         if all(s is None for s in letters):
@@ -163,7 +171,7 @@ def runs(text: str) -> list[tuple[str, str]]:
             current, chunk = script, char
         if chunk:
             _join(out, current, chunk)
-    return out
+    return _with_symbols(out)
 
 
 def font_for(script: str, bold: bool = False) -> str:
@@ -181,6 +189,27 @@ def markup(text: str, bold: bool = False) -> str:
         else:
             parts.append(f'<font name="{font_for(script, bold)}">{safe}</font>')
     return "".join(parts)
+
+
+def visual_markup(text: str, bold: bool = False, rtl: bool = False) -> str:
+    """Paragraph markup for ONE line of ``text`` with its words, numbers and Latin names in the order they
+    are drawn (``reports.bidi``); ``rtl``: the line's base direction. Each right-to-left word gets a frag
+    of its own so that nothing else is shaped with it."""
+    pieces = bidi.visual_order(text, rtl, runs(text))
+    parts: list[str] = []
+    plain = ""
+    for before, piece in zip(["", *pieces], pieces, strict=False):
+        if bidi.number_meets_arabic_punctuation(before, piece):
+            # a 1-point space: invisible, but copy-paste readers then take "،" and "2025" as two words
+            # (as one, poppler reversed it: "2025،" came back as "5202،")
+            parts += [markup(plain, bold), '<font size="1"> </font>']
+            plain = ""
+        if bidi.has_rtl(piece):
+            parts += [markup(plain, bold), markup(piece, bold)]
+            plain = ""
+        else:
+            plain += piece
+    return "".join(parts) + markup(plain, bold)
 
 
 def dominant_script(text: str) -> str:

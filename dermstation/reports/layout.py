@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from PIL import Image as PILImage
 from reportlab import rl_config
@@ -74,6 +75,11 @@ def day(value: date | None, language: str) -> str:
 def moment(value: datetime | None, language: str) -> str:
     if value is None:
         return "—"
+    if language in RTL_LANGUAGES:
+        # date and time side by side: CLDR's "{date}، {time}" puts an Arabic comma against the date's
+        # digits, which copy-paste readers (poppler) then read as one right-to-left word ("41،/05/2026")
+        locale = locale_for(language)
+        return f"{format_date(value, format='medium', locale=locale)} {format_time(value, format='medium', locale=locale)}"
     return format_datetime(value, format="medium", locale=locale_for(language))
 
 
@@ -114,11 +120,67 @@ def make_styles(rtl: bool = False, scale: float = 1.0) -> Styles:
     )
 
 
+def _first_strong_rtl(text: str) -> bool:
+    """Rules P2-P3 of the bidi algorithm: the first letter with a direction decides a text's."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("L", "R", "AL"):
+            return kind != "L"
+    return False
+
+
+class BidiParagraph(Paragraph):
+    """A paragraph holding right-to-left text: broken into lines in logical order, then each line's words
+    put in the order they are drawn (``reports.bidi``) and the lines joined with forced breaks. Laid out
+    again whenever the width changes; the pieces a page break splits off are plain paragraphs."""
+
+    def __init__(self, text: str, style: ParagraphStyle, *args: object, logical: str | None = None,
+                 bold: bool = False, rtl: bool = False, **kwargs: object) -> None:
+        super().__init__(text, style, *args, **kwargs)
+        self._logical, self._bold, self._rtl, self._laid_for = logical, bold, rtl, -1.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        if self._logical is not None and availWidth != self._laid_for:
+            self._laid_for = availWidth
+            width = availWidth - self.style.leftIndent - self.style.rightIndent
+            lines = [line for segment in self._logical.split("\n")
+                     for line in _visual_lines(segment, self.style, width, self._bold, self._rtl)]
+            Paragraph.__init__(self, "<br/>".join(lines), self.style)
+        return super().wrap(availWidth, availHeight)
+
+
+def _visual_lines(text: str, style: ParagraphStyle, width: float, bold: bool, rtl: bool) -> list[str]:
+    """Markup of each line ``text`` breaks into at ``width``, in drawing order."""
+    from dermstation.reports.bidi import line_words
+    from dermstation.reports.fonts import markup, visual_markup
+
+    words = line_words(text)
+    if not words:
+        return [""]
+    logical = Paragraph(markup(text, bold=bold), style)
+    logical.wrap(width, 1e6)
+    lines = logical.blPara.lines
+    counts = [line.wordCount if logical.blPara.kind == 1 else len(line[1]) for line in lines]
+    if sum(counts) != len(words):  # a word too long for the line was cut: keep the text on one line
+        counts = [len(words)]
+    out, start = [], 0
+    for n in counts:
+        out.append(visual_markup(" ".join(words[start:start + n]), bold=bold, rtl=rtl))
+        start += n
+    return out
+
+
 def para(text: str, style: ParagraphStyle, bold: bool = False) -> Paragraph:
-    """A paragraph of plain ``text`` (escaped; each script in its font)."""
+    """A paragraph of plain ``text`` (escaped; each script in its font; right-to-left words in the
+    order they are read, the paragraph right-to-left when its style is right-aligned or its first
+    letter is right-to-left)."""
+    from dermstation.reports.bidi import has_rtl
     from dermstation.reports.fonts import markup
 
-    return Paragraph(markup(text, bold=bold), style)
+    rtl = style.alignment == TA_RIGHT or _first_strong_rtl(text)
+    if not has_rtl(text):
+        return Paragraph(markup(text, bold=bold), style)
+    return BidiParagraph(markup(text, bold=bold), style, logical=text, bold=bold, rtl=rtl)
 
 
 # --- images -----------------------------------------------------------------------------------------
@@ -151,13 +213,13 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, bold: 
     Drawn as a paragraph because reportlab shapes complex scripts in paragraphs (with uharfbuzz) but
     on the bare canvas only when its optional bidi package is installed too.
     """
-    from dermstation.reports.fonts import markup
+    from dermstation.reports.fonts import visual_markup
 
     register_fonts()
     alignment = {"left": TA_LEFT, "right": TA_RIGHT, "centre": TA_CENTER}[anchor]
     style = ParagraphStyle("line", fontName=BASE_FONT, fontSize=size, leading=size * 1.2, alignment=alignment,
                            shaping=1 if shaping_available() else 0, textColor=canvas._fillColorObj)
-    p = Paragraph(markup(text, bold=bold), style)
+    p = Paragraph(visual_markup(text, bold=bold, rtl=_first_strong_rtl(text)), style)
     avail = PAGE[0]
     _w, h = p.wrap(avail, size * 4)
     width = max(p.getActualLineWidths0() or [0.0])
@@ -165,6 +227,18 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, bold: 
     # a one-line paragraph's baseline sits one font size (less the descent) above its bottom
     p.drawOn(canvas, left, y - (h - size) - 0.2 * size)
     return width
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width ``draw_text`` gives ``text`` (shaped, each script in its font)."""
+    from dermstation.reports.fonts import visual_markup
+
+    register_fonts()
+    style = ParagraphStyle("measure", fontName=BASE_FONT, fontSize=size, leading=size * 1.2,
+                           shaping=1 if shaping_available() else 0)
+    p = Paragraph(visual_markup(text, bold=bold, rtl=_first_strong_rtl(text)), style)
+    p.wrap(PAGE[0], size * 4)
+    return max(p.getActualLineWidths0() or [0.0])
 
 
 PageHook = Callable[[Canvas, object], None]

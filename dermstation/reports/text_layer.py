@@ -131,16 +131,33 @@ def install(fonts: dict[str, Path]) -> None:
 # (pdftotext, pdf.js and Acrobat honour it). reportlab's shaper keeps no link to the characters it
 # shaped, so it is wrapped to remember them per word, and the text writer to emit one span per run
 # (per word where a piece's characters are unknown).
-# Only Indic words get a span: for Arabic, poppler reverses a right-to-left line after reading it, so
-# logical /ActualText comes out reversed (measured: 26 of 200 words); the ToUnicode map serves Arabic.
+# An Arabic word's span holds its letters (not presentation forms, with their vowel marks) in the order its
+# glyphs are drawn, left to right: readers (poppler, pdf.js) take a line's characters as drawn and put a
+# right-to-left line back into reading order themselves, so a span in reading order came out reversed
+# (measured: 26 of 200 words); without spans, marks such as tanween were lost ("ورمًا" -> "ورما").
 
 _actual_installed = False
 _INDIC = ((0x0900, 0x0DFF), (0xA8E0, 0xA8FF), (0x1CD0, 0x1CFF))
+_ARABIC = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF))
 Segment = tuple[int, int, "str | None"]  # start, end in the shaped string, the characters it stands for
 
 
 def _is_indic(text: str) -> bool:
     return any(first <= ord(c) <= last for c in text for first, last in _INDIC)
+
+
+def _is_arabic(text: str) -> bool:
+    return any(first <= ord(c) <= last for c in text for first, last in _ARABIC)
+
+
+def _spanned(text: str) -> bool:
+    """Whether a shaped run of ``text`` gets an /ActualText span."""
+    return _is_indic(text) or _is_arabic(text)
+
+
+def _span_text(text: str) -> str:
+    """An Arabic word's characters in drawing order (see above); any other text as it is."""
+    return text[::-1] if _is_arabic(text) and not _is_indic(text) else text
 
 
 def _segments_of(shaped: object) -> list[Segment]:
@@ -192,13 +209,30 @@ def install_actual_text() -> None:
         original_add, original_radd = shaped_str.__add__, shaped_str.__radd__
         original_format = textobject.PDFTextObject._formatText
 
-        def shape_frag_word(w, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def shape_one(w, *args, **kwargs):  # type: ignore[no-untyped-def]
             new = original_shape(w, *args, **kwargs)
             if new is not w and isinstance(new, list) and len(new) > 1:
                 # an unusual frag word keeps working, only without /ActualText
                 with contextlib.suppress(TypeError, ValueError, AttributeError, IndexError):
                     _tag_pieces(w, new)
             return new
+
+        def shape_frag_word(w, *args, **kwargs):  # type: ignore[no-untyped-def]
+            # reportlab shapes a whole word with its first font: "(" in Noto Sans followed by an Arabic
+            # word drew the Arabic letters as missing glyphs. Each font's piece is shaped on its own
+            # (one piece per frag: reports.bidi puts a moved comma in a frag of its own, never shaped with the
+            # Arabic word beside it, which HarfBuzz would draw on the word's other side)
+            pieces = list(w[1:]) if isinstance(w, list) else []
+            if (len(pieces) < 2 or isinstance(w, ttfonts.ShapedFragWord)
+                    or any(hasattr(f, "cbDefn") for f, _s in pieces)):
+                return shape_one(w, *args, **kwargs)
+            width, items = 0.0, []
+            for f, s in pieces:
+                part = shape_one(w.__class__([pdfmetrics.stringWidth(s, f.fontName, f.fontSize), (f, s)]),
+                                 *args, **{**kwargs, "force": True})
+                width += part[0]
+                items += part[1:]
+            return ttfonts.makeShapedFragWord(w)([width, *items])
 
         def joined(result, left: object, right: object):  # type: ignore[no-untyped-def]
             shift = len(str(left))
@@ -213,7 +247,7 @@ def install_actual_text() -> None:
 
         def format_text(self, text):  # type: ignore[no-untyped-def]
             segments = getattr(text, "_segments", None) if isinstance(text, shaped_str) else None
-            if not segments or not any(t and t != str(text)[a:b] and _is_indic(t) for a, b, t in segments):
+            if not segments or not any(t and _spanned(t) for _a, _b, t in segments):
                 return original_format(self, text)
             if all(t is not None for _a, _b, t in segments):
                 # one span for the run: a reader splits a word whose glyphs overlap (measured: "देती" -> "दे ती")
@@ -221,8 +255,8 @@ def install_actual_text() -> None:
             out = []
             for a, b, actual in _words(segments):
                 part = original_format(self, text[a:b]) if b > a else ""
-                if actual and actual != str(text)[a:b] and part and _is_indic(actual):
-                    part = f"/Span <</ActualText <FEFF{_utf16_hex(actual)}>>> BDC {part} EMC"
+                if actual and part and _spanned(actual):  # even unchanged glyphs: a halant's overlap splits the word
+                    part = f"/Span <</ActualText <FEFF{_utf16_hex(_span_text(actual))}>>> BDC {part} EMC"
                 out.append(part)
             return " ".join(p for p in out if p)
 

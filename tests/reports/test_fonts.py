@@ -20,6 +20,7 @@ from dermstation.reports.fonts import (
     FAMILIES,
     FONTS_DIR,
     LATIN,
+    SYMBOLS,
     TAMIL,
     TELUGU,
     markup,
@@ -69,7 +70,9 @@ def test_markup_escapes_and_switches_fonts() -> None:
     assert markup("a < b & c") == "a &lt; b &amp; c"
     assert markup("x राम") == f'x <font name="{FAMILIES[DEVANAGARI].regular}">राम</font>'
     assert markup("ok", bold=True) == f'<font name="{FAMILIES[LATIN].bold}">ok</font>'
-    assert markup("≥5 %") == "&gt;=5 %"  # Noto Sans has no ≥: spelled with characters it has
+    # Noto Sans has no ≥: the DejaVu Sans subset draws it (it printed as ">=" before)
+    assert markup("≥5 %") == f'<font name="{FAMILIES[SYMBOLS].regular}">≥</font>5 %'
+    assert markup("−2.5%") == f'<font name="{FAMILIES[SYMBOLS].regular}">−</font>2.5%'
 
 
 def _render(text: str, shaping: int) -> bytes:
