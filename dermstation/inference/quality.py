@@ -13,7 +13,7 @@ from enum import StrEnum
 import cv2
 import numpy as np
 
-from dermstation.core.i18n import _
+from dermstation.core.i18n import N_, _
 
 QUALITY_SIDE = 512
 """Longest side at which sharpness and exposure are measured."""
@@ -106,27 +106,53 @@ def measure_mask(mask: np.ndarray) -> MaskQuality:
     return MaskQuality(lesion_fraction=float(m.mean()), border_touch=float(border.mean()) if border.size else 0.0)
 
 
+# what each issue tells the clinician; stored analyses keep the code and translate it where shown
+QUALITY_MESSAGES: dict[QualityIssue, str] = {
+    QualityIssue.BLURRED: N_("The image is blurred: refocus and take it again."),
+    QualityIssue.UNDEREXPOSED: N_("The image is too dark: check the light and exposure."),
+    QualityIssue.OVEREXPOSED: N_("The image is overexposed: reduce the light or exposure."),
+    QualityIssue.NO_LESION: N_("No lesion was found in the image."),
+    QualityIssue.LESION_TOO_SMALL: N_("The lesion found is too small to analyse: move closer or zoom in."),
+    QualityIssue.LESION_FILLS_FRAME: N_("The lesion reaches the edges of the image or was not separated from the "
+                                        "skin: frame the whole lesion with some normal skin around it."),
+    QualityIssue.LESION_CUT: N_("The lesion runs off the edge of the picture, so part of it was not seen: "
+                                "frame the whole lesion with some normal skin around it."),
+    QualityIssue.APPLICABILITY_INCOMPLETE: N_("The check that this is a dermoscopic image ran without its learned "
+                                              "part (its statistics do not belong to this classifier): judge the "
+                                              "picture yourself."),
+}
+
+
+def quality_message(code: str) -> str:
+    """The message for a quality code in the current language (an unknown code is shown as itself)."""
+    try:
+        return _(QUALITY_MESSAGES[QualityIssue(code)])
+    except ValueError:
+        return code
+
+
+def _flag(issue: QualityIssue) -> QualityFlag:
+    return QualityFlag(issue, quality_message(issue))
+
+
 def image_flags(q: ImageQuality) -> list[QualityFlag]:
     flags: list[QualityFlag] = []
     if q.sharpness < MIN_SHARPNESS:
-        flags.append(QualityFlag(QualityIssue.BLURRED, _("The image is blurred: refocus and take it again.")))
+        flags.append(_flag(QualityIssue.BLURRED))
     if q.dark_share > MAX_DARK_SHARE or q.mean_luminance < MIN_LUMINANCE:
-        flags.append(QualityFlag(QualityIssue.UNDEREXPOSED, _("The image is too dark: check the light and exposure.")))
+        flags.append(_flag(QualityIssue.UNDEREXPOSED))
     if q.bright_share > MAX_BRIGHT_SHARE or q.mean_luminance > MAX_LUMINANCE:
-        flags.append(QualityFlag(QualityIssue.OVEREXPOSED, _("The image is overexposed: reduce the light or exposure.")))
+        flags.append(_flag(QualityIssue.OVEREXPOSED))
     return flags
 
 
 def mask_flags(q: MaskQuality) -> list[QualityFlag]:
     if q.lesion_fraction == 0.0:
-        return [QualityFlag(QualityIssue.NO_LESION, _("No lesion was found in the image."))]
+        return [_flag(QualityIssue.NO_LESION)]
     if q.lesion_fraction < MIN_LESION_FRACTION:
-        return [QualityFlag(QualityIssue.LESION_TOO_SMALL,
-                            _("The lesion found is too small to analyse: move closer or zoom in."))]
+        return [_flag(QualityIssue.LESION_TOO_SMALL)]
     if q.border_touch > MAX_BORDER_TOUCH or q.lesion_fraction > MAX_LESION_FRACTION:
-        return [QualityFlag(QualityIssue.LESION_FILLS_FRAME,
-                            _("The lesion reaches the edges of the image or was not separated from the skin: "
-                              "frame the whole lesion with some normal skin around it."))]
+        return [_flag(QualityIssue.LESION_FILLS_FRAME)]
     return []
 
 
@@ -146,11 +172,7 @@ def applicability_flags(ood_status: str, lesion_cut: bool) -> list[QualityFlag]:
     picture's edge (see ``inference.applicability``: a flag, since full-frame lesions are common)."""
     flags = []
     if lesion_cut:
-        flags.append(QualityFlag(QualityIssue.LESION_CUT,
-                                 _("The lesion runs off the edge of the picture, so part of it was not seen: "
-                                   "frame the whole lesion with some normal skin around it.")))
+        flags.append(_flag(QualityIssue.LESION_CUT))
     if ood_status != "checked":
-        flags.append(QualityFlag(QualityIssue.APPLICABILITY_INCOMPLETE,
-                                 _("The check that this is a dermoscopic image ran without its learned part (its "
-                                   "statistics do not belong to this classifier): judge the picture yourself.")))
+        flags.append(_flag(QualityIssue.APPLICABILITY_INCOMPLETE))
     return flags

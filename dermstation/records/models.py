@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
     false,
 )
@@ -207,21 +208,57 @@ class AnalysisRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("image_captures.id"), index=True)
-    model_name: Mapped[str] = mapped_column(String(100))
+    model_name: Mapped[str] = mapped_column(String(100))  # the classifier
     model_version: Mapped[str] = mapped_column(String(50))
-    # other models that took part (segmenter, quality checker): {"name": "version"}
-    other_models: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    probabilities: Mapped[dict[str, Any]] = mapped_column()  # {"mel": 0.12, ...}
+    model_sha256: Mapped[str | None] = mapped_column(String(64))  # NULL: stored before 0008
+    probabilities: Mapped[dict[str, Any]] = mapped_column()  # {class key: p}, in the card's class order
     prediction: Mapped[str] = mapped_column(String(32))
     malignancy_score: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)  # the card's operating threshold; NULL: not recorded
+    image_height: Mapped[int | None] = mapped_column(Integer)  # the analysed resolution (the mask's)
+    image_width: Mapped[int | None] = mapped_column(Integer)
     mask_sha256: Mapped[str | None] = mapped_column(String(64))  # PNG in the image store
-    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"area_mm2": 12.3, ...}
-    quality_flags: Mapped[list[str]] = mapped_column(default=list)
+    quality_flags: Mapped[list[str]] = mapped_column(default=list)  # quality codes (inference.quality.QualityIssue)
     provider: Mapped[str] = mapped_column(String(50), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     capture: Mapped[ImageCapture] = relationship(back_populates="analyses")
+    # read through services/stored_analyses.stored_analysis, the one reader (0008)
+    measurements: Mapped[list[AnalysisMeasurement]] = relationship(
+        order_by="AnalysisMeasurement.position", cascade="all, delete-orphan"
+    )
+    other_models: Mapped[list[AnalysisModel]] = relationship(
+        order_by="AnalysisModel.position", cascade="all, delete-orphan"
+    )
+
+
+class AnalysisMeasurement(Base):
+    """One lesion measurement of an analysis: a stable metric key, a number and its unit (no label: 0008)."""
+
+    __tablename__ = "analysis_measurements"
+    __table_args__ = (UniqueConstraint("analysis_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # the order the calculators produced them
+    name: Mapped[str] = mapped_column(String(64))  # inference.metrics key ("area", "diameter", ...)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))  # "mm", "mm²", "px", "px²", "", "count", "ΔE"
+
+
+class AnalysisModel(Base):
+    """A model besides the classifier that took part in an analysis (segmenter, ...), in run order (0008)."""
+
+    __tablename__ = "analysis_models"
+    __table_args__ = (UniqueConstraint("analysis_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str | None] = mapped_column(String(64))  # NULL: stored before 0008
 
 
 class ClinicianAssessment(Base):

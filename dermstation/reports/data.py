@@ -77,10 +77,10 @@ class ReportData:
     cam_rgb: np.ndarray | None  # the activation heatmap over the image
     probabilities: tuple[tuple[str, float], ...]  # (class key, probability) in model order
     malignancy: float
-    threshold: float
+    threshold: float | None  # None: not recorded with the analysis (no verdict is printed)
     metrics: tuple[MetricLine, ...] = ()
     previous_visit: date | None = None
-    quality_flags: tuple[str, ...] = ()  # user-facing messages
+    quality_flags: tuple[str, ...] = ()  # user-facing messages, translated when the report is rendered
     models: tuple[ModelLine, ...] = ()
     provider: str = ""
     assessment: Assessment | None = None
@@ -92,7 +92,7 @@ class ReportData:
 
     @property
     def suspicious(self) -> bool:
-        return self.malignancy >= self.threshold
+        return self.threshold is not None and self.malignancy >= self.threshold
 
     @property
     def top_class(self) -> str:

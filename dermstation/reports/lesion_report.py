@@ -131,14 +131,20 @@ def _model_block(data: ReportData, s: Styles, width: float) -> list[object]:
     gauge = malignancy_gauge(data.malignancy, data.threshold, width * 0.36, _("Malignancy score"),
                              _("threshold"), lang)
     top = data.top_class
-    verdict = (_("Above the threshold: the model rates this lesion as suspicious.") if data.suspicious
-               else _("Below the threshold: the model does not rate this lesion as suspicious."))
+    if data.threshold is None:  # an analysis stored without its threshold: nothing is guessed
+        verdict = _("No operating threshold was recorded with this analysis.")
+        score = _("Malignancy score") + f": {percent(data.malignancy, lang)}"
+    else:
+        verdict = (_("Above the threshold: the model rates this lesion as suspicious.") if data.suspicious
+                   else _("Below the threshold: the model does not rate this lesion as suspicious."))
+        score = (_("Malignancy score") + f": {percent(data.malignancy, lang)}; " + _("threshold")
+                 + f": {percent(data.threshold, lang)}")
     right = [
         gauge,
         Spacer(1, 4),
         para(_("Most likely class") + ": " + labels.get(top, top) + " (" + percent(dict(data.probabilities).get(top, 0.0), lang) + ")", s.cell),
         Spacer(1, 2),
-        para(_("Malignancy score") + f": {percent(data.malignancy, lang)}; " + _("threshold") + f": {percent(data.threshold, lang)}", s.cell),
+        para(score, s.cell),
         Spacer(1, 2),
         para(verdict, s.cell_bold if data.suspicious else s.cell, bold=data.suspicious),
     ]

@@ -9,7 +9,6 @@ retracted captures are left out of both.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,11 +18,10 @@ from sqlalchemy import func, select
 
 from dermstation.core.assessments import SignedAssessment
 from dermstation.core.domain import AuditAction, CaptureSource
-from dermstation.core.errors import ImageStoreError, RecordNotFound, ValidationError
+from dermstation.core.errors import ImageStoreError, RecordNotFound
 from dermstation.core.i18n import _
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.compare import LesionComparison, compare_metrics
-from dermstation.inference.metrics.base import Measurement
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore
@@ -32,39 +30,12 @@ from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.patients import capture_summary
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
+from dermstation.services.stored_analyses import StoredAnalysis, analysis_row, stored_analysis
 from dermstation.services.types import CaptureSummary, CurrentUser
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, eq=False)
-class StoredAnalysis:
-    """One analysis as stored: what the models said about one capture, and when."""
-
-    id: int
-    capture_id: int
-    lesion_id: int
-    taken_at: datetime  # when the image was captured
-    created_at: datetime  # when the analysis ran
-    model_name: str
-    model_version: str
-    other_models: tuple[tuple[str, str], ...]  # (name, version) of the other models (segmenter)
-    probabilities: tuple[tuple[str, float], ...]
-    prediction: str
-    malignancy: float
-    threshold: float | None
-    metrics: tuple[Measurement, ...]
-    quality_flags: tuple[str, ...]  # the issue keys ("blurred", ...)
-    quality_messages: tuple[str, ...]
-    provider: str
-    mask: np.ndarray | None = None  # (H, W) bool, at the analysed resolution; None in listings
-
-    @property
-    def suspicious(self) -> bool:
-        return self.threshold is not None and self.malignancy >= self.threshold
-
-    def metric(self, name: str) -> Measurement | None:
-        return next((m for m in self.metrics if m.name == name), None)
+__all__ = ["AnalysisRecordService", "CaptureImage", "StoredAnalysis", "TimelineEntry", "mask_contour"]
 
 
 @dataclass(frozen=True)
@@ -108,42 +79,6 @@ def _mask_from_png(data: bytes) -> np.ndarray:
     return mask
 
 
-def _finite(value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValidationError(_("The analysis holds a value that is not a number."))
-    return value
-
-
-def _stored(row: AnalysisRecord, capture: ImageCapture, mask: np.ndarray | None) -> StoredAnalysis:
-    other = row.other_models or {}
-    models = other.get("models", {})
-    metrics = tuple(
-        Measurement(name, float(m.get("value", 0.0)), str(m.get("unit", "")), str(m.get("label", name)))
-        for name, m in (row.metrics or {}).items()
-    )
-    flags = row.quality_flags or []
-    return StoredAnalysis(
-        id=row.id,
-        capture_id=capture.id,
-        lesion_id=capture.lesion_id,
-        taken_at=capture.taken_at,
-        created_at=row.created_at,
-        model_name=row.model_name,
-        model_version=row.model_version,
-        other_models=tuple((str(k), str(v)) for k, v in models.items()),
-        probabilities=tuple((c, float(p)) for c, p in (row.probabilities or {}).items()),
-        prediction=row.prediction,
-        malignancy=row.malignancy_score,
-        threshold=float(other["threshold"]) if other.get("threshold") is not None else None,
-        metrics=metrics,
-        quality_flags=tuple(str(f) for f in flags),
-        quality_messages=tuple(str(m) for m in other.get("quality_messages", [])),
-        provider=row.provider,
-        mask=mask,
-    )
-
-
 class AnalysisRecordService:
     """Save and read analyses, the lesion timeline, and signed assessments."""
 
@@ -155,33 +90,11 @@ class AnalysisRecordService:
     # --- analyses ---------------------------------------------------------------------------------
     def save(self, actor: CurrentUser, capture_id: int, result: AnalysisResult) -> StoredAnalysis:
         """Store ``result`` as the analysis of ``capture_id`` (mask PNG in the image store)."""
-        probabilities = {c: _finite(p) for c, p in result.probabilities}
-        metrics = {m.name: {"value": _finite(m.value), "unit": m.unit, "label": m.label} for m in result.metrics}
-        classifier = result.models[-1] if result.models else None
-        others = {m.name: m.version for m in result.models[:-1]}
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             capture = live_capture(session, capture_id)
             mask_digest = self._images.put(_mask_png(result.mask)) if result.mask is not None else None
-            row = AnalysisRecord(
-                capture_id=capture.id,
-                model_name=classifier.name if classifier else "",
-                model_version=classifier.version if classifier else "",
-                other_models={
-                    "models": others,
-                    "threshold": _finite(result.threshold),
-                    "quality_messages": [f.message for f in result.quality_flags],
-                    "image_size": list(result.image_size),
-                },
-                probabilities=probabilities,
-                prediction=result.top_class,
-                malignancy_score=_finite(result.malignancy),
-                mask_sha256=mask_digest,
-                metrics=metrics,
-                quality_flags=[str(f.issue) for f in result.quality_flags],
-                provider=result.provider[:50],
-                created_by_id=actor.id,
-            )
+            row = analysis_row(result, capture.id, mask_digest, actor.id)
             session.add(row)
             session.flush()
             self._audit.record(session, actor.id, AuditAction.CREATE, "analyses", row.id, f"capture={capture.id}")
@@ -189,7 +102,7 @@ class AnalysisRecordService:
             mask = np.asarray(result.mask, bool).copy() if result.mask is not None else None
             if mask is not None:
                 mask.flags.writeable = False
-            return _stored(row, capture, mask)
+            return stored_analysis(row, capture, mask)
 
     def load(self, actor: CurrentUser, analysis_id: int) -> StoredAnalysis:
         """One stored analysis with its mask (for the history comparison); refused for a retracted picture."""
@@ -201,7 +114,7 @@ class AnalysisRecordService:
             capture = live_capture(session, row.capture_id)
             mask = _mask_from_png(self._images.read(row.mask_sha256)) if row.mask_sha256 else None
             self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", row.id)
-            return _stored(row, capture, mask)
+            return stored_analysis(row, capture, mask)
 
     def timeline(self, actor: CurrentUser, lesion_id: int) -> tuple[TimelineEntry, ...]:
         """The lesion's live captures, oldest first, each with its latest analysis and that one's signature."""
@@ -216,7 +129,7 @@ class AnalysisRecordService:
             entries = []
             for capture in captures:
                 rows = sorted(capture.analyses, key=lambda a: (a.created_at, a.id))
-                latest = _stored(rows[-1], capture, None) if rows else None
+                latest = stored_analysis(rows[-1], capture) if rows else None
                 signed = signed_assessment_of(session, latest.id) if latest is not None else None
                 entries.append(TimelineEntry(capture_summary(capture, len(rows)), capture.original_filename,
                                              capture.pixel_spacing_mm, latest, signed))

@@ -47,6 +47,7 @@ from dermstation.records.models import (
 )
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
+from dermstation.services.stored_analyses import stored_analysis
 from dermstation.services.types import CurrentUser
 
 log = logging.getLogger(__name__)
@@ -414,13 +415,12 @@ class AssessmentService:
                 histology[h.lesion_id] = catalogue().get(h.diagnosis_code)  # the latest wins
             out = []
             for a, analysis, capture, record_number in rows:
-                threshold = (analysis.other_models or {}).get("threshold")
+                stored = stored_analysis(analysis, capture)
                 result = histology.get(capture.lesion_id)
                 if with_histology_only and result is None:
                     continue
-                out.append(AuditRow(analysis.id, capture.lesion_id, record_number, capture.taken_at,
-                                    analysis.prediction, float(analysis.malignancy_score),
-                                    float(threshold) if threshold is not None else None,
+                out.append(AuditRow(stored.id, capture.lesion_id, record_number, capture.taken_at,
+                                    stored.prediction, stored.malignancy, stored.threshold,
                                     catalogue().get(a.diagnosis_code), a.signed_at, result))  # type: ignore[arg-type]
             self._audit.record(session, actor.id, AuditAction.VIEW, "clinician_assessments", None,
                                f"audit view n={len(out)}")

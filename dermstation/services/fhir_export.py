@@ -35,6 +35,7 @@ from dermstation.core.errors import DermStationError, ImageReadError, RecordNotF
 from dermstation.core.i18n import _
 from dermstation.dicom.network import PacsError
 from dermstation.inference.image_io import decode_image
+from dermstation.inference.metrics import metric_msgid
 from dermstation.inference.overlay import encode_png, render_overlay
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
@@ -46,6 +47,7 @@ from dermstation.services.container import Services
 from dermstation.services.pacs import FHIR, PacsService
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.reports import REPORT_METRICS, ReportService
+from dermstation.services.stored_analyses import stored_analysis
 from dermstation.services.types import CurrentUser
 
 log = logging.getLogger(__name__)
@@ -208,9 +210,10 @@ class FhirExportService:
             "ifNoneExist": f"identifier={RECORD_NUMBER_SYSTEM}|{patient.record_number}"})
         subject = {"reference": patient_ref}
         body_site = {"text": capture.lesion.body_site}
+        stored = stored_analysis(analysis, capture)
         classifier = add({"resourceType": "Device",
-                          "deviceName": [{"name": analysis.model_name or "classifier", "type": "model-name"}],
-                          "version": [{"value": analysis.model_version or "unknown"}],
+                          "deviceName": [{"name": stored.model_name or "classifier", "type": "model-name"}],
+                          "version": [{"value": stored.model_version or "unknown"}],
                           "type": {"text": "Dermoscopy image analysis software (AI decision support)"},
                           "manufacturer": "DermStation"})
         photo_ref = add({"resourceType": "Media", "status": "completed",
@@ -232,22 +235,21 @@ class FhirExportService:
                                    "content": _attachment(overlay, "image/png", "Lesion outline (AI decision support)")})
                 media.append({"link": {"reference": overlay_ref}, "comment": "Lesion outline (AI decision support)"})
         observations = []
-        metrics = analysis.metrics or {}
         for name in REPORT_METRICS:
-            entry = metrics.get(name)
-            if not isinstance(entry, dict) or entry.get("value") is None:
+            measured = stored.metric(name)
+            if measured is None:
                 continue
             observations.append(add({
                 "resourceType": "Observation", "status": "final",
                 "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                           "code": "imaging"}]}],
-                "code": {"coding": [{"system": METRIC_SYSTEM, "code": name}], "text": str(entry.get("label") or name)},
+                "code": {"coding": [{"system": METRIC_SYSTEM, "code": name}], "text": metric_msgid(name)},
                 "subject": subject, "effectiveDateTime": capture.taken_at.isoformat(), "bodySite": body_site,
-                "valueQuantity": _quantity(float(entry["value"]), str(entry.get("unit", ""))),
+                "valueQuantity": _quantity(measured.value, measured.unit),
                 "device": {"reference": classifier}, "method": {"text": "Automated measurement on the segmented lesion"},
                 "derivedFrom": [{"reference": photo_ref}],
             }))
-        threshold = (analysis.other_models or {}).get("threshold")
+        threshold = stored.threshold
         observations.append(add({
             "resourceType": "Observation", "status": "final", "meta": {"tag": [AI_TAG]},
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
@@ -255,7 +257,7 @@ class FhirExportService:
             "code": {"coding": [{"system": METRIC_SYSTEM, "code": "malignancy_score"}],
                      "text": "Malignancy score (AI decision support)"},
             "subject": subject, "effectiveDateTime": analysis.created_at.isoformat(),
-            "valueQuantity": _quantity(float(analysis.malignancy_score), ""),
+            "valueQuantity": _quantity(stored.malignancy, ""),
             **({"referenceRange": [{"high": _quantity(float(threshold), ""), "text": "operating threshold"}]}
                if threshold is not None else {}),
             "device": {"reference": classifier}, "derivedFrom": [{"reference": photo_ref}],

@@ -7,15 +7,17 @@ comparison uses; History's aligned comparison is the one to trust for a single l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dermstation.core.assessments import PlanKind
 from dermstation.inference.follow_up import AREA_NOISE_PCT, DIAMETER_NOISE_PCT
-from dermstation.records.models import AnalysisRecord, Lesion
+from dermstation.inference.metrics import Measurement
+from dermstation.records.models import Lesion
 from dermstation.services.assessments import signed_assessment_of
+from dermstation.services.stored_analyses import StoredAnalysis, stored_analysis
 
 
 class LesionStatus(StrEnum):
@@ -27,18 +29,12 @@ class LesionStatus(StrEnum):
     REFERRED = "referred"  # the latest signed plan is a referral
 
 
-def _mm(metrics: dict[str, Any] | None, name: str, unit: str) -> float | None:
-    entry = (metrics or {}).get(name)
-    if isinstance(entry, dict) and entry.get("unit") == unit:
-        try:
-            value = float(entry.get("value"))
-        except (TypeError, ValueError):
-            return None
-        return value if value > 0 else None
-    return None
+def _mm(metrics: Sequence[Measurement], name: str, unit: str) -> float | None:
+    found = next((m for m in metrics if m.name == name), None)
+    return found.value if found is not None and found.unit == unit and found.value > 0 else None
 
 
-def size_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[float, float] | None:
+def size_change(before: Sequence[Measurement], after: Sequence[Measurement]) -> tuple[float, float] | None:
     """(diameter %, area %) between two stored metric sets, or None without both sizes in mm."""
     d0, d1 = _mm(before, "diameter", "mm"), _mm(after, "diameter", "mm")
     a0, a1 = _mm(before, "area", "mm²"), _mm(after, "area", "mm²")
@@ -51,7 +47,8 @@ def lesion_status(session: Session, lesion: Lesion) -> LesionStatus:
     """The body-map status of ``lesion`` (retracted pictures do not count)."""
     live = [c for c in sorted(lesion.captures, key=lambda c: (c.taken_at, c.id)) if c.retracted_at is None]
     # the latest analysis of each live picture, oldest picture first
-    analysed: list[AnalysisRecord] = [max(c.analyses, key=lambda a: (a.created_at, a.id)) for c in live if c.analyses]
+    analysed: list[StoredAnalysis] = [stored_analysis(max(c.analyses, key=lambda a: (a.created_at, a.id)), c)
+                                      for c in live if c.analyses]
     signed = [s for c in live for a in c.analyses if (s := signed_assessment_of(session, a.id)) is not None]
     latest = max(signed, key=lambda s: (s.signed_at, s.id), default=None)
     if latest is not None and latest.plan is not None:

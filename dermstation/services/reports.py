@@ -1,17 +1,20 @@
 """Reports as PDF bytes: the lesion report, the patient summary, the referral letter and the visit report.
 
-The service reads what a report shows from the records in one session, writes the PRINT or EXPORT
-audit event in that same transaction, and renders outside it (reportlab, no database), so the UI runs
-the whole call on its worker pool and shows, prints or saves the bytes. Clinical roles only.
+Each report is two steps. ``ReportService.*_data`` [database thread] reads what the report shows in one
+session — rows through the one reader of stored analyses, the pictures' stored bytes — and writes the
+PRINT or EXPORT audit event in that same transaction; nothing is decoded or drawn there. The module's
+``render_*_file`` [worker] decode the pictures with the one decoder, outline the lesion and draw the PDF
+(reportlab, no database). The UI runs the two on their own threads; ``lesion_report`` & co. chain them
+for the CLI, the exports and tests. Clinical roles only.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -27,7 +30,9 @@ from dermstation.core.i18n import _, current_language
 from dermstation.core.patient_text import plan_text_key, require_coded
 from dermstation.core.private_files import write_private_file
 from dermstation.inference.analyzer import AnalysisResult
+from dermstation.inference.metrics import Measurement, metric_msgid
 from dermstation.inference.overlay import render_overlay
+from dermstation.inference.quality import quality_message
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore
@@ -66,6 +71,7 @@ from dermstation.services.audit import AuditLog
 from dermstation.services.captures import decode_stored
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.settings import SettingsStore
+from dermstation.services.stored_analyses import StoredAnalysis, stored_analysis
 from dermstation.services.types import CurrentUser, PatientDetail
 
 log = logging.getLogger(__name__)
@@ -100,43 +106,21 @@ def _identifiers(p: Patient | PatientDetail) -> PatientIdentifiers:
                               str(p.sex.value if hasattr(p.sex, "value") else p.sex))
 
 
-def _metric_value(entry: Any) -> tuple[float, str, str] | None:
-    """(value, unit, label) of one stored metric ({"value", "unit", "label"} or a bare number)."""
-    if isinstance(entry, dict):
-        try:
-            return float(entry.get("value", 0.0)), str(entry.get("unit", "")), str(entry.get("label", ""))
-        except (TypeError, ValueError):
-            return None
-    if isinstance(entry, int | float):
-        return float(entry), "", ""
-    return None
-
-
-def metric_lines(current: dict[str, tuple[float, str, str]],
-                 previous: dict[str, tuple[float, str, str]] | None) -> tuple[MetricLine, ...]:
+def metric_lines(current: Sequence[Measurement], previous: Sequence[Measurement] | None) -> tuple[MetricLine, ...]:
+    """The report's measurements in ``REPORT_METRICS`` order, each with the earlier value when measured in
+    the same unit. Labels stay untranslated (the renderers translate them)."""
+    before = {m.name: m for m in previous or ()}
     lines = []
-    for name in REPORT_METRICS:
-        if name not in current:
-            continue
-        value, unit, label = current[name]
-        before = previous.get(name) if previous else None
-        prev_value = before[0] if before is not None and before[1] == unit else None
-        lines.append(MetricLine(name, label or name.replace("_", " ").capitalize(), value, unit, prev_value))
+    for m in sorted((m for m in current if m.name in REPORT_METRICS), key=lambda m: REPORT_METRICS.index(m.name)):
+        earlier = before.get(m.name)
+        lines.append(MetricLine(m.name, metric_msgid(m.name), m.value, m.unit,
+                                earlier.value if earlier is not None and earlier.unit == m.unit else None))
     return tuple(lines)
 
 
-def _stored_metrics(row: AnalysisRecord) -> dict[str, tuple[float, str, str]]:
-    out = {}
-    for name, entry in (row.metrics or {}).items():
-        parsed = _metric_value(entry)
-        if parsed is not None:
-            out[str(name)] = parsed
-    return out
-
-
-def _decode_rgb(data: bytes) -> np.ndarray:
-    """A stored picture through the one decoder: the same pixels the analysis and the screen show."""
-    return decode_stored(data).pixels
+def _decode_rgb(data: bytes, name: str = "") -> np.ndarray:
+    """A stored picture through the one decoder: the same pixels the analysis and the screen show [worker]."""
+    return decode_stored(data, name).pixels
 
 
 def _decode_mask(data: bytes, shape: tuple[int, int]) -> np.ndarray | None:
@@ -207,9 +191,10 @@ class ReportService:
         return None
 
     # --- lesion report ----------------------------------------------------------------------------
-    def lesion_report(self, actor: CurrentUser, analysis_id: int, *, output: AuditAction = AuditAction.EXPORT,
-                      language: str = "en") -> ReportFile:
-        """The lesion report of a stored analysis, compared with the lesion's previous analysed visit."""
+    def lesion_report_data(self, actor: CurrentUser, analysis_id: int, *, output: AuditAction = AuditAction.EXPORT,
+                           language: str = "en") -> LesionReportInput:
+        """What the lesion report of a stored analysis shows, compared with the lesion's previous analysed
+        visit, as rows and stored bytes [database thread]; nothing decoded. Audited."""
         self._check_output(output)
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
@@ -219,43 +204,25 @@ class ReportService:
             capture = live_capture(session, row.capture_id)
             lesion = capture.lesion
             patient = lesion.patient
-            image = _decode_rgb(self._images.read(capture.sha256))
-            mask = None
-            if row.mask_sha256:
-                mask = _decode_mask(self._images.read(row.mask_sha256), image.shape[:2])
             previous = self._previous_analysis(session, capture)
-            other = row.other_models or {}
-            threshold = other.get("threshold")
-            models = [ModelLine(row.model_name, row.model_version)] if row.model_name else []
-            models += [ModelLine(str(n), str(v)) for n, v in (other.get("models") or {}).items()]
-            flags = tuple(str(m) for m in other.get("quality_messages") or row.quality_flags or ())
-            data = ReportData(
-                clinic=self._clinic(),
-                patient=_identifiers(patient),
-                lesion_site=lesion.body_site,
-                lesion_label=lesion.label,
-                image_rgb=image,
-                overlay_rgb=render_overlay(image, contour=outer_contour(mask)) if mask is not None else None,
-                cam_rgb=None,  # the activation map is not stored with the analysis
-                probabilities=tuple((str(c), float(p)) for c, p in (row.probabilities or {}).items()),
-                malignancy=float(row.malignancy_score),
-                threshold=float(threshold) if threshold is not None else 0.5,
-                metrics=metric_lines(_stored_metrics(row), _stored_metrics(previous[0]) if previous else None),
-                previous_visit=previous[1].taken_at.date() if previous else None,
-                quality_flags=flags,
-                models=tuple(models),
-                provider=row.provider,
-                assessment=self._assessment_of(session, row.id),
-                captured_at=self._in_clinic_time(capture.taken_at),
-                generated_at=self._clinic_now(),
-                language=language,
-                prediction=row.prediction,
+            inputs = LesionReportInput(
+                clinic=self._clinic(), patient=_identifiers(patient), lesion_site=lesion.body_site,
+                lesion_label=lesion.label, analysis=stored_analysis(row, capture),
+                previous=stored_analysis(*previous) if previous else None,
+                previous_visit=self._in_clinic_time(previous[1].taken_at).date() if previous else None,  # type: ignore[union-attr]
+                picture=self._stored_picture(capture, row), assessment=self._assessment_of(session, row.id),
+                captured_at=self._in_clinic_time(capture.taken_at), generated_at=self._clinic_now(),
+                language=language, suggested_name=f"lesion-report-{patient.record_number}-{analysis_id}.pdf",
             )
             self._audit.record(session, actor.id, output, "analyses", row.id, f"lesion report patient={patient.id}")
-            name = f"lesion-report-{patient.record_number}-{analysis_id}.pdf"
-        pdf = render_lesion_report(data)
         log.info("user %d: lesion report of analysis %d (%s)", actor.id, analysis_id, output.value)
-        return ReportFile(pdf, name)
+        return inputs
+
+    def lesion_report(self, actor: CurrentUser, analysis_id: int, *, output: AuditAction = AuditAction.EXPORT,
+                      language: str = "en") -> ReportFile:
+        """Both steps in one call, for the CLI, exports and tests (the UI runs them on their own threads)."""
+        return render_lesion_report_file(self.lesion_report_data(actor, analysis_id, output=output,
+                                                                 language=language))
 
     def lesion_report_for_result(
         self, actor: CurrentUser, patient: PatientDetail, result: AnalysisResult, image: np.ndarray, *,
@@ -271,14 +238,13 @@ class ReportService:
                 raise RecordNotFound(_("This patient does not exist."), details=f"patient {patient.id}")
             self._audit.record(session, actor.id, output, "patients", patient.id, "lesion report (unsaved analysis)")
         rgb, outlined, heat = _result_overlays(result, image)
-        current = {m.name: (m.value, m.unit, m.label) for m in result.metrics}
-        before = {m.name: (m.value, m.unit, m.label) for m in previous.metrics} if previous else None
         data = ReportData(
             clinic=self._clinic(), patient=_identifiers(patient), lesion_site=lesion_site, lesion_label=lesion_label,
             image_rgb=rgb, overlay_rgb=outlined, cam_rgb=heat, probabilities=result.probabilities,
-            malignancy=result.malignancy, threshold=result.threshold, metrics=metric_lines(current, before),
+            malignancy=result.malignancy, threshold=result.threshold,
+            metrics=metric_lines(result.metrics, previous.metrics if previous is not None else None),
             previous_visit=previous_visit if previous is not None else None,
-            quality_flags=tuple(f.message for f in result.quality_flags),
+            quality_flags=tuple(quality_message(f.issue) for f in result.quality_flags),
             models=tuple(ModelLine(m.name, m.version) for m in result.models), provider=result.provider,
             assessment=(replace(assessment, signed_at=self._in_clinic_time(assessment.signed_at))
                         if assessment is not None else None),
@@ -287,12 +253,17 @@ class ReportService:
         )
         return ReportFile(render_lesion_report(data), f"lesion-report-{patient.record_number}.pdf")
 
+    def _stored_picture(self, capture: ImageCapture, row: AnalysisRecord | None) -> StoredPicture:
+        """The capture's stored bytes and, with an analysis, its mask PNG's (both verified by the store)."""
+        mask = self._images.read(row.mask_sha256) if row is not None and row.mask_sha256 else None
+        return StoredPicture(self._images.read(capture.sha256), capture.original_filename, mask)
+
     # --- patient summary --------------------------------------------------------------------------
-    def patient_summary(
+    def patient_summary_data(
         self, actor: CurrentUser, analysis_id: int, *, language: str, output: AuditAction = AuditAction.PRINT,
         with_explanation: bool = True,
-    ) -> ReportFile:
-        """The plain-language summary for the patient of one analysis's signed assessment.
+    ) -> PatientSummaryInput:
+        """The plain-language summary for the patient of one analysis's signed assessment [database thread].
 
         Every word about the diagnosis and what happens next comes from the signed code's ``patient_key``
         and the signed plan (core.patient_text); the approved explanation, when there is one for the current
@@ -328,16 +299,24 @@ class ReportService:
             self._audit.record(session, actor.id, output, "analyses", analysis_id,
                                f"patient summary {language} assessment={signed.id}"
                                + (f" explanation={approved.id}" if approved else ""))
-            name = f"summary-{patient.record_number}-{language}.pdf"
-        return ReportFile(render_patient_summary(data), name)
+            return PatientSummaryInput(data, f"summary-{patient.record_number}-{language}.pdf")
+
+    def patient_summary(
+        self, actor: CurrentUser, analysis_id: int, *, language: str, output: AuditAction = AuditAction.PRINT,
+        with_explanation: bool = True,
+    ) -> ReportFile:
+        """Both steps in one call, for the CLI and tests (the UI runs them on their own threads)."""
+        return render_patient_summary_file(self.patient_summary_data(
+            actor, analysis_id, language=language, output=output, with_explanation=with_explanation))
 
     # --- referral letter --------------------------------------------------------------------------
-    def referral_letter(self, actor: CurrentUser, referral_id: int, *, output: AuditAction = AuditAction.EXPORT,
-                        language: str = "en", include_notes: bool = False,
-                        image_analysis_ids: tuple[int, ...] | None = None) -> ReportFile:
-        """The letter for a stored referral: per linked analysis the signed diagnosis (codes), plan and signer,
-        the picture, and the signed notes when ``include_notes``. ``image_analysis_ids`` picks which linked
-        analyses' pictures go in (None: all); the AI score appears only as decision support."""
+    def referral_letter_data(self, actor: CurrentUser, referral_id: int, *, output: AuditAction = AuditAction.EXPORT,
+                             language: str = "en", include_notes: bool = False,
+                             image_analysis_ids: tuple[int, ...] | None = None) -> ReferralLetterInput:
+        """The letter for a stored referral as rows and stored bytes [database thread]: per linked analysis the
+        signed diagnosis (codes), plan and signer, the picture's bytes, and the signed notes when
+        ``include_notes``. ``image_analysis_ids`` picks which linked analyses' pictures go in (None: all); the AI
+        score appears only as decision support. Audited."""
         self._check_output(output)
         with self._db.session() as session:
             user = authorize(session, actor, CLINICAL_ROLES)
@@ -354,18 +333,14 @@ class ReportService:
                                       field="images", details=f"asked {sorted(image_analysis_ids)}")
             author = session.get(User, referral.created_by_id) if referral.created_by_id else None
             lesions = []
+            pictures: list[StoredPicture | None] = []
             models: dict[tuple[str, str], None] = {}
             for row in sorted(referral.analyses, key=lambda a: a.id):
                 capture = row.capture
                 if capture.retracted_at is not None:
                     continue  # a retracted picture never leaves the clinic
+                stored = stored_analysis(row, capture)
                 signed = signed_assessment_of(session, row.id)
-                image = None
-                if image_analysis_ids is None or row.id in image_analysis_ids:
-                    rgb = _decode_rgb(self._images.read(capture.sha256))
-                    mask = _decode_mask(self._images.read(row.mask_sha256), rgb.shape[:2]) if row.mask_sha256 else None
-                    image = render_overlay(rgb, contour=outer_contour(mask)) if mask is not None else rgb
-                threshold = (row.other_models or {}).get("threshold")
                 lesions.append(ReferralLesion(
                     site=capture.lesion.body_site,
                     diagnosis=signed.diagnosis_name(language) if signed else _("Not yet assessed"),
@@ -375,13 +350,13 @@ class ReportService:
                         name=signed.signed_by, day=day(self._in_clinic_time(signed.signed_at).date(), language),  # type: ignore[union-attr]
                         n=signed.version) if signed else "",
                     notes=signed.notes if signed and include_notes else "",
-                    malignancy=float(row.malignancy_score), threshold=float(threshold) if threshold is not None else None,
-                    key_metrics=tuple(m for m in metric_lines(_stored_metrics(row), None)
-                                      if m.name in ("diameter", "area")),
-                    image_rgb=image,
+                    malignancy=stored.malignancy, threshold=stored.threshold,
+                    key_metrics=tuple(m for m in metric_lines(stored.metrics, None) if m.name in ("diameter", "area")),
                 ))
-                if row.model_name:
-                    models[(row.model_name, row.model_version)] = None
+                wanted = image_analysis_ids is None or row.id in image_analysis_ids
+                pictures.append(self._stored_picture(capture, row) if wanted else None)
+                if stored.model_name:
+                    models[(stored.model_name, stored.model_version)] = None
             data = ReferralData(
                 clinic=self._clinic(),
                 hospital=HospitalInfo(hospital.name, hospital.address, hospital.city, hospital.country,
@@ -393,10 +368,17 @@ class ReportService:
                 language=language,
             )
             self._audit.record(session, actor.id, output, "referrals", referral.id,
-                               f"referral letter images={len([x for x in lesions if x.image_rgb is not None])}"
+                               f"referral letter images={len([p for p in pictures if p is not None])}"
                                f" notes={'yes' if include_notes else 'no'}")
-            name = f"referral-{patient.record_number}-{referral_id}.pdf"
-        return ReportFile(render_referral_letter(data), name)
+            return ReferralLetterInput(data, tuple(pictures), f"referral-{patient.record_number}-{referral_id}.pdf")
+
+    def referral_letter(self, actor: CurrentUser, referral_id: int, *, output: AuditAction = AuditAction.EXPORT,
+                        language: str = "en", include_notes: bool = False,
+                        image_analysis_ids: tuple[int, ...] | None = None) -> ReportFile:
+        """Both steps in one call, for the CLI and tests (the UI runs them on their own threads)."""
+        return render_referral_letter_file(self.referral_letter_data(
+            actor, referral_id, output=output, language=language, include_notes=include_notes,
+            image_analysis_ids=image_analysis_ids))
 
     # --- visit report -----------------------------------------------------------------------------
     def visit_dates(self, actor: CurrentUser, patient_id: int) -> tuple[date, ...]:
@@ -438,20 +420,20 @@ class ReportService:
                 signed = [a for a in analyses if signed_assessment_of(session, a.id) is not None]
                 row = signed[-1] if signed else (analyses[-1] if analyses else None)
                 previous = self._previous_visit(capture, start) if row is not None else None
-                threshold = (row.other_models or {}).get("threshold") if row is not None else None
-                if row is not None and row.model_name:
-                    models[(row.model_name, row.model_version)] = None
+                stored = stored_analysis(row, capture) if row is not None else None
+                if stored is not None and stored.model_name:
+                    models[(stored.model_name, stored.model_version)] = None
                 lesions.append(VisitCaptureInput(
                     site=capture.lesion.body_site, label=capture.lesion.label,
                     captured_at=self._in_clinic_time(capture.taken_at),
                     picture=self._images.read(capture.sha256), picture_name=capture.original_filename,
                     mask=self._images.read(row.mask_sha256) if row is not None and row.mask_sha256 else None,
-                    metrics=_stored_metrics(row) if row is not None else {},
-                    previous_metrics=_stored_metrics(previous[0]) if previous else None,
+                    metrics=stored.metrics if stored is not None else (),
+                    previous_metrics=stored_analysis(*previous).metrics if previous else None,
                     previous_visit=self._in_clinic_time(previous[1].taken_at).date() if previous else None,  # type: ignore[union-attr]
                     assessment=self._assessment_of(session, row.id) if row is not None else None,
-                    malignancy=float(row.malignancy_score) if row is not None else None,
-                    threshold=float(threshold) if threshold is not None else None,
+                    malignancy=stored.malignancy if stored is not None else None,
+                    threshold=stored.threshold if stored is not None else None,
                 ))
             self._audit.record(session, actor.id, output, "patients", patient.id,
                                f"visit report {visit_date.isoformat()} lesions={len(lesions)}")
@@ -489,8 +471,8 @@ class VisitCaptureInput:
     picture: bytes
     picture_name: str
     mask: bytes | None
-    metrics: dict[str, tuple[float, str, str]]
-    previous_metrics: dict[str, tuple[float, str, str]] | None
+    metrics: tuple[Measurement, ...]
+    previous_metrics: tuple[Measurement, ...] | None
     previous_visit: date | None
     assessment: Assessment | None
     malignancy: float | None
@@ -514,9 +496,8 @@ PIXEL_UNITS = frozenset({"px", "px²"})
 
 def _visit_lesion(item: VisitCaptureInput) -> VisitLesion:
     """Decode and outline one picture; sizes in pixels are never compared across pictures [worker]."""
-    rgb = _decode_rgb(item.picture)
-    mask = _decode_mask(item.mask, rgb.shape[:2]) if item.mask is not None else None
-    image = render_overlay(rgb, contour=outer_contour(mask)) if mask is not None else rgb
+    rgb, outlined = _outlined(StoredPicture(item.picture, item.picture_name, item.mask))
+    image = outlined if outlined is not None else rgb
     lines = metric_lines(item.metrics, item.previous_metrics)
     basis = "first"
     if item.previous_metrics is not None:
@@ -534,3 +515,85 @@ def render_visit_report_file(inputs: VisitReportInput) -> ReportFile:
                            lesions=tuple(_visit_lesion(item) for item in inputs.lesions), models=inputs.models,
                            generated_at=inputs.generated_at, language=inputs.language)
     return ReportFile(render_visit_report(data), inputs.suggested_name)
+
+
+@dataclass(frozen=True)
+class StoredPicture:
+    """A capture's stored bytes and its analysis's mask PNG, not yet decoded."""
+
+    data: bytes
+    name: str
+    mask: bytes | None = None
+
+
+def _outlined(picture: StoredPicture) -> tuple[np.ndarray, np.ndarray | None]:
+    """The decoded picture and, with a mask, the picture with the lesion outline [worker]."""
+    rgb = _decode_rgb(picture.data, picture.name)
+    mask = _decode_mask(picture.mask, rgb.shape[:2]) if picture.mask is not None else None
+    return rgb, (render_overlay(rgb, contour=outer_contour(mask)) if mask is not None else None)
+
+
+@dataclass(frozen=True, eq=False)
+class LesionReportInput:
+    """What a lesion report shows as read from the records: the stored analyses and the picture's bytes."""
+
+    clinic: ClinicInfo
+    patient: PatientIdentifiers
+    lesion_site: str
+    lesion_label: str
+    analysis: StoredAnalysis
+    previous: StoredAnalysis | None  # the lesion's previous analysed visit
+    previous_visit: date | None
+    picture: StoredPicture
+    assessment: Assessment | None
+    captured_at: datetime | None
+    generated_at: datetime
+    language: str
+    suggested_name: str
+
+
+def render_lesion_report_file(inputs: LesionReportInput) -> ReportFile:
+    """Decode the picture, outline the lesion and draw the lesion report [worker]: no database, no session."""
+    a = inputs.analysis
+    rgb, outlined = _outlined(inputs.picture)
+    data = ReportData(
+        clinic=inputs.clinic, patient=inputs.patient, lesion_site=inputs.lesion_site,
+        lesion_label=inputs.lesion_label, image_rgb=rgb, overlay_rgb=outlined,
+        cam_rgb=None,  # the activation map is not stored with the analysis
+        probabilities=a.probabilities, malignancy=a.malignancy, threshold=a.threshold,
+        metrics=metric_lines(a.metrics, inputs.previous.metrics if inputs.previous is not None else None),
+        previous_visit=inputs.previous_visit, quality_flags=a.quality_messages,
+        models=tuple(ModelLine(m.name, m.version) for m in a.models), provider=a.provider,
+        assessment=inputs.assessment, captured_at=inputs.captured_at, generated_at=inputs.generated_at,
+        language=inputs.language, prediction=a.prediction,
+    )
+    return ReportFile(render_lesion_report(data), inputs.suggested_name)
+
+
+@dataclass(frozen=True)
+class PatientSummaryInput:
+    data: PatientSummaryData  # text only: the summary shows no picture
+    suggested_name: str
+
+
+def render_patient_summary_file(inputs: PatientSummaryInput) -> ReportFile:
+    """Draw the patient summary [worker]."""
+    return ReportFile(render_patient_summary(inputs.data), inputs.suggested_name)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferralLetterInput:
+    data: ReferralData  # its lesions without pictures
+    pictures: tuple[StoredPicture | None, ...]  # one per lesion; None: not chosen for the letter
+    suggested_name: str
+
+
+def render_referral_letter_file(inputs: ReferralLetterInput) -> ReportFile:
+    """Decode and outline the chosen pictures and draw the referral letter [worker]."""
+    lesions = []
+    for lesion, picture in zip(inputs.data.lesions, inputs.pictures, strict=True):
+        if picture is not None:
+            rgb, outlined = _outlined(picture)
+            lesion = replace(lesion, image_rgb=outlined if outlined is not None else rgb)
+        lesions.append(lesion)
+    return ReportFile(render_referral_letter(replace(inputs.data, lesions=tuple(lesions))), inputs.suggested_name)

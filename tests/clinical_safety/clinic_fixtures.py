@@ -43,8 +43,8 @@ def clinic(services: Services, dermatologist: CurrentUser, admin: CurrentUser) -
                                             image.shape[1], image.shape[0], "IMD002.png", 0.02)
     with services.database.session() as session:
         analysis = AnalysisRecord(capture_id=capture.id, model_name="ham10000-effnet-b0", model_version="1.3.0",
-                                  other_models={"threshold": 0.28}, probabilities=MODEL_SAYS, prediction="bkl",
-                                  malignancy_score=0.05, metrics={}, quality_flags=[], provider="CPU")
+                                  threshold=0.28, probabilities=MODEL_SAYS, prediction="bkl",
+                                  malignancy_score=0.05, quality_flags=[], provider="CPU")
         hospital = ReferralHospital(name=HOSPITAL, address="Hills Road", city="Cambridge", country="United Kingdom",
                                     accepts_referrals=True)
         session.add_all([analysis, hospital])

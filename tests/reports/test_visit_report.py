@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from analysis_rows import measured
 from pdf_text import norm, pdf_pages, pdf_text
 from records_fixtures import *  # noqa: F403 - the services/database fixtures
 from report_samples import ph2_image
@@ -35,11 +36,9 @@ def _png(rgb: np.ndarray) -> bytes:
     return cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
 
 
-def _metrics(diameter: float, unit: str = "mm") -> dict[str, dict[str, object]]:
-    area_unit = "mm²" if unit == "mm" else "px²"
-    return {"diameter": {"value": diameter, "unit": unit, "label": "Diameter (max Feret)"},
-            "area": {"value": round(diameter * diameter * 0.7, 2), "unit": area_unit, "label": "Area"},
-            "asymmetry": {"value": 0.21, "unit": "", "label": "Asymmetry"}}
+def _metrics(diameter: float, unit: str = "mm") -> dict[str, tuple[float, str]]:
+    return {"diameter": (diameter, unit), "area": (round(diameter * diameter * 0.7, 2), "mm²" if unit == "mm" else "px²"),
+            "asymmetry": (0.21, "")}
 
 
 @pytest.fixture
@@ -55,9 +54,9 @@ def visit(services: Services, dermatologist: CurrentUser) -> dict[str, object]:
                                                 rgb.shape[1], rgb.shape[0], "x.png", 0.02, when)
         with services.database.session() as session:
             row = AnalysisRecord(capture_id=capture.id, model_name="ham10000-effnet-b0", model_version="1.3.0",
-                                 other_models={"threshold": 0.35}, probabilities={prediction: 0.8, "bkl": 0.2},
+                                 threshold=0.35, probabilities={prediction: 0.8, "bkl": 0.2},
                                  prediction=prediction, malignancy_score=0.62, mask_sha256=mask_digest,
-                                 metrics=metrics, quality_flags=[], provider="CPU")
+                                 measurements=measured(metrics), quality_flags=[], provider="CPU")
             session.add(row)
             session.flush()
             return capture.id, row.id
@@ -129,9 +128,9 @@ def test_pixel_sizes_are_not_compared(services: Services, reports: ReportService
     capture = services.captures.add_capture(dermatologist, back.id, _png(rgb), CaptureSource.FILE, rgb.shape[1],
                                             rgb.shape[0], "x.png", None, datetime(2026, 9, 1, 9, tzinfo=UTC))
     with services.database.session() as session:
-        session.add(AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1", other_models={},
+        session.add(AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1",
                                    probabilities={"nv": 1.0}, prediction="nv", malignancy_score=0.1,
-                                   metrics=_metrics(2700.0, "px"), quality_flags=[], provider="CPU"))
+                                   measurements=measured(_metrics(2700.0, "px")), quality_flags=[], provider="CPU"))
     text = pdf_text(reports.visit_report(dermatologist, patient_id, date(2026, 9, 1)).pdf)
     assert "no size change is reported" in text
     assert "+200.0%" not in text and "+800.0%" not in text  # 900 -> 2,700 px is not a change in size

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assistant"))
 
+from analysis_rows import measured
 from fake_perplexity import VALID_KEY, FakePerplexity, Reply, success_body  # noqa: E402
 from memory_keyring import MemoryKeyring  # noqa: E402
 
@@ -40,8 +41,9 @@ def analysis_id(services: Services, dermatologist: CurrentUser) -> int:
     with services.database.session() as session:
         row = AnalysisRecord(capture_id=capture.id, model_name="classifier", model_version="1.0",
                              probabilities={"mel": 0.2, "nv": 0.75, "bkl": 0.05}, prediction="nv",
-                             malignancy_score=0.2, metrics={"area_mm2": 14.2, "diameter_mm": 5.1},
-                             quality_flags=["blurry"], created_by_id=dermatologist.id)
+                             malignancy_score=0.2,
+                             measurements=measured({"area": (14.2, "mm²"), "diameter": (5.1, "mm")}),
+                             quality_flags=["blurred"], created_by_id=dermatologist.id)
         session.add(row)
         session.flush()
         analysis = row.id
@@ -78,7 +80,7 @@ def test_online_explanation_is_stored_and_audited(services: Services, assistant:
     for secret in ("Zofia", "Wisniewska", "Wiśniewska", "31337", "1975", "0301234567", "zofia@"):
         assert secret not in body
     assert "Patient age band: 50-59" in body or "Patient age band: 40-49" in body
-    assert "nv.compound" in body and "clinical review" in body and "0.75" not in body and "blurry" not in body
+    assert "nv.compound" in body and "clinical review" in body and "0.75" not in body and "blurred" not in body
     with services.database.session() as session:
         row = session.get(AssistantExchange, explanation.id)
         assert row is not None and row.analysis_id == analysis_id and row.question == explanation.question

@@ -5,6 +5,7 @@ import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from analysis_rows import measured
 from sqlalchemy import func, select
 
 from dermstation.core.domain import AuditAction, CaptureSource
@@ -65,12 +66,11 @@ def test_chart_shows_captures_and_analysis_count(
                 capture_id=summary.id,
                 model_name="classifier",
                 model_version="0.0.1",
-                other_models={"segmenter": "0.0.1"},
                 probabilities={"mel": 0.7, "nv": 0.3},
                 prediction="mel",
                 malignancy_score=0.7,
-                metrics={"area_mm2": 12.5},
-                quality_flags=["blurry"],
+                measurements=measured({"area": (12.5, "mm²")}),
+                quality_flags=["blurred"],
                 provider="CPUExecutionProvider",
                 created_by_id=dermatologist.id,
             )
@@ -81,7 +81,7 @@ def test_chart_shows_captures_and_analysis_count(
     with services.database.session() as session:
         stored = session.scalars(select(AnalysisRecord)).one()
         assert stored.probabilities == {"mel": 0.7, "nv": 0.3}
-        assert stored.quality_flags == ["blurry"]
+        assert stored.quality_flags == ["blurred"]
 
 
 def test_receptionist_cannot_touch_images(

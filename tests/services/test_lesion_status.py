@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime
 
 import cv2
 import pytest
+from analysis_rows import measured
 from sample_data import ph2_case
 
 from dermstation.core.assessments import Plan, PlanKind
 from dermstation.core.domain import CaptureSource, ReferralUrgency
+from dermstation.inference.metrics import Measurement
 from dermstation.records.models import AnalysisRecord, ReferralHospital
 from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import Services
@@ -17,18 +19,17 @@ from dermstation.services.lesion_status import LesionStatus, size_change
 from dermstation.services.types import CurrentUser, PatientInput
 
 
-def _sizes(diameter: float, unit: str = "mm") -> dict[str, dict[str, object]]:
-    return {"diameter": {"value": diameter, "unit": unit},
-            "area": {"value": diameter * diameter, "unit": "mm²" if unit == "mm" else "px²"}}
+def _sizes(diameter: float, unit: str = "mm") -> tuple[Measurement, ...]:
+    return (Measurement("diameter", diameter, unit, ""),
+            Measurement("area", diameter * diameter, "mm²" if unit == "mm" else "px²", ""))
 
 
 def test_size_change_needs_millimetres_on_both() -> None:
     assert size_change(_sizes(5.0), _sizes(6.0)) == pytest.approx((20.0, 44.0))
     assert size_change(_sizes(5.0), _sizes(600.0, "px")) is None
     assert size_change(_sizes(300.0, "px"), _sizes(600.0, "px")) is None
-    assert size_change({}, _sizes(6.0)) is None
-    assert size_change({"diameter": {"value": "x", "unit": "mm"}, "area": {"value": 1, "unit": "mm²"}},
-                       _sizes(6.0)) is None
+    assert size_change((), _sizes(6.0)) is None
+    assert size_change(_sizes(0.0), _sizes(6.0)) is None  # no size to compare with
 
 
 def test_the_latest_signed_plan_decides_then_the_sizes(services: Services, dermatologist: CurrentUser) -> None:
@@ -43,9 +44,10 @@ def test_the_latest_signed_plan_decides_then_the_sizes(services: Services, derma
         capture = services.captures.add_capture(dermatologist, lesion.id, png, CaptureSource.FILE, rgb.shape[1],
                                                 rgb.shape[0], "x.png", 0.02, when)
         with services.database.session() as session:
-            row = AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1", other_models={},
+            row = AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1",
                                  probabilities={"nv": 1.0}, prediction="nv", malignancy_score=0.1,
-                                 metrics=_sizes(diameter), quality_flags=[], provider="CPU")
+                                 measurements=measured({m.name: (m.value, m.unit) for m in _sizes(diameter)}),
+                                 quality_flags=[], provider="CPU")
             session.add(row)
             session.flush()
             return row.id

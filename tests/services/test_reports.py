@@ -9,12 +9,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from analysis_rows import measured
 from sqlalchemy import select
 
 from dermstation.core.assessments import PlanKind
 from dermstation.core.domain import AuditAction, CaptureSource, ReferralUrgency
 from dermstation.core.errors import PermissionDenied, RecordNotFound, ValidationError
 from dermstation.records.models import (
+    AnalysisModel,
     AnalysisRecord,
     AuditEvent,
     ClinicianAssessment,
@@ -36,10 +38,8 @@ def _png(rgb: np.ndarray) -> bytes:
     return cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
 
 
-def _metrics(area: float, diameter: float) -> dict[str, dict[str, object]]:
-    return {"area": {"value": area, "unit": "mm²", "label": "Area"},
-            "diameter": {"value": diameter, "unit": "mm", "label": "Diameter (max Feret)"},
-            "colour_count": {"value": 3, "unit": "count", "label": "Colours"}}
+def _metrics(area: float, diameter: float) -> dict[str, tuple[float, str]]:
+    return {"area": (area, "mm²"), "diameter": (diameter, "mm"), "colour_count": (3, "count")}
 
 
 @pytest.fixture
@@ -63,10 +63,10 @@ def chart(services: Services, dermatologist: CurrentUser) -> dict[str, int]:
                                                 rgb.shape[1], rgb.shape[0], "x.png", 0.02, taken)
         with services.database.session() as session:
             row = AnalysisRecord(capture_id=capture.id, model_name="ham10000-effnet-b0", model_version="1.3.0",
-                                 other_models={"models": {"ph2-unet-seg": "1.1.0"}, "threshold": 0.35,
-                                               "quality_messages": ["The image is slightly blurred."] if n else []},
+                                 other_models=[AnalysisModel(position=0, name="ph2-unet-seg", version="1.1.0")],
+                                 threshold=0.35,
                                  probabilities=PROBS, prediction="nv", malignancy_score=malignancy,
-                                 mask_sha256=mask_digest, metrics=_metrics(area, diameter),
+                                 mask_sha256=mask_digest, measurements=measured(_metrics(area, diameter)),
                                  quality_flags=["blurred"] if n else [], provider="CPU")
             session.add(row)
             session.flush()
@@ -101,7 +101,7 @@ def test_lesion_report_from_stored_analysis(services: Services, reports: ReportS
     for expected in ("Riverside Dermatology Clinic", "Ngata, Aroha", "MRN-2024-7", "left forearm",
                      "Suspected melanoma", "Excision biopsy booked.", "Dr Derma", "47.0%", "35.0%", "42.0%", "Most likely class: Melanocytic nevus (42.0%)",
                      norm("36.0 mm²"), norm("30.0 mm²"), "+20.0%", "8.3 mm", "+10.1%", "November 3, 2025",
-                     "ham10000-effnet-b0 1.3.0", "ph2-unet-seg 1.1.0", "The image is slightly blurred.",
+                     "ham10000-effnet-b0 1.3.0", "ph2-unet-seg 1.1.0", "The image is blurred: refocus and take it again.",
                      "decision support"):
         assert expected in text, expected
     assert report.suggested_name == f"lesion-report-MRN-2024-7-{chart['analysis1']}.pdf"

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from analysis_rows import measured
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sample_data import ph2_case
@@ -35,10 +36,8 @@ def _png(rgb: np.ndarray) -> bytes:
     return cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
 
 
-def _metrics(diameter: float, unit: str = "mm") -> dict[str, dict[str, object]]:
-    area_unit = "mm²" if unit == "mm" else "px²"
-    return {"diameter": {"value": diameter, "unit": unit, "label": "Diameter"},
-            "area": {"value": diameter * diameter * 0.7, "unit": area_unit, "label": "Area"}}
+def _metrics(diameter: float, unit: str = "mm") -> dict[str, tuple[float, str]]:
+    return {"diameter": (diameter, unit), "area": (diameter * diameter * 0.7, "mm²" if unit == "mm" else "px²")}
 
 
 def _analysed(services: Services, actor: CurrentUser, lesion_id: int, when: datetime,
@@ -48,9 +47,9 @@ def _analysed(services: Services, actor: CurrentUser, lesion_id: int, when: date
     capture = services.captures.add_capture(actor, lesion_id, _png(rgb), CaptureSource.FILE, rgb.shape[1],
                                             rgb.shape[0], "x.png", 0.02, when)
     with services.database.session() as session:
-        row = AnalysisRecord(capture_id=capture.id, model_name="ham10000", model_version="1", other_models={},
+        row = AnalysisRecord(capture_id=capture.id, model_name="ham10000", model_version="1",
                              probabilities={"mel": 0.6, "nv": 0.4}, prediction="mel", malignancy_score=0.6,
-                             metrics=metrics, quality_flags=[], provider="CPU")
+                             measurements=measured(metrics), quality_flags=[], provider="CPU")
         session.add(row)
         session.flush()
         return capture.id, row.id

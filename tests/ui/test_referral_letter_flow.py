@@ -48,7 +48,7 @@ def signed_analysis(services: Services, dermatologist: CurrentUser, reception: R
                                             CaptureSource.FILE, image.shape[1], image.shape[0], "IMD006.png", 0.02)
     with services.database.session() as session:
         row = AnalysisRecord(capture_id=capture.id, model_name="ham10000-effnet-b0", model_version="1.3.0",
-                             other_models={"threshold": 0.28}, probabilities={"nv": 0.8, "mel": 0.2},
+                             threshold=0.28, probabilities={"nv": 0.8, "mel": 0.2},
                              prediction="nv", malignancy_score=0.21)
         session.add(row)
         session.flush()

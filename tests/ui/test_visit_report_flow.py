@@ -41,9 +41,9 @@ def test_visit_report_from_the_chart(qtbot, services, dermatologist, ops) -> Non
         capture = services.captures.add_capture(dermatologist, lesion.id, png, CaptureSource.FILE, rgb.shape[1],
                                                 rgb.shape[0], "x.png", 0.02, when)
         with services.database.session() as session:
-            row = AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1", other_models={},
+            row = AnalysisRecord(capture_id=capture.id, model_name="m", model_version="1",
                                  probabilities={"mel": 0.9, "nv": 0.1}, prediction="mel", malignancy_score=0.9,
-                                 metrics={}, quality_flags=[], provider="CPU")
+                                 quality_flags=[], provider="CPU")
             session.add(row)
             session.flush()
             analysis_id = row.id

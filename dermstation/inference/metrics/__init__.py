@@ -11,6 +11,7 @@ import pkgutil
 
 import numpy as np
 
+from dermstation.core.i18n import _
 from dermstation.inference.metrics.base import (
     REGISTRY,
     LesionContext,
@@ -39,4 +40,19 @@ def compute_metrics(
     return tuple(out)
 
 
-__all__ = ["REGISTRY", "LesionContext", "Measurement", "MetricCalculator", "compute_metrics", "register"]
+def metric_msgid(name: str) -> str:
+    """The untranslated label of the measurement ``name`` (a renderer that translates itself takes this);
+    a key no calculator knows (any more) is shown as itself."""
+    for calc in REGISTRY.values():
+        if name in calc.labels:
+            return calc.labels[name]
+    return name.replace("_", " ").capitalize()
+
+
+def metric_label(name: str) -> str:
+    """The label of the measurement ``name`` in the current language (stored analyses keep only the key)."""
+    return _(metric_msgid(name))
+
+
+__all__ = ["REGISTRY", "LesionContext", "Measurement", "MetricCalculator", "compute_metrics", "metric_label",
+           "metric_msgid", "register"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dermstation.core.i18n import _
+from dermstation.core.i18n import N_, _
 from dermstation.inference.metrics.base import LesionContext, Measurement, MetricCalculator, register
 
 ASYMMETRIC_AXIS = 0.10
@@ -29,6 +29,9 @@ def mirror_mismatch(mask: np.ndarray, centre: np.ndarray, axis: np.ndarray) -> f
 @register
 class Asymmetry(MetricCalculator):
     name = "asymmetry"
+    labels = {"asymmetry": N_("Asymmetry (mirror mismatch)"), "asymmetry_major_axis": N_("Asymmetry about the long axis"),
+              "asymmetry_minor_axis": N_("Asymmetry about the short axis"),
+              "asymmetric_axes": N_("Asymmetric axes (0-2)")}
 
     def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]:
         # work on a padded window around the lesion so the mirror never leaves the canvas
@@ -45,8 +48,8 @@ class Asymmetry(MetricCalculator):
         a_minor = mirror_mismatch(window, local_c, minor)
         axes = int(a_major > ASYMMETRIC_AXIS) + int(a_minor > ASYMMETRIC_AXIS)
         return (
-            Measurement("asymmetry", (a_major + a_minor) / 2.0, "", _("Asymmetry (mirror mismatch)")),
-            Measurement("asymmetry_major_axis", a_major, "", _("Asymmetry about the long axis")),
-            Measurement("asymmetry_minor_axis", a_minor, "", _("Asymmetry about the short axis")),
-            Measurement("asymmetric_axes", float(axes), "count", _("Asymmetric axes (0-2)")),
+            Measurement("asymmetry", (a_major + a_minor) / 2.0, "", _(self.labels["asymmetry"])),
+            Measurement("asymmetry_major_axis", a_major, "", _(self.labels["asymmetry_major_axis"])),
+            Measurement("asymmetry_minor_axis", a_minor, "", _(self.labels["asymmetry_minor_axis"])),
+            Measurement("asymmetric_axes", float(axes), "count", _(self.labels["asymmetric_axes"])),
         )

@@ -89,6 +89,9 @@ class MetricCalculator(ABC):
 
     name: str = ""
     needs_image: bool = False
+    # the label of each measurement it returns, marked with N_ and translated where shown (stored
+    # analyses keep only the key)
+    labels: dict[str, str] = {}
 
     @abstractmethod
     def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]: ...

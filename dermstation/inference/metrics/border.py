@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from dermstation.core.i18n import _
+from dermstation.core.i18n import N_, _
 from dermstation.inference.metrics.base import LesionContext, Measurement, MetricCalculator, register
 
 
@@ -33,13 +33,15 @@ def smoothed_perimeter(contour: np.ndarray, sigma: float = 1.5) -> float:
 @register
 class Border(MetricCalculator):
     name = "border"
+    labels = {"perimeter": N_("Perimeter"), "compactness": N_("Compactness (1 = circle)"),
+              "border_irregularity": N_("Border irregularity (1 = smooth)")}
 
     def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]:
         perimeter = smoothed_perimeter(ctx.contour)
         compactness = min(1.0, 4.0 * math.pi * ctx.area_px / perimeter**2) if perimeter > 0 else 0.0
         return (
-            Measurement("perimeter", ctx.length(perimeter), ctx.length_unit, _("Perimeter")),
-            Measurement("compactness", compactness, "", _("Compactness (1 = circle)")),
+            Measurement("perimeter", ctx.length(perimeter), ctx.length_unit, _(self.labels["perimeter"])),
+            Measurement("compactness", compactness, "", _(self.labels["compactness"])),
             Measurement("border_irregularity", 1.0 / compactness if compactness else 0.0, "",
-                        _("Border irregularity (1 = smooth)")),
+                        _(self.labels["border_irregularity"])),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dermstation.core.i18n import _
+from dermstation.core.i18n import N_, _
 from dermstation.inference.metrics.base import LesionContext, Measurement, MetricCalculator, register
 from dermstation.inference.preprocess import shades_of_grey_gain
 
@@ -49,6 +49,9 @@ def colour_shares(pixels: np.ndarray) -> dict[str, float]:
 class Colours(MetricCalculator):
     name = "colours"
     needs_image = True
+    labels = {"colour_count": N_("Colours (ABCD, ≥5 % each)"), "colour_variegation": N_("Colour variegation (SD in CIELAB)"),
+              "colour_white": N_("White"), "colour_red": N_("Red"), "colour_light_brown": N_("Light brown"),
+              "colour_dark_brown": N_("Dark brown"), "colour_blue_grey": N_("Blue-grey"), "colour_black": N_("Black")}
 
     def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]:
         image = ctx.image
@@ -69,10 +72,9 @@ class Colours(MetricCalculator):
         variegation = float(np.sqrt(lab.var(axis=0).sum()))
         count = sum(1 for s in shares.values() if s >= MIN_COLOUR_SHARE)
         out = [
-            Measurement("colour_count", float(count), "count", _("Colours (ABCD, ≥5 % each)")),
-            Measurement("colour_variegation", variegation, "ΔE", _("Colour variegation (SD in CIELAB)")),
+            Measurement("colour_count", float(count), "count", _(self.labels["colour_count"])),
+            Measurement("colour_variegation", variegation, "ΔE", _(self.labels["colour_variegation"])),
         ]
-        labels = {"white": _("White"), "red": _("Red"), "light_brown": _("Light brown"),
-                  "dark_brown": _("Dark brown"), "blue_grey": _("Blue-grey"), "black": _("Black")}
-        out += [Measurement(f"colour_{name}", share, "", labels[name]) for name, share in shares.items()]
+        out += [Measurement(f"colour_{name}", share, "", _(self.labels[f"colour_{name}"]))
+                for name, share in shares.items()]
         return tuple(out)

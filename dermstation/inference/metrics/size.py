@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dermstation.core.i18n import _
+from dermstation.core.i18n import N_, _
 from dermstation.inference.metrics.base import LesionContext, Measurement, MetricCalculator, register
 
 
@@ -19,15 +19,18 @@ def max_feret(hull: np.ndarray) -> float:
 @register
 class Area(MetricCalculator):
     name = "area"
+    labels = {"area": N_("Area")}
 
     def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]:
         unit = "mm²" if ctx.has_spacing else "px²"
-        return (Measurement("area", ctx.area(ctx.area_px), unit, _("Area")),)
+        return (Measurement("area", ctx.area(ctx.area_px), unit, _(self.labels["area"])),)
 
 
 @register
 class Diameter(MetricCalculator):
     name = "diameter"
+    labels = {"diameter": N_("Diameter (max Feret)")}
 
     def compute(self, ctx: LesionContext) -> tuple[Measurement, ...]:
-        return (Measurement("diameter", ctx.length(max_feret(ctx.hull)), ctx.length_unit, _("Diameter (max Feret)")),)
+        return (Measurement("diameter", ctx.length(max_feret(ctx.hull)), ctx.length_unit,
+                            _(self.labels["diameter"])),)
