@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language
+from dermstation.services.device_profiles import PROFILE_MANAGERS
 from dermstation.services.settings import check_clinic
 from dermstation.ui.accounts import (
     ChangePasswordDialog,
@@ -47,6 +48,7 @@ from dermstation.ui.theme import set_role
 if TYPE_CHECKING:
     from dermstation.services.assistant import AssistantService
     from dermstation.services.auth import AuthService
+    from dermstation.services.device_profiles import DeviceProfileService
     from dermstation.services.hospital_link import HospitalLink
     from dermstation.services.settings import SettingsStore
     from dermstation.services.types import CurrentUser, UserInfo
@@ -109,6 +111,7 @@ class SettingsPage(QScrollArea):
         parent: QWidget | None = None,
         hospital_link: HospitalLink | None = None,
         workstations: WorkstationRegistry | None = None,
+        device_profiles: DeviceProfileService | None = None,
     ) -> None:
         super().__init__(parent)
         self._user = user
@@ -166,6 +169,12 @@ class SettingsPage(QScrollArea):
             card.setMaximumWidth(560)
             layout.addWidget(card)
             layout.addStretch(1)
+        self.device_profiles_card = None
+        if device_profiles is not None and user.roles & PROFILE_MANAGERS:  # administrators and dermatologists
+            from dermstation.ui.device_profiles import DeviceProfilesCard
+
+            self.device_profiles_card = DeviceProfilesCard(device_profiles, user, ops)
+            layout.insertWidget(2, self.device_profiles_card)
         self.setWidget(body)
         if self.is_admin:
             self.refresh()

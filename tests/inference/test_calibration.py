@@ -83,3 +83,11 @@ def test_spacing_follows_the_resolution_and_refuses_another_shape() -> None:
     assert spacing_at(0.01, (6000, 4500), (4500, 6000)) == pytest.approx(0.01)  # portrait
     assert spacing_at(0.01, (6000, 4500), (1920, 1080)) is None  # 16:9 video mode: another crop
     assert math.isclose(spacing_at(0.02, (1000, 1000), (1000, 1000)), 0.02)
+
+
+def test_dermoscopy_pictures_are_not_taken_for_a_ruler(test_data) -> None:
+    # their fine texture (hair, JPEG blocks, pigment network) is periodic-looking, but far weaker than ticks
+    for name in ("IMD002", "IMD004", "IMD006", "IMD010", "IMD018", "IMD045", "IMD105"):
+        rgb = cv2.cvtColor(cv2.imread(str(test_data / "ph2" / "images" / f"{name}.jpg")), cv2.COLOR_BGR2RGB)
+        with pytest.raises(ValidationError):
+            measure_ruler(rgb)

@@ -38,6 +38,7 @@ from dermstation.ui.analysis.image_view import CONTOUR_COLOUR
 from dermstation.ui.analysis.probability_chart import class_label, percent
 
 if TYPE_CHECKING:
+    from dermstation.services.device_profiles import DeviceProfile
     from dermstation.services.types import CaptureSummary, CurrentUser
     from dermstation.services.workstation import WorkstationServices
     from dermstation.ui.operations import Operations
@@ -81,6 +82,7 @@ class LiveView(QWidget):
         self._frame: Frame | None = None
         self._shown_index = 0
         self._frozen: Frame | None = None
+        self.device_profile: DeviceProfile | None = None  # gives captures their size in mm (issue 20)
         self._analysing = False
         self._live: LiveAnalysis | None = None
         self._live_for: int = 0  # frame index the overlay was computed on
@@ -201,6 +203,10 @@ class LiveView(QWidget):
     def running(self) -> bool:
         return self._camera is not None
 
+    def set_device_profile(self, profile: DeviceProfile | None) -> None:
+        """The device profile captures are stored with (chosen beside Import on the Analysis page)."""
+        self.device_profile = profile
+
     def set_lesion(self, lesion_id: int | None) -> None:
         self._lesion_id = lesion_id
         if lesion_id is None:
@@ -275,7 +281,8 @@ class LiveView(QWidget):
     async def _store(self, frame: Frame, lesion_id: int) -> None:
         self.capture_note.setText(_("Storing the picture…"))
         try:
-            prepared = await self._ops.work(prepare_frame, frame.image)  # PNG encoding off the database thread
+            # PNG encoding off the database thread; the profile gives the frame its pixel size
+            prepared = await self._ops.work(prepare_frame, frame.image, None, None, self.device_profile)
             summary: CaptureSummary = await self._ops.db(self._ws.imports.add_prepared, self._user, lesion_id, prepared)
         finally:
             if not self.freeze_button.isChecked():
@@ -430,4 +437,3 @@ class LiveView(QWidget):
 
 def now_recent(t: float) -> bool:
     return time.monotonic() - t < 2.0
-

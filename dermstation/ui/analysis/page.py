@@ -51,6 +51,7 @@ from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLabel, Q
 from dermstation.ui.analysis.probability_chart import ProbabilityChart
 from dermstation.ui.analysis.refusal import RefusalView
 from dermstation.ui.assistant_panel import AssistantPanel
+from dermstation.ui.device_profiles import DeviceProfileChoice
 from dermstation.ui.forms import open_dialog
 from dermstation.ui.lesion_dialog import NewLesionDialog
 from dermstation.ui.report_preview import ReportPreviewDialog
@@ -182,6 +183,10 @@ class AnalysisPage(QWidget):
         self.import_button.setProperty("primary", True)
         self.import_button.setToolTip(_("Images (JPEG, PNG, TIFF, BMP) and DICOM files; you can also drop them here"))
         self.import_button.clicked.connect(self.choose_files)
+        # the device that takes the pictures: its profile gives imports and live captures a size in mm
+        self.device_profile: DeviceProfileChoice | None = None
+        if workstation.device_profiles is not None and clinical:
+            self.device_profile = DeviceProfileChoice(workstation.device_profiles, user, ops)
 
         top = QHBoxLayout()
         top.setSpacing(8)
@@ -192,6 +197,8 @@ class AnalysisPage(QWidget):
         top.addWidget(QLabel(_("Lesion")))
         top.addWidget(self.lesion, 2)
         top.addWidget(self.new_lesion_button)
+        if self.device_profile is not None:
+            top.addWidget(self.device_profile, 1)
         top.addWidget(self.import_button)
 
         self.message = QLabel()
@@ -292,6 +299,8 @@ class AnalysisPage(QWidget):
 
         self.live = LiveView(workstation, user, ops, camera_factory)
         self.live.captured.connect(self._captured)
+        if self.device_profile is not None:
+            self.device_profile.chosen.connect(self.live.set_device_profile)
         self.history = HistoryView(workstation.records, user, ops)
         self.history.open_capture.connect(self.open_capture)
         self.history.timeline_shown.connect(self._timeline_shown)
@@ -491,6 +500,7 @@ class AnalysisPage(QWidget):
         report: PictureImportReport = await self._ops.with_progress(
             # decoding runs on a worker; each file's storing hops to the database thread
             self._ws.imports.import_files, self._user, lesion_id, paths, run_on_db=self._ops.on_db_thread,
+            device_profile=self.device_profile.current() if self.device_profile is not None else None,
             label=_("Importing pictures…"), parent=self)
         lines = []
         if report.imported:
@@ -666,6 +676,8 @@ class AnalysisPage(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         super().showEvent(event)
+        if self.device_profile is not None and not event.spontaneous():
+            self.device_profile.refresh()  # profiles made in Settings meanwhile
         if not self._listed:
             self._listed = True
             self.refresh_patients()  # the most recent patients, before anything is typed
