@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import threading
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -156,8 +157,14 @@ def _spanned(text: str) -> bool:
 
 
 def _span_text(text: str) -> str:
-    """An Arabic word's characters in drawing order (see above); any other text as it is."""
-    return text[::-1] if _is_arabic(text) and not _is_indic(text) else text
+    """An Arabic word's characters in drawing order (see above); any other text as it is. A word ending in
+    punctuation ("الزهراء،") gets a right-to-left mark after it: readers take "،" and "." for left-to-right
+    characters and would move them to the next word ("الزهراء ،فاطمة")."""
+    if not _is_arabic(text) or _is_indic(text):
+        return text
+    if text and unicodedata.bidirectional(text[-1]) not in ("R", "AL", "NSM"):
+        text += "\u200f"
+    return text[::-1]
 
 
 def _segments_of(shaped: object) -> list[Segment]:
