@@ -1,5 +1,6 @@
 """Headless command line: ``dermstation analyze PATH... [--json] [--save-overlays DIR] [--tta]``, ``dermstation
-compare BEFORE AFTER [--pixel-spacing MM [MM]] [--json]`` and the clinic maintenance commands.
+compare BEFORE AFTER [--pixel-spacing MM [MM] | --device-profile NAME [NAME]] [--json]``, ``dermstation calibrate
+PICTURE (--ruler MM | --sticker MM | --dicom)`` and the clinic maintenance commands.
 
 A second client of the same ``AnalysisService`` the GUI uses. JSON goes to stdout (one object per
 line, per file), progress and errors to stderr; the exit status is 1 when any file failed or was refused
@@ -37,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--provider", choices=("auto", "cpu"), default="auto", help="execution provider")
     analyze.add_argument("--pixel-spacing", type=float, metavar="MM", default=None,
                          help="size of one image pixel in mm (DICOM files carry their own)")
+    analyze.add_argument("--device-profile", metavar="NAME", default=None,
+                         help="the device profile (Settings) the pictures were taken with: each gets the pixel "
+                              "size for its resolution (DICOM files carry their own)")
     analyze.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
     # clinic maintenance (services/maintenance.py): this workstation's data directory and database
     sub.add_parser("backup", help="write a verified backup (database + pictures) into a new folder"
@@ -52,10 +56,55 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("after", type=Path, metavar="AFTER")
     compare.add_argument("--pixel-spacing", type=float, nargs="+", metavar="MM", default=None,
                          help="size of one pixel in mm: one value for both files, or one per file")
+    compare.add_argument("--device-profile", nargs="+", metavar="NAME", default=None,
+                         help="device profile (Settings) of both files, or one per file")
     compare.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
     compare.add_argument("--provider", choices=("auto", "cpu"), default="auto", help="execution provider")
     compare.add_argument("--models", type=Path, default=None, help="models folder (default: the bundled models)")
+    calibrate = sub.add_parser("calibrate", help="measure the size of one pixel on a picture of a ruler or "
+                               "a round reference sticker, or read a DICOM file's pixel spacing")
+    calibrate.add_argument("picture", type=Path, metavar="PICTURE")
+    how = calibrate.add_mutually_exclusive_group(required=True)
+    how.add_argument("--ruler", type=float, metavar="MM", help="millimetres between two ticks of the ruler")
+    how.add_argument("--sticker", type=float, metavar="MM", help="diameter of the round sticker in mm")
+    how.add_argument("--dicom", action="store_true", help="the file's Pixel Spacing / Imager Pixel Spacing")
+    calibrate.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return parser
+
+
+def device_profiles(names: Sequence[str]) -> list:
+    """The named device profiles from this workstation's database (``RecordNotFound`` naming a missing one)."""
+    from dermstation.core.config import default_paths
+    from dermstation.services.container import build_services
+    from dermstation.services.device_profiles import DeviceProfileService
+
+    services = build_services(default_paths())
+    try:
+        found = DeviceProfileService(services.database, services.audit)
+        return [found.by_name(name) for name in names]
+    finally:
+        services.close()
+
+
+def run_calibrate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``dermstation calibrate PICTURE``: the pixel size at the picture's resolution (for a device profile)."""
+    from dermstation.services.device_profiles import calibrate_file
+
+    method, reference = ("ruler", args.ruler) if args.ruler is not None else (
+        ("sticker", args.sticker) if args.sticker is not None else ("dicom", 1.0))
+    try:
+        result = calibrate_file(args.picture, method, reference)
+    except DermStationError as exc:
+        print(f"dermstation calibrate: {args.picture}: {exc.message}", file=stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"file": str(args.picture), "width": result.width, "height": result.height,
+                          "mm_per_pixel": round(result.mm_per_pixel, 7), "method": result.method,
+                          "note": result.note}), file=stdout)
+    else:
+        print(f"{args.picture}: {result.mm_per_pixel:.6f} mm per pixel at {result.width}x{result.height} "
+              f"({result.note})", file=stdout)
+    return EXIT_OK
 
 
 MAINTENANCE_COMMANDS = {"backup", "restore", "verify", "migrate-database"}
@@ -137,6 +186,16 @@ def _overlay_name(directory: Path, path: Path, used: set[str]) -> Path:
 
 def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
                 service: AnalysisService | None = None) -> int:
+    profile = None
+    if getattr(args, "device_profile", None):
+        if args.pixel_spacing is not None:
+            print("dermstation analyze: give --pixel-spacing or --device-profile, not both", file=stderr)
+            return EXIT_USAGE
+        try:
+            (profile,) = device_profiles([args.device_profile])
+        except DermStationError as exc:
+            print(f"dermstation analyze: {exc.message}", file=stderr)
+            return EXIT_FAILED
     service = service or AnalysisService(models_dir=args.models, provider=args.provider)
     files = collect_paths(args.paths)
     if not files:
@@ -166,7 +225,7 @@ def run_analyze(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     used: set[str] = set()
     try:
         for outcome in service.analyze_files(files, progress, tta=args.tta, keep_images=args.save_overlays is not None,
-                                             pixel_spacing_mm=args.pixel_spacing):
+                                             pixel_spacing_mm=args.pixel_spacing, profile=profile):
             if not outcome.ok:
                 failed += 1
                 err = outcome.error
@@ -211,9 +270,18 @@ def run_compare(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         print("error: --pixel-spacing takes one or two positive sizes in mm", file=stderr)
         return EXIT_USAGE
     spacings = (spacing[0], spacing[-1])
+    names = args.device_profile or []
+    if len(names) > 2 or (names and args.pixel_spacing):
+        print("error: --device-profile takes one or two profile names, and not with --pixel-spacing", file=stderr)
+        return EXIT_USAGE
+    try:
+        found = device_profiles(names) if names else [None]
+    except DermStationError as exc:
+        print(f"error: {exc.message}", file=stderr)
+        return EXIT_FAILED
     service = AnalysisService(models_dir=args.models, provider=args.provider)
     try:
-        result, _before, _after = compare_files(service, args.before, args.after, spacings)
+        result, _before, _after = compare_files(service, args.before, args.after, spacings, (found[0], found[-1]))
     except DermStationError as exc:
         print(f"error: {exc.message}", file=stderr)
         return EXIT_FAILED
@@ -244,7 +312,7 @@ def run_compare(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Entry point for ``dermstation analyze ...`` (``argv`` with or without the leading ``analyze``)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or args_list[0] not in {"analyze", "compare", *MAINTENANCE_COMMANDS}:
+    if not args_list or args_list[0] not in {"analyze", "compare", "calibrate", *MAINTENANCE_COMMANDS}:
         args_list = ["analyze", *args_list]
     parser = build_parser()
     try:
@@ -255,6 +323,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return run_maintenance(args, stdout or sys.stdout, stderr or sys.stderr)
     if args.command == "compare":
         return run_compare(args, stdout or sys.stdout, stderr or sys.stderr)
+    if args.command == "calibrate":
+        return run_calibrate(args, stdout or sys.stdout, stderr or sys.stderr)
     return run_analyze(args, stdout or sys.stdout, stderr or sys.stderr)
 
 

@@ -23,6 +23,7 @@ from dermstation.inference.analyzer import AnalysisResult, Analyzer
 from dermstation.inference.compare import LesionComparison, compare
 from dermstation.inference.image_io import IMAGE_EXTENSIONS, LoadedImage, load_array, read_image
 from dermstation.inference.overlay import encode_png, render_overlay
+from dermstation.services.device_profiles import DeviceProfile, profile_spacing
 
 ANALYSABLE_EXTENSIONS = IMAGE_EXTENSIONS + DICOM_EXTENSIONS
 
@@ -85,18 +86,24 @@ class AnalysisService:
                     self._analyzer = Analyzer.from_models_dir(self._models_dir, self._provider)
         return self._analyzer
 
-    def load(self, path: str | Path, pixel_spacing_mm: float | None = None) -> Loaded:
-        """Decode an image or DICOM file; a DICOM file's own pixel spacing wins over a given one (both are
-        the size of a stored pixel; the analysis rescales it when a huge image is shrunk)."""
+    def load(self, path: str | Path, pixel_spacing_mm: float | None = None,
+             profile: DeviceProfile | None = None) -> Loaded:
+        """Decode an image or DICOM file; a DICOM file's own pixel spacing wins over ``profile`` (the device
+        profile's size for this picture's resolution), which wins over ``pixel_spacing_mm`` (all are the size
+        of a stored pixel; the analysis rescales it when a huge image is shrunk)."""
         path = Path(path)
         start = time.perf_counter()
+        own: float | None = None  # the file's own pixel spacing (DICOM)
         if is_dicom_file(path):
             dicom = read_dicom_image(path)  # the one DICOM decoder (import uses it too)
             loaded = load_array(dicom.pixels, source=path.name)
-            spacing = dicom.pixel_spacing_mm if dicom.pixel_spacing_mm is not None else pixel_spacing_mm
+            own = dicom.pixel_spacing_mm
         else:
             loaded = read_image(path)
-            spacing = pixel_spacing_mm
+        spacing = own if own is not None else pixel_spacing_mm
+        if profile is not None and own is None:
+            height, width = loaded.original_size
+            spacing = profile_spacing(profile, width, height, path.name)
         return Loaded(loaded, spacing, (time.perf_counter() - start) * 1000.0)
 
     def _analyze_loaded(self, loaded: Loaded, tta: bool) -> AnalysisResult:
@@ -132,10 +139,12 @@ class AnalysisService:
 
     def analyze_files(self, paths: Iterable[str | Path], progress: Progress | None = None,
                       tta: bool = False, keep_images: bool = False,
-                      pixel_spacing_mm: float | None = None) -> Iterator[FileAnalysis]:
+                      pixel_spacing_mm: float | None = None,
+                      profile: DeviceProfile | None = None) -> Iterator[FileAnalysis]:
         """Analyse many files (folders expanded), yielding one ``FileAnalysis`` per file as it finishes.
 
-        ``pixel_spacing_mm`` (stored pixel size) applies to every file; DICOM files carry their own.
+        ``pixel_spacing_mm`` (stored pixel size) applies to every file, or ``profile`` gives each file the size
+        for its resolution; DICOM files carry their own.
         A file that fails yields its error and the batch goes on; ``Cancelled`` stops it.
         """
         files = collect_paths(paths)
@@ -144,7 +153,7 @@ class AnalysisService:
             if progress:
                 progress.update(i, total, path.name)
             try:
-                loaded = self.load(path, pixel_spacing_mm)
+                loaded = self.load(path, pixel_spacing_mm, profile)
                 result = self._analyze_loaded(loaded, tta)
                 yield FileAnalysis(path, result, None, loaded.image.pixels if keep_images else None)
             except Cancelled:

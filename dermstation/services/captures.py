@@ -30,7 +30,7 @@ from dermstation.records.database import Database
 from dermstation.records.image_store import ImageStore, sha256_hex
 from dermstation.records.models import ImageCapture, Lesion
 from dermstation.services.audit import AuditLog
-from dermstation.services.device_profiles import DeviceProfile
+from dermstation.services.device_profiles import DeviceProfile, profile_spacing
 from dermstation.services.patients import capture_summary
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.types import CaptureSummary, CurrentUser
@@ -103,13 +103,7 @@ def with_profile(prepared: PreparedCapture, profile: DeviceProfile | None) -> Pr
     ``ValidationError`` naming the picture when the profile was calibrated for another picture shape."""
     if profile is None or prepared.spacing_source == "dicom":
         return prepared
-    spacing = profile.spacing_for(prepared.width, prepared.height)
-    if spacing is None:
-        raise ValidationError(
-            _("{name} is {width}×{height} pixels, but the device profile {profile} is for {pw}×{ph} pictures: "
-              "choose the profile of the device that took it.").format(
-                name=prepared.original_name or _("The picture"), width=prepared.width, height=prepared.height,
-                profile=profile.name, pw=profile.width, ph=profile.height), field="device_profile")
+    spacing = profile_spacing(profile, prepared.width, prepared.height, prepared.original_name or _("The picture"))
     return replace(prepared, pixel_spacing_mm=spacing, device_profile_id=profile.id, spacing_source="profile")
 
 

@@ -18,6 +18,7 @@ from dermstation.inference.registration import warp_image
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.analysis_records import AnalysisRecordService, CaptureImage, StoredAnalysis
 from dermstation.services.captures import decode_stored
+from dermstation.services.device_profiles import DeviceProfile
 from dermstation.services.types import CurrentUser
 
 
@@ -75,16 +76,18 @@ class ComparisonService:
 
 def compare_files(analysis: AnalysisService, before: str | Path, after: str | Path,
                   spacings: tuple[float | None, float | None] = (None, None),
+                  profiles: tuple[DeviceProfile | None, DeviceProfile | None] = (None, None),
                   ) -> tuple[FollowUp, AnalysisResult, AnalysisResult]:
     """Analyse two picture files (``after`` is the later one) and compare them, as History does [worker].
 
     ``spacings`` are the sizes (mm) of one pixel of each file when it carries none of its own (a DICOM
-    file's spacing wins). Raises what ``AnalysisService`` raises for a file it cannot analyse.
+    file's spacing wins); ``profiles`` the device profile each file was taken with, which gives it the size
+    for its resolution. Raises what ``AnalysisService`` raises for a file it cannot analyse.
     """
     pictures: list[Picture] = []
     results: list[AnalysisResult] = []
-    for path, spacing in zip((before, after), spacings, strict=True):
-        loaded = analysis.load(path, spacing)
+    for path, spacing, profile in zip((before, after), spacings, profiles, strict=True):
+        loaded = analysis.load(path, spacing, profile)
         result = analysis.analyzer.analyze_loaded(loaded.image, loaded.pixel_spacing_mm)
         pictures.append(Picture(loaded.image.pixels, result.mask, result.metrics, result.malignancy,
                                 result.pixel_spacing_mm))

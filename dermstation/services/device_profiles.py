@@ -55,6 +55,19 @@ class DeviceProfile:
             name=self.name, width=self.width, height=self.height, spacing=format_number(self.mm_per_pixel, 4))
 
 
+def profile_spacing(profile: DeviceProfile, width: int, height: int, name: str) -> float:
+    """The pixel size ``profile`` gives a ``width`` x ``height`` picture called ``name``; ``ValidationError``
+    naming it when the profile was calibrated for another picture shape (another device or crop)."""
+    spacing = profile.spacing_for(width, height)
+    if spacing is None:
+        raise ValidationError(
+            _("{name} is {width}×{height} pixels, but the device profile {profile} is for {pw}×{ph} pictures: "
+              "choose the profile of the device that took it.").format(
+                name=name, width=width, height=height, profile=profile.name, pw=profile.width, ph=profile.height),
+            field="device_profile")
+    return spacing
+
+
 @dataclass(frozen=True)
 class Calibration:
     """A measured pixel size at a resolution, before it is saved as a profile."""
