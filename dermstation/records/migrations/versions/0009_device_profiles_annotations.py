@@ -7,7 +7,7 @@ Models: ``DeviceProfileRow`` and ``CaptureAnnotation`` in ``dermstation/records/
 ``ImageCapture.device_profile_id`` / ``spacing_source`` in ``dermstation/records/models.py``.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-29 17:10:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -88,7 +88,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0007 (on SQLite with pictures stored, with foreign keys off: image_captures is rebuilt)."""
+    """Back to 0008 (on SQLite with pictures stored, with foreign keys off: image_captures is rebuilt)."""
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("image_captures", recreate="always") as batch_op:
             batch_op.drop_constraint(batch_op.f("ck_image_captures_spacing_source_known"), type_="check")
