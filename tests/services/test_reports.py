@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,8 +26,15 @@ from dermstation.records.models import (
     Referral,
     ReferralHospital,
 )
+from dermstation.services import reports as services_reports
 from dermstation.services.container import Services
-from dermstation.services.reports import ReportService, write_pdf
+from dermstation.services.reports import (
+    ReportService,
+    render_lesion_report_file,
+    render_patient_summary_file,
+    render_referral_letter_file,
+    write_pdf,
+)
 from dermstation.services.types import CurrentUser, PatientInput
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
@@ -198,3 +208,72 @@ def test_write_pdf_is_atomic(tmp_path: Path) -> None:
     target = tmp_path / "r.pdf"
     write_pdf(target, b"%PDF-1.4 x")
     assert target.read_bytes() == b"%PDF-1.4 x" and [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def _arrays_in(value: object, seen: set[int] | None = None) -> list[str]:
+    """The paths of every numpy array inside a (nested) dataclass / tuple / dict value."""
+    seen = seen if seen is not None else set()
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        return ["<array>"]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [f"{f.name}.{p}" for f in dataclasses.fields(value) for p in _arrays_in(getattr(value, f.name), seen)]
+    if isinstance(value, tuple | list):
+        return [f"[{i}].{p}" for i, v in enumerate(value) for p in _arrays_in(v, seen)]
+    if isinstance(value, dict):
+        return [f"{k}.{p}" for k, v in value.items() for p in _arrays_in(v, seen)]
+    return []
+
+
+def test_reports_decode_and_draw_only_on_the_worker(services: Services, reports: ReportService,
+                                                    dermatologist: CurrentUser, chart: dict[str, int],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The *_data step (database thread) carries stored bytes, no pixels; decoding, outlining and the PDF happen
+    in render_*_file on another thread, from the data alone."""
+    calls: list[tuple[str, str]] = []
+
+    def spy(name: str, real):  # noqa: ANN001, ANN202 - wraps any function
+        def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls.append((name, threading.current_thread().name))
+            return real(*args, **kwargs)
+        return wrapped
+
+    for name in ("decode_stored", "_decode_mask", "render_overlay", "render_lesion_report", "render_patient_summary",
+                 "render_referral_letter"):
+        monkeypatch.setattr(services_reports, name, spy(name, getattr(services_reports, name)))
+    steps = [
+        (lambda: reports.lesion_report_data(dermatologist, chart["analysis1"]), render_lesion_report_file),
+        (lambda: reports.patient_summary_data(dermatologist, chart["analysis1"], language="en"),
+         render_patient_summary_file),
+        (lambda: reports.referral_letter_data(dermatologist, chart["referral"]), render_referral_letter_file),
+    ]
+    with ThreadPoolExecutor(1, thread_name_prefix="db") as db, ThreadPoolExecutor(1, thread_name_prefix="worker") as work:
+        inputs = [db.submit(read).result() for read, _render in steps]
+        assert calls == []  # nothing decoded or drawn while reading
+        for data in inputs:
+            assert _arrays_in(data) == [], type(data).__name__
+        with services.database.session() as session:
+            capture = session.get(AnalysisRecord, chart["analysis1"]).capture  # type: ignore[union-attr]
+            stored_bytes = services.image_store.read(capture.sha256)
+        assert inputs[0].picture.data == stored_bytes and inputs[0].picture.mask is not None
+        assert inputs[2].pictures[0] is not None and inputs[2].pictures[0].data == stored_bytes
+        services.database.close()  # the render needs no database
+        files = [work.submit(render, data).result() for data, (_read, render) in zip(inputs, steps, strict=True)]
+    assert {name for name, _thread in calls} == {"decode_stored", "_decode_mask", "render_overlay",
+                                                 "render_lesion_report", "render_patient_summary",
+                                                 "render_referral_letter"}
+    assert all(thread.startswith("worker") for _name, thread in calls), calls
+    assert "Suspected melanoma" in pdf_text(files[0].pdf) and "MRN-2024-7" in pdf_text(files[2].pdf)
+    assert files[1].suggested_name == "summary-MRN-2024-7-en.pdf"
+
+
+def test_an_analysis_stored_without_threshold_gets_no_verdict(services: Services, reports: ReportService,
+                                                              dermatologist: CurrentUser, chart: dict[str, int]) -> None:
+    """An old analysis without its threshold: no "below the threshold" (the reader once assumed 0.5)."""
+    with services.database.session() as session:
+        session.get(AnalysisRecord, chart["analysis0"]).threshold = None  # type: ignore[union-attr]
+    text = pdf_text(reports.lesion_report(dermatologist, chart["analysis0"]).pdf)
+    assert "No operating threshold was recorded with this analysis." in text
+    assert "Below the threshold" not in text and "Above the threshold" not in text and "30.0%" in text

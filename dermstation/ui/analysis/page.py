@@ -41,6 +41,7 @@ from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, isol
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.analysis_records import StoredAnalysis, mask_contour
 from dermstation.services.imports import decode_capture
+from dermstation.services.reports import render_lesion_report_file, render_patient_summary_file
 from dermstation.ui.analysis.annotations import AnnotationTools
 from dermstation.ui.analysis.assessment import AssessmentForm
 from dermstation.ui.analysis.audit import AuditView
@@ -651,11 +652,14 @@ class AnalysisPage(QWidget):
         self._ops.spawn(self._report(coro, title), key=f"{self._key}-report", parent=self)
 
     async def _lesion_report(self, analysis_id: int) -> ReportFile:
-        # one call reads, audits and renders: on the database thread, so audit writes stay serialised
-        return await self._ops.db(self._reports.lesion_report, self._user, analysis_id, language=current_language())
+        # rows, stored bytes and the audit event on the database thread; decoding and drawing on a worker
+        inputs = await self._ops.db(self._reports.lesion_report_data, self._user, analysis_id,
+                                    language=current_language())
+        return await self._ops.work(render_lesion_report_file, inputs)
 
     async def _patient_summary(self, analysis_id: int, language: str) -> ReportFile:
-        return await self._ops.db(self._reports.patient_summary, self._user, analysis_id, language=language)
+        inputs = await self._ops.db(self._reports.patient_summary_data, self._user, analysis_id, language=language)
+        return await self._ops.work(render_patient_summary_file, inputs)
 
     async def _report(self, coro, title: str) -> None:  # noqa: ANN001 - a coroutine
         self.report_button.setEnabled(False)

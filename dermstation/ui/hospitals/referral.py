@@ -35,6 +35,7 @@ from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, current_language, format_day
 from dermstation.services.reception_types import ReferralInput
 from dermstation.services.referrals import TRANSITIONS, referral_status_label, urgency_label
+from dermstation.services.reports import render_referral_letter_file
 from dermstation.ui.analysis.probability_chart import percent
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.navigation import sees_clinical_data
@@ -54,8 +55,9 @@ if TYPE_CHECKING:
 async def open_letter(reports: ReportService, user: CurrentUser, ops: Operations, referral_id: int,
                       include_notes: bool, parent: QWidget | None) -> ReportPreviewDialog:
     """Render the referral letter (in the UI language) and show it in the preview to print or save."""
-    report = await ops.db(reports.referral_letter, user, referral_id, language=current_language(),
+    inputs = await ops.db(reports.referral_letter_data, user, referral_id, language=current_language(),
                           include_notes=include_notes)
+    report = await ops.work(render_referral_letter_file, inputs)  # pictures decoded, PDF drawn off the db thread
     dialog = ReportPreviewDialog(report, _("Referral letter"), ops, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
