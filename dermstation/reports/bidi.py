@@ -69,8 +69,8 @@ def _others(text: str) -> list[_Piece]:
     out: list[_Piece] = []
     end = 0
     for match in _NUMBER.finditer(text):
-        if match.start() > 0 and text[match.start() - 1].isalpha():
-            continue  # digits inside a name ("b0", "ph2") stay with its letters
+        if any(c.isalpha() for c in text[:match.start()]):
+            continue  # digits inside a name or code ("b0", "MRN-004711") stay with its letters
         out.extend(_Piece(c, unicodedata.bidirectional(c) or "ON") for c in text[end:match.start()])
         # an isolate: neutral to its neighbours, left to right inside (UAX #9 FSI..PDI)
         out.append(_Piece("".join(c for c in match.group() if c not in _CONTROLS), "ON"))

@@ -6,8 +6,8 @@ from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Str
 from reportlab.lib import colors
 
 from dermstation.core.body_sites import BodySite, Laterality, View, parse_body_site
-from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, dominant_script, font_for, register_fonts
-from dermstation.reports.layout import ALERT, MUTED
+from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts
+from dermstation.reports.layout import ALERT, MUTED, Label, LabelledDrawing
 
 FIGURE_W, FIGURE_H = 100.0, 224.0  # figure units; feet at y=0, top of the head at ~216
 SKIN = colors.HexColor("#eef1f5")
@@ -63,13 +63,14 @@ def site_point(site: BodySite) -> tuple[float, float]:
 
 
 def body_diagram(site_text: str, height: float, front_label: str = "Front", back_label: str = "Back",
-                 unknown_label: str = "Site not on the diagram") -> Drawing:
+                 unknown_label: str = "Site not on the diagram") -> LabelledDrawing:
     """Front and back outlines ``height`` points tall with the site of ``site_text`` marked in red."""
     register_fonts()
     scale = (height - 14) / FIGURE_H
     fig_w = FIGURE_W * scale
     gap = 8.0
     d = Drawing(2 * fig_w + gap, height)
+    labels: list[Label] = []
     site = parse_body_site(site_text)
     for i, (view, label) in enumerate(((View.FRONT, front_label), (View.BACK, back_label))):
         g = _outline()
@@ -83,13 +84,11 @@ def body_diagram(site_text: str, height: float, front_label: str = "Front", back
         g.add(String(FIGURE_W - 9, 206, right_mark, fontName=BOLD_FONT, fontSize=11, fillColor=MUTED))
         g.transform = (scale, 0, 0, scale, i * (fig_w + gap), 14)
         d.add(g)
-        d.add(String(i * (fig_w + gap) + fig_w / 2, 3, label, fontName=font_for(dominant_script(label)),
-                     fontSize=7.5, fillColor=MUTED, textAnchor="middle"))
+        labels.append(Label(i * (fig_w + gap) + fig_w / 2, 3, label, 7.5, anchor="centre", colour=MUTED))
     if site is None:
         d.add(Line(0, height - 1, 2 * fig_w + gap, height - 1, strokeColor=None))
-        d.add(String(fig_w + gap / 2, height / 2, unknown_label, fontName=font_for(dominant_script(unknown_label)),
-                     fontSize=6.5, fillColor=ALERT, textAnchor="middle"))
-    return d
+        labels.append(Label(fig_w + gap / 2, height / 2, unknown_label, 6.5, anchor="centre", colour=ALERT))
+    return LabelledDrawing(d, labels)
 
 
 __all__ = ["body_diagram", "site_point", "BASE_FONT"]

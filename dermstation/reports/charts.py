@@ -8,15 +8,12 @@ Drawing's String neither shapes Arabic or Indic letters nor puts right-to-left w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.platypus import Flowable
 
 from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts
-from dermstation.reports.layout import ACCENT, ALERT, MUTED, RULE, draw_text, percent, text_width
+from dermstation.reports.layout import ACCENT, ALERT, MUTED, RULE, Label, LabelledDrawing, percent, text_width
 
 BAR = colors.HexColor("#7a9cc6")
 BAR_TOP = ACCENT
@@ -24,35 +21,6 @@ BAR_MALIGNANT = colors.HexColor("#d9822b")
 LABEL_SIZE = 7.5
 SMALLEST_LABEL = 5.0  # a long class name (Tamil, Telugu) is set smaller to fit its column, down to this
 TWO_LINES_BELOW = 6.5  # ... or on two lines when one would be smaller than this
-
-
-@dataclass(frozen=True)
-class Label:
-    x: float
-    y: float  # baseline
-    text: str
-    size: float
-    bold: bool = False
-    anchor: str = "left"
-    colour: colors.Color = colors.black
-
-
-class LabelledDrawing(Flowable):
-    """A Drawing with its labels drawn as shaped text on top."""
-
-    def __init__(self, drawing: Drawing, labels: Sequence[Label]) -> None:
-        super().__init__()
-        self.drawing, self.labels = drawing, tuple(labels)
-        self.width, self.height = drawing.width, drawing.height
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
-        return self.width, self.height
-
-    def draw(self) -> None:
-        renderPDF.draw(self.drawing, self.canv, 0, 0)
-        for label in self.labels:
-            self.canv.setFillColor(label.colour)
-            draw_text(self.canv, label.x, label.y, label.text, label.size, bold=label.bold, anchor=label.anchor)
 
 
 def _two_lines(text: str) -> list[str]:
@@ -113,9 +81,9 @@ def probability_chart(
     return LabelledDrawing(d, texts)
 
 
-def malignancy_gauge(malignancy: float, threshold: float | None, width: float, caption: str, threshold_caption: str,
+def malignancy_gauge(malignancy: float, threshold: float, width: float, caption: str, threshold_caption: str,
                      language: str = "en") -> LabelledDrawing:
-    """One bar for the malignancy score with the threshold as a red line across it (none when not recorded)."""
+    """One bar for the malignancy score with the threshold as a red line across it."""
     register_fonts()
     height = 38.0
     bar_h = 10.0
@@ -123,14 +91,13 @@ def malignancy_gauge(malignancy: float, threshold: float | None, width: float, c
     left, right = 0.0, width - 44
     span = right - left
     y = 12.0
-    suspicious = threshold is not None and malignancy >= threshold
+    suspicious = malignancy >= threshold
     d.add(Rect(left, y, span, bar_h, fillColor=colors.HexColor("#eef1f5"), strokeColor=RULE, strokeWidth=0.5))
     d.add(Rect(left, y, max(0.5, span * min(1.0, malignancy)), bar_h,
                fillColor=ALERT if suspicious else BAR, strokeColor=None))
-    if threshold is not None:
-        tx = left + span * min(1.0, max(0.0, threshold))
-        d.add(Line(tx, y - 4, tx, y + bar_h + 4, strokeColor=ALERT, strokeWidth=1.4, strokeDashArray=[2, 1.5]))
-        d.add(String(tx, 1, f"{threshold_caption} {percent(threshold, language)}", fontName=BASE_FONT,
-                     fontSize=6.5, fillColor=ALERT, textAnchor="middle"))
+    tx = left + span * min(1.0, max(0.0, threshold))
+    d.add(Line(tx, y - 4, tx, y + bar_h + 4, strokeColor=ALERT, strokeWidth=1.4, strokeDashArray=[2, 1.5]))
+    d.add(String(tx, 1, f"{threshold_caption} {percent(threshold, language)}", fontName=BASE_FONT, fontSize=6.5,
+                 fillColor=ALERT, textAnchor="middle"))
     d.add(String(right + 4, y + 2, percent(malignancy, language), fontName=BOLD_FONT, fontSize=8.5))
     return LabelledDrawing(d, [Label(left, y + bar_h + 8, caption, 7.5, True, "left", MUTED)])

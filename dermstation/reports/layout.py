@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,6 +14,8 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from PIL import Image as PILImage
 from reportlab import rl_config
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -21,7 +23,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Image, Paragraph
+from reportlab.platypus import Flowable, Image, Paragraph
 
 from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts, shaping_available
 
@@ -239,6 +241,40 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     p = Paragraph(visual_markup(text, bold=bold, rtl=_first_strong_rtl(text)), style)
     p.wrap(PAGE[0], size * 4)
     return max(p.getActualLineWidths0() or [0.0])
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float  # baseline
+    text: str
+    size: float
+    bold: bool = False
+    anchor: str = "left"
+    colour: colors.Color = colors.black
+
+
+class LabelledDrawing(Flowable):
+    """A Drawing (bars, outlines) with its words drawn on top by ``draw_text``: a Drawing's String neither
+    shapes Arabic or Indic letters nor puts right-to-left words in reading order."""
+
+    def __init__(self, drawing: Drawing, labels: Sequence[Label]) -> None:
+        super().__init__()
+        self.drawing, self.labels = drawing, tuple(labels)
+        self.width, self.height = drawing.width, drawing.height
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        return self.width, self.height
+
+    @property
+    def contents(self) -> list[object]:
+        return self.drawing.contents
+
+    def draw(self) -> None:
+        renderPDF.draw(self.drawing, self.canv, 0, 0)
+        for label in self.labels:
+            self.canv.setFillColor(label.colour)
+            draw_text(self.canv, label.x, label.y, label.text, label.size, bold=label.bold, anchor=label.anchor)
 
 
 PageHook = Callable[[Canvas, object], None]

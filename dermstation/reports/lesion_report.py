@@ -27,6 +27,7 @@ from dermstation.reports.layout import (
     CONTENT_TOP_GAP,
     MARGIN,
     PAGE,
+    RTL_LANGUAGES,
     RULE,
     WARN_BG,
     WARN_EDGE,
@@ -249,7 +250,7 @@ def _footer_block(data: ReportData, s: Styles, width: float) -> list[object]:
 
 def render_lesion_report(data: ReportData) -> bytes:
     """The lesion report as PDF bytes (A4). Pure: safe to call from any worker thread."""
-    s = make_styles()
+    s = make_styles(rtl=data.language in RTL_LANGUAGES)
     buf = io.BytesIO()
     width = PAGE[0] - 2 * MARGIN
     clinic_line = data.clinic.header or " · ".join(

@@ -18,6 +18,7 @@ from dermstation.reports.layout import (
     CONTENT_TOP_GAP,
     MARGIN,
     PAGE,
+    RTL_LANGUAGES,
     RULE,
     Styles,
     day,
@@ -73,7 +74,7 @@ def _lesion_rows(lesion: ReferralLesion, s: Styles, width: float, language: str)
 
 def render_referral_letter(data: ReferralData) -> bytes:
     """The referral letter as PDF bytes (A4)."""
-    s = make_styles()
+    s = make_styles(rtl=data.language in RTL_LANGUAGES)
     lang = data.language
     width = PAGE[0] - 2 * MARGIN
     p = data.patient

@@ -17,6 +17,7 @@ from dermstation.reports.layout import (
     CONTENT_TOP_GAP,
     MARGIN,
     PAGE,
+    RTL_LANGUAGES,
     RULE,
     Styles,
     day,
@@ -108,7 +109,7 @@ def _lesion_block(index: int, lesion: VisitLesion, s: Styles, width: float, lang
 
 def render_visit_report(data: VisitReportData) -> bytes:
     """The visit report as PDF bytes (A4). Pure: safe to call from any worker thread."""
-    s = make_styles()
+    s = make_styles(rtl=data.language in RTL_LANGUAGES)
     lang = data.language
     width = PAGE[0] - 2 * MARGIN
     p = data.patient
