@@ -81,9 +81,9 @@ def probability_chart(
     return LabelledDrawing(d, texts)
 
 
-def malignancy_gauge(malignancy: float, threshold: float, width: float, caption: str, threshold_caption: str,
+def malignancy_gauge(malignancy: float, threshold: float | None, width: float, caption: str, threshold_caption: str,
                      language: str = "en") -> LabelledDrawing:
-    """One bar for the malignancy score with the threshold as a red line across it."""
+    """One bar for the malignancy score with the threshold as a red line across it (none when not recorded)."""
     register_fonts()
     height = 38.0
     bar_h = 10.0
@@ -91,13 +91,14 @@ def malignancy_gauge(malignancy: float, threshold: float, width: float, caption:
     left, right = 0.0, width - 44
     span = right - left
     y = 12.0
-    suspicious = malignancy >= threshold
+    suspicious = threshold is not None and malignancy >= threshold
     d.add(Rect(left, y, span, bar_h, fillColor=colors.HexColor("#eef1f5"), strokeColor=RULE, strokeWidth=0.5))
     d.add(Rect(left, y, max(0.5, span * min(1.0, malignancy)), bar_h,
                fillColor=ALERT if suspicious else BAR, strokeColor=None))
-    tx = left + span * min(1.0, max(0.0, threshold))
-    d.add(Line(tx, y - 4, tx, y + bar_h + 4, strokeColor=ALERT, strokeWidth=1.4, strokeDashArray=[2, 1.5]))
-    d.add(String(tx, 1, f"{threshold_caption} {percent(threshold, language)}", fontName=BASE_FONT, fontSize=6.5,
-                 fillColor=ALERT, textAnchor="middle"))
+    if threshold is not None:
+        tx = left + span * min(1.0, max(0.0, threshold))
+        d.add(Line(tx, y - 4, tx, y + bar_h + 4, strokeColor=ALERT, strokeWidth=1.4, strokeDashArray=[2, 1.5]))
+        d.add(String(tx, 1, f"{threshold_caption} {percent(threshold, language)}", fontName=BASE_FONT,
+                     fontSize=6.5, fillColor=ALERT, textAnchor="middle"))
     d.add(String(right + 4, y + 2, percent(malignancy, language), fontName=BOLD_FONT, fontSize=8.5))
     return LabelledDrawing(d, [Label(left, y + bar_h + 8, caption, 7.5, True, "left", MUTED)])
