@@ -98,20 +98,22 @@ class DeviceProfileChoice(QComboBox):
 
 
 class ProfileDialog(QDialog):
-    """A new device profile: name it, then measure a calibration picture (or type the pixel size)."""
+    """A new device profile (or one to rename or recalibrate): name it, then measure a calibration picture
+    (or type the pixel size). Pictures already stored keep the size they were given."""
 
     saved = Signal(object)  # DeviceProfile
     measured = Signal(object)  # Calibration, or the DermStationError that refused the picture
 
     def __init__(self, service: DeviceProfileService, user: CurrentUser, ops: Operations,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, profile: DeviceProfile | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._user = user
         self._ops = ops
+        self._profile = profile
         self._path: Path | None = None
         self._measured: Calibration | None = None  # at 1 mm (ruler) / 1 mm across (sticker)
-        self.setWindowTitle(_("New device profile"))
+        self.setWindowTitle(_("New device profile") if profile is None else _("Edit device profile"))
         self.name = QLineEdit()
         self.name.setPlaceholderText(_("e.g. Heine Delta 30 + clinic phone"))
         self.dermatoscope = QLineEdit()
@@ -180,6 +182,14 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(560, self.sizeHint().height())
         self._method_changed()
+        if profile is not None:  # its current values, as typed: measure a new picture to recalibrate
+            self.name.setText(profile.name)
+            self.dermatoscope.setText(profile.dermatoscope)
+            self.camera.setText(profile.camera)
+            self.method.setCurrentIndex(self.method.findData("manual"))
+            self.width_edit.setValue(profile.width)
+            self.height_edit.setValue(profile.height)
+            self.spacing_edit.setValue(profile.mm_per_pixel)
 
     @property
     def method_key(self) -> str:
@@ -277,11 +287,22 @@ class ProfileDialog(QDialog):
             return
         self._ops.spawn(self._save(calibration), key=f"save-profile-{id(self)}", parent=self)
 
+    def _unchanged(self, c: Calibration) -> bool:
+        p = self._profile
+        return p is not None and c.method == "manual" and (c.width, c.height, c.mm_per_pixel) == (
+            p.width, p.height, round(p.mm_per_pixel, self.spacing_edit.decimals()))
+
     async def _save(self, calibration: Calibration) -> None:
         self.buttons.setEnabled(False)
         try:
-            profile = await self._ops.db(self._service.create, self._user, self.name.text(),
-                                         self.dermatoscope.text(), self.camera.text(), calibration)
+            if self._profile is None:
+                profile = await self._ops.db(self._service.create, self._user, self.name.text(),
+                                             self.dermatoscope.text(), self.camera.text(), calibration)
+            else:  # a rename keeps the calibration as it was measured
+                profile = await self._ops.db(
+                    self._service.update, self._user, self._profile.id, name=self.name.text(),
+                    dermatoscope=self.dermatoscope.text(), camera=self.camera.text(),
+                    calibration=None if self._unchanged(calibration) else calibration)
         except DermStationError as exc:
             self.errors.show(exc)
             return
@@ -333,10 +354,15 @@ class DeviceProfilesCard(QFrame):
         buttons = QHBoxLayout()
         self.new_button = QPushButton(_("New profile…"))
         self.new_button.clicked.connect(self.new_profile)
+        self.edit_button = QPushButton(_("Edit…"))
+        self.edit_button.setToolTip(_("Rename the profile or calibrate it again"))
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.table.doubleClicked.connect(lambda _index: self.edit_selected())
         self.retire_button = QPushButton(_("Retire"))
         self.retire_button.setToolTip(_("No longer offered at capture; pictures taken with it keep their sizes"))
         self.retire_button.clicked.connect(self.retire_selected)
         buttons.addWidget(self.new_button)
+        buttons.addWidget(self.edit_button)
         buttons.addWidget(self.retire_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -372,9 +398,19 @@ class DeviceProfilesCard(QFrame):
 
     def _update_actions(self) -> None:
         self.retire_button.setEnabled(self.selected() is not None)
+        self.edit_button.setEnabled(self.selected() is not None)
 
     def new_profile(self) -> ProfileDialog:
         dialog = ProfileDialog(self._service, self._user, self._ops, self)
+        dialog.saved.connect(lambda _p: self.refresh())
+        open_dialog(dialog)
+        return dialog
+
+    def edit_selected(self) -> ProfileDialog | None:
+        profile = self.selected()
+        if profile is None:
+            return None
+        dialog = ProfileDialog(self._service, self._user, self._ops, self, profile)
         dialog.saved.connect(lambda _p: self.refresh())
         open_dialog(dialog)
         return dialog

@@ -84,6 +84,9 @@ def test_ruler_in_mm_arrow_toggle_and_delete_from_the_keyboard(qtbot, services, 
 
     if os.environ.get("DERMSTATION_SCREENSHOTS"):
         page.grab().save(str(Path(os.environ["DERMSTATION_SCREENSHOTS"]) / "annotations-1366x768.png"))
+        page.resize(1920, 1080)
+        qtbot.waitUntil(lambda: page.width() == 1920)
+        page.grab().save(str(Path(os.environ["DERMSTATION_SCREENSHOTS"]) / "annotations-1920x1080.png"))
 
     tools.visible.click()  # hide the layer
     assert not any(item.isVisible() for item in tools.items) and tools.tool is None

@@ -73,6 +73,16 @@ def test_a_dermatologist_calibrates_a_profile_from_a_ruler_picture(qtbot, servic
     assert card.table.rowCount() == 1 and card.table.item(0, 3).text() == "1200×900"
     _shot(page, "settings-device-profiles-1366x768.png")
     card.table.selectRow(0)
+    edit = card.edit_selected()  # rename: the measured calibration stays as it was
+    qtbot.addWidget(edit)
+    assert edit.name.text() == "Heine Delta 30 + iPhone" and edit.method_key == "manual"
+    edit.name.setText("Heine Delta 30 + iPhone 13")
+    with qtbot.waitSignal(card.loaded, timeout=10000) as renamed:
+        edit.buttons.button(edit.buttons.StandardButton.Save).click()
+    (same,) = renamed.args[0]
+    assert same.name == "Heine Delta 30 + iPhone 13" and same.method == "ruler"
+    assert same.mm_per_pixel == profile.mm_per_pixel
+    card.table.selectRow(0)
     with qtbot.waitSignal(card.loaded, timeout=10000) as after:
         card.retire_button.click()
     assert after.args[0] == () and profiles.list(dermatologist, include_retired=True)[0].retired
@@ -114,3 +124,25 @@ def test_the_chosen_profile_gives_an_imported_picture_its_size_in_mm(qtbot, serv
     _shot(page, "analysis-device-profile-1366x768.png")
     page.device_profile.setCurrentIndex(0)  # no profile: the live view stores frames without a size
     assert page.live.device_profile is None
+
+
+def test_a_picture_the_chosen_profile_does_not_fit_is_refused_naming_it(qtbot, services, dermatologist, ops,
+                                                                       profiles, fake_analysis,  # noqa: F811
+                                                                       test_data) -> None:
+    profiles.create(dermatologist, "Video camera 16:9", "", "", Calibration(1920, 1080, 0.01, "manual", ""))
+    ws = replace(replace(services, analysis=fake_analysis).workstation, device_profiles=profiles)
+    patient = services.patients.create(dermatologist, PatientInput("MRN-3", "Jo", "March", None))
+    lesion = services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
+    page = AnalysisPage(ws, services.patients, dermatologist, ops)
+    qtbot.addWidget(page)
+    page.resize(1920, 1080)
+    with qtbot.waitSignal(page.device_profile.chosen, timeout=10000):
+        page.show()
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
+        page.show_patient(patient.id, lesion.id)
+    with qtbot.waitSignal(page.imported, timeout=30000) as imported:
+        page.import_files([test_data / "ph2" / "images" / "IMD006.jpg"])
+    assert not imported.args[0].imported
+    text = page.message.text().replace("\u200b", "")
+    assert "IMD006.jpg" in text and "Video camera 16:9" in text and "1920×1080" in text
+    _shot(page, "analysis-profile-mismatch-1920x1080.png")
