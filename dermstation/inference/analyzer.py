@@ -22,6 +22,7 @@ from dermstation.inference import applicability, quality
 from dermstation.inference.applicability import Applicability, OodStatus
 from dermstation.inference.image_io import LoadedImage, load_array, read_image
 from dermstation.inference.metrics import Measurement, compute_metrics
+from dermstation.inference.padding import fill_padding, synthetic_padding
 from dermstation.inference.preprocess import Box, CardPipeline, build_pipeline, normalize
 from dermstation.inference.quality import QualityFlag, QualityReport
 from dermstation.inference.runtime import ModelInfo, ModelSession, load_model
@@ -226,8 +227,16 @@ class Analyzer:
     # --- stages ---------------------------------------------------------------------------------
     def segment(self, image: np.ndarray, tta: bool = False) -> np.ndarray:
         """RGB uint8 -> bool lesion mask at the image's resolution."""
-        prob = self._segment_probability(image, tta)
-        return mask_from_probability(prob, image.shape[:2], self.segmenter.card.threshold)
+        return self._lesion_mask(image, tta)[0]
+
+    def _lesion_mask(self, image: np.ndarray, tta: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The lesion mask at the image's resolution and the segmenter's probability map. Synthetic padding
+        (the flat corners of a picture turned in software) is painted skin-coloured for the segmenter and is
+        never part of the lesion."""
+        padding = synthetic_padding(image)
+        prob = self._segment_probability(fill_padding(image, padding), tta)
+        mask = mask_from_probability(prob, image.shape[:2], self.segmenter.card.threshold, exclude=padding)
+        return mask, prob
 
     def _segment_probability(self, image: np.ndarray, tta: bool) -> np.ndarray:
         mean, std = self._seg_pipeline.normalisation()
@@ -303,8 +312,7 @@ class Analyzer:
     def evidence(self, image: np.ndarray, tta: bool = False
                  ) -> tuple[applicability.ImageEvidence, applicability.LesionEvidence, np.ndarray | None]:
         """Everything the applicability check looks at, every part computed (for calibration)."""
-        prob = self._segment_probability(image, tta)
-        mask = mask_from_probability(prob, image.shape[:2], self.segmenter.card.threshold)
+        mask, prob = self._lesion_mask(image, tta)
         _, _, _, features = self._classify_features(image, mask if mask.any() else None, tta)
         return applicability.measure_image(image), applicability.measure_lesion(mask, image, prob), features
 
@@ -324,9 +332,8 @@ class Analyzer:
         refuse(applicability.judge(evidence, ood_status=self._ood_status))
         image_quality = quality.measure_image(image)
         clock.lap("quality")
-        prob = self._segment_probability(image, tta)
+        mask, prob = self._lesion_mask(image, tta)
         clock.lap("segmentation")
-        mask = mask_from_probability(prob, (h, w), self.segmenter.card.threshold)
         lesion = applicability.measure_lesion(mask, image, prob)
         contour = outer_contour(mask)
         clock.lap("mask")

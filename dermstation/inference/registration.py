@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from dermstation.inference.padding import synthetic_padding
+
 WORK_SIDE = 800
 """Long side (px) at which features are found: enough for skin texture, fast on a CPU."""
 MIN_INLIERS = 15
@@ -80,10 +82,11 @@ def align(before: np.ndarray, after: np.ndarray) -> Alignment:
 
 
 def content_mask(rgb: np.ndarray) -> np.ndarray:
-    """Pixels that can be skin: not the near-white or near-black padding of a turned or vignetted picture."""
+    """Pixels that can be skin: not the near-white or near-black padding of a turned or vignetted picture,
+    nor flat synthetic padding of any colour (white corners after another white balance)."""
     low = (rgb <= PADDING_LOW).all(axis=2)
     high = (rgb >= PADDING_HIGH).all(axis=2)
-    return ~(low | high)
+    return ~(low | high | synthetic_padding(rgb))
 
 
 def warp_mask(mask: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -29,10 +29,12 @@ def smooth_mask(mask: np.ndarray, fraction: float = 0.01) -> np.ndarray:
 
 
 def mask_from_probability(
-    probability: np.ndarray, size: tuple[int, int], threshold: float = 0.5, smooth: float = 0.01
+    probability: np.ndarray, size: tuple[int, int], threshold: float = 0.5, smooth: float = 0.01,
+    exclude: np.ndarray | None = None,
 ) -> np.ndarray:
     """(h, w) probability at model resolution -> bool mask of ``size`` (H, W): smoothed, resized back
-    (bilinear), thresholded, largest component, holes filled.
+    (bilinear), thresholded, ``exclude`` (H, W bool, e.g. synthetic padding) removed, largest component,
+    holes filled (a hole is never filled with excluded pixels).
 
     Smoothing the small probability map (sigma = ``smooth`` of its shorter side) before upsampling
     gives a smooth outline at a fraction of the cost of smoothing the full-resolution mask.
@@ -44,7 +46,10 @@ def mask_from_probability(
         prob = cv2.GaussianBlur(prob, (0, 0), sigmaX=sigma, sigmaY=sigma)
     if prob.shape != (height, width):
         prob = cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
-    return clean_mask(prob > threshold, smooth=0.0)
+    mask = prob > threshold
+    if exclude is None or not exclude.any():
+        return clean_mask(mask, smooth=0.0)
+    return clean_mask(mask & ~exclude, smooth=0.0) & ~exclude
 
 
 def clean_mask(mask: np.ndarray, smooth: float = 0.01) -> np.ndarray:
