@@ -66,7 +66,7 @@ from dermstation.services.audit import AuditLog
 from dermstation.services.container import Services
 from dermstation.services.dicom_import import DicomImportResult, DicomImportService
 from dermstation.services.permissions import ADMIN_ONLY, ALL_ROLES, CLINICAL_ROLES, authorize
-from dermstation.services.reports import ReportService
+from dermstation.services.reports import LesionReportInput, ReportService, render_lesion_report_file
 from dermstation.services.types import CurrentUser
 
 log = logging.getLogger(__name__)
@@ -292,6 +292,59 @@ def _item(row: PacsSendItem, destination_name: str) -> SendItem:
                     row.next_attempt_at, row.last_error, row.created_at, row.sent_at)
 
 
+@dataclass(frozen=True, eq=False)
+class SendInputs:
+    """One analysis to send, as read from the records: ids, UIDs and stored bytes, nothing decoded."""
+
+    analysis_id: int
+    capture_id: int
+    lesion_id: int
+    patient_id: int
+    destination_ids: tuple[int, ...]  # checked when read and again when queued
+    patient: ExportPatient
+    study: ExportStudy
+    photo_series_uid: str
+    overlay_series_uid: str
+    report_series_uid: str
+    body_site: str
+    pixel_spacing_mm: float | None
+    acquired_at: datetime
+    picture: bytes
+    mask: bytes | None
+    report: LesionReportInput | None  # the signed lesion report's data; None: no report goes
+    signed_id: int | None
+    signed_at: datetime | None
+
+
+def build_send_files(inputs: SendInputs) -> tuple[tuple[str, ExportedInstance], ...]:
+    """Decode the stored picture, outline the lesion, draw the signed report and build the DICOM instances
+    [worker]: the photograph, the overlay (with a mask) and the report (one per signed version)."""
+    rgb = _decode_rgb(inputs.picture)
+    photo = build_photograph(rgb, inputs.patient, inputs.study, body_site=inputs.body_site,
+                             pixel_spacing_mm=inputs.pixel_spacing_mm, acquired_at=inputs.acquired_at,
+                             series_uid=inputs.photo_series_uid)
+    photo = _with_uid(photo, _stable_uid(inputs.study.study_uid, "photo", inputs.capture_id), inputs.capture_id)
+    files: list[tuple[str, ExportedInstance]] = [("photo", photo)]
+    if inputs.mask is not None:
+        grey = cv2.imdecode(np.frombuffer(inputs.mask, np.uint8), cv2.IMREAD_GRAYSCALE)
+        if grey is not None:
+            if grey.shape[:2] != rgb.shape[:2]:
+                grey = cv2.resize(grey, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
+            overlay = render_overlay(rgb, contour=outer_contour(grey > 127))
+            sc = build_overlay_capture(overlay, photo, description="Lesion outline (AI decision support)",
+                                       series_uid=inputs.overlay_series_uid)
+            files.append(("overlay", _with_uid(sc, _stable_uid(inputs.study.study_uid, "overlay", inputs.analysis_id),
+                                               inputs.analysis_id)))
+    if inputs.report is not None and inputs.signed_id is not None:  # one report instance per signed version
+        pdf = render_lesion_report_file(inputs.report).pdf
+        doc = build_encapsulated_pdf(pdf, photo, series_uid=inputs.report_series_uid,
+                                     sop_instance_uid=_stable_uid(inputs.study.study_uid, "report", inputs.signed_id),
+                                     signed_at=inputs.signed_at)
+        doc.dataset.InstanceNumber = inputs.signed_id
+        files.append(("report", doc))
+    return tuple(files)
+
+
 # --- the service ---------------------------------------------------------------------------------------
 class PacsService:
     def __init__(self, database: Database, audit: AuditLog, image_store: ImageStorage, reports: ReportService,
@@ -394,16 +447,14 @@ class PacsService:
             session.flush()
         return row
 
-    def queue_analysis(self, actor: CurrentUser, analysis_id: int, destination_ids: Sequence[int] | None = None,
-                       *, include_report: bool = True) -> tuple[SendItem, ...]:
-        """Queue the analysed photograph, its overlay and (when signed) the lesion report for sending.
-
-        ``destination_ids`` None means every destination that sends. Builds the DICOM files now, so what
-        is sent later is exactly what the clinician asked to send.
-        """
-        pdf = None
+    def queue_inputs(self, actor: CurrentUser, analysis_id: int, destination_ids: Sequence[int] | None = None,
+                     *, include_report: bool = True) -> SendInputs:
+        """What sending ``analysis_id`` needs, read on the database thread: the checked destinations, the
+        lesion's study UIDs, the stored picture and mask bytes and (when signed) the lesion report's data.
+        ``destination_ids`` None means every destination that sends. Nothing is decoded here."""
+        report = None
         if include_report and self._signed_assessment(actor, analysis_id) is not None:
-            pdf = self._reports.lesion_report(actor, analysis_id, output=AuditAction.EXPORT).pdf
+            report = self._reports.lesion_report_data(actor, analysis_id, output=AuditAction.EXPORT)
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             analysis = session.get(AnalysisRecord, analysis_id)
@@ -414,36 +465,71 @@ class PacsService:
             lesion = capture.lesion
             patient = lesion.patient
             study_row = self._lesion_study(session, lesion)
-            signed = signed_assessment_of(session, analysis.id) if pdf is not None else None
-            files = self._build(patient, lesion, capture, analysis, study_row, pdf, signed)
+            signed = signed_assessment_of(session, analysis.id) if report is not None else None
+            return SendInputs(
+                analysis_id=analysis.id, capture_id=capture.id, lesion_id=lesion.id, patient_id=patient.id,
+                destination_ids=tuple(d.id for d in targets),
+                patient=ExportPatient(patient.record_number, patient.family_name, patient.given_name,
+                                      patient.date_of_birth, patient.sex),
+                study=ExportStudy(study_uid=study_row.study_uid, started_at=lesion.created_at,  # the first visit
+                                  description="Dermoscopy follow-up"),
+                photo_series_uid=study_row.photo_series_uid, overlay_series_uid=study_row.overlay_series_uid,
+                report_series_uid=study_row.report_series_uid, body_site=lesion.body_site,
+                pixel_spacing_mm=capture.pixel_spacing_mm, acquired_at=capture.taken_at,
+                picture=self._images.read(capture.sha256),
+                mask=self._images.read(analysis.mask_sha256) if analysis.mask_sha256 else None,
+                report=report if signed is not None else None,
+                signed_id=signed.id if signed is not None else None,
+                signed_at=signed.signed_at if signed is not None else None,
+            )
+
+    def enqueue(self, actor: CurrentUser, inputs: SendInputs, files: Sequence[tuple[str, ExportedInstance]]
+                ) -> tuple[SendItem, ...]:
+        """Put the built files in the queue of each destination [database thread], so what is sent later is
+        exactly what the clinician asked to send."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            targets = self._targets(session, inputs.destination_ids)
+            live_capture(session, inputs.capture_id)  # not retracted meanwhile
             items = []
             for dest in targets:
                 for kind, instance in files:
                     data = instance_bytes(instance)
                     row = PacsSendItem(
-                        destination_id=dest.id, patient_id=patient.id, lesion_id=lesion.id, capture_id=capture.id,
-                        analysis_id=analysis.id, kind=kind, sop_class_uid=instance.sop_class_uid,
-                        sop_instance_uid=instance.sop_instance_uid, study_uid=instance.study_uid,
-                        content_sha256=self._images.put(data), state="queued", attempts=0,
-                        next_attempt_at=self._clock(), created_by_id=actor.id)
+                        destination_id=dest.id, patient_id=inputs.patient_id, lesion_id=inputs.lesion_id,
+                        capture_id=inputs.capture_id, analysis_id=inputs.analysis_id, kind=kind,
+                        sop_class_uid=instance.sop_class_uid, sop_instance_uid=instance.sop_instance_uid,
+                        study_uid=instance.study_uid, content_sha256=self._images.put(data), state="queued",
+                        attempts=0, next_attempt_at=self._clock(), created_by_id=actor.id)
                     session.add(row)
                     session.flush()
                     self._audit.record(session, actor.id, AuditAction.EXPORT, "pacs_send_items", row.id,
-                                       f"queued {kind} analysis={analysis.id} destination={dest.id}")
+                                       f"queued {kind} analysis={inputs.analysis_id} destination={dest.id}")
                     items.append(_item(row, dest.name))
-            log.info("user %d queued %d instance(s) of analysis %d", actor.id, len(items), analysis_id)
+            log.info("user %d queued %d instance(s) of analysis %d", actor.id, len(items), inputs.analysis_id)
         self.queue_changed()
         return tuple(items)
+
+    def queue_analysis(self, actor: CurrentUser, analysis_id: int, destination_ids: Sequence[int] | None = None,
+                       *, include_report: bool = True) -> tuple[SendItem, ...]:
+        """Queue the analysed photograph, its overlay and (when signed) the lesion report for sending: the three
+        steps in one call, for the sender, the CLI and tests (the UI runs them on their own threads)."""
+        inputs = self.queue_inputs(actor, analysis_id, destination_ids, include_report=include_report)
+        return self.enqueue(actor, inputs, build_send_files(inputs))
+
+    def auto_send_destinations(self, actor: CurrentUser) -> tuple[int, ...]:
+        """The destinations set to receive a picture as soon as it is signed (none: nothing is sent then)."""
+        with self._db.session() as session:
+            authorize(session, actor, CLINICAL_ROLES)
+            return tuple(session.scalars(select(PacsDestination.id).where(
+                PacsDestination.retired.is_(False), PacsDestination.send.is_(True),
+                PacsDestination.auto_send.is_(True), PacsDestination.kind != FHIR).order_by(PacsDestination.id)))
 
     def queue_signed(self, actor: CurrentUser, signed: SignedAssessment) -> tuple[SendItem, ...]:
         """After signing: queue the signed analysis to every destination set to send on signing (none: nothing)."""
         if signed.analysis_id is None:
             return ()
-        with self._db.session() as session:
-            authorize(session, actor, CLINICAL_ROLES)
-            auto = [d.id for d in session.scalars(select(PacsDestination).where(
-                PacsDestination.retired.is_(False), PacsDestination.send.is_(True),
-                PacsDestination.auto_send.is_(True), PacsDestination.kind != FHIR))]
+        auto = self.auto_send_destinations(actor)
         return self.queue_analysis(actor, signed.analysis_id, auto) if auto else ()
 
     def _signed_assessment(self, actor: CurrentUser, analysis_id: int) -> SignedAssessment | None:
@@ -464,37 +550,6 @@ class PacsService:
             raise ValidationError(_("No PACS is configured for sending. An administrator adds one in Settings."),
                                   field="destination")
         return targets
-
-    def _build(self, patient: Patient, lesion: Lesion, capture: ImageCapture, analysis: AnalysisRecord,
-               study_row: LesionStudy, pdf: bytes | None, signed: SignedAssessment | None
-               ) -> list[tuple[str, ExportedInstance]]:
-        rgb = _decode_rgb(self._images.read(capture.sha256))
-        who = ExportPatient(patient.record_number, patient.family_name, patient.given_name, patient.date_of_birth,
-                            patient.sex)
-        study = ExportStudy(study_uid=study_row.study_uid, started_at=lesion.created_at,  # the first visit
-                            description="Dermoscopy follow-up")
-        photo = build_photograph(rgb, who, study, body_site=lesion.body_site,
-                                 pixel_spacing_mm=capture.pixel_spacing_mm, acquired_at=capture.taken_at,
-                                 series_uid=study_row.photo_series_uid)
-        photo = _with_uid(photo, _stable_uid(study_row.study_uid, "photo", capture.id), capture.id)
-        files: list[tuple[str, ExportedInstance]] = [("photo", photo)]
-        if analysis.mask_sha256:
-            grey = cv2.imdecode(np.frombuffer(self._images.read(analysis.mask_sha256), np.uint8), cv2.IMREAD_GRAYSCALE)
-            if grey is not None:
-                if grey.shape[:2] != rgb.shape[:2]:
-                    grey = cv2.resize(grey, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
-                overlay = render_overlay(rgb, contour=outer_contour(grey > 127))
-                sc = build_overlay_capture(overlay, photo, description="Lesion outline (AI decision support)",
-                                           series_uid=study_row.overlay_series_uid)
-                files.append(("overlay", _with_uid(sc, _stable_uid(study_row.study_uid, "overlay", analysis.id),
-                                                   analysis.id)))
-        if pdf is not None and signed is not None:  # one report instance per signed version
-            doc = build_encapsulated_pdf(pdf, photo, series_uid=study_row.report_series_uid,
-                                         sop_instance_uid=_stable_uid(study_row.study_uid, "report", signed.id),
-                                         signed_at=signed.signed_at)
-            doc.dataset.InstanceNumber = signed.id
-            files.append(("report", doc))
-        return files
 
     # --- the queue -----------------------------------------------------------------------------------------
     def queue(self, actor: CurrentUser, *, patient_id: int | None = None, limit: int = 200) -> list[SendItem]:

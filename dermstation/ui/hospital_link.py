@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _
+from dermstation.services.pacs import build_send_files
 from dermstation.ui.forms import FormErrors, GuardedDialog, open_dialog
 from dermstation.ui.operations import Operations
 from dermstation.ui.theme import set_role
@@ -384,14 +385,24 @@ class HospitalActions(QObject):
         analysis_id = self._analysis()
         if analysis_id is None:
             return
-        items = await self._ops.db(self._link.pacs.queue_analysis, self._user, analysis_id)
+        items = await self._queue(analysis_id, None)
         self.queued.emit(len(items))
 
     async def after_signing(self, signed: SignedAssessment) -> None:
         """Queue the signed analysis to the destinations set to send on signing (nothing when there are none)."""
-        items = await self._ops.db(self._link.pacs.queue_signed, self._user, signed)
+        if signed.analysis_id is None:
+            return
+        auto = await self._ops.db(self._link.pacs.auto_send_destinations, self._user)
+        items = await self._queue(signed.analysis_id, auto) if auto else ()
         if items:
             self.queued.emit(len(items))
+
+    async def _queue(self, analysis_id: int, destination_ids: tuple[int, ...] | None) -> tuple[SendItem, ...]:
+        """Read on the database thread, decode and build the DICOM files on a worker, queue them on the database
+        thread."""
+        inputs = await self._ops.db(self._link.pacs.queue_inputs, self._user, analysis_id, destination_ids)
+        files = await self._ops.work(build_send_files, inputs)
+        return await self._ops.db(self._link.pacs.enqueue, self._user, inputs, files)
 
     async def send_fhir(self) -> None:
         analysis_id = self._analysis()
