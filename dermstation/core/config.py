@@ -17,6 +17,13 @@ import platformdirs
 
 from dermstation.core.errors import ConfigError
 
+
+def _(message: str) -> str:
+    """``core.i18n._``, imported when called (``core.i18n`` reads PROJECT_ROOT from this module)."""
+    from dermstation.core.i18n import _ as translate
+
+    return translate(message)
+
 APP_NAME = "DermStation"
 APP_AUTHOR = "DermStation"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +70,8 @@ class Paths:
             for path in (self.data_dir, self.image_store, self.backups, self.logs):
                 path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"Cannot create the data directory {self.data_dir}", str(exc)) from exc
+            raise ConfigError(_("Cannot create the data directory {data_dir}").format(data_dir=self.data_dir),
+                              str(exc)) from exc
 
 
 def default_paths() -> Paths:
@@ -136,9 +144,11 @@ def read_settings_file(paths: Paths) -> dict[str, object]:
     try:
         raw = json.loads(paths.settings_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"The settings file {paths.settings_file} cannot be read", str(exc)) from exc
+        raise ConfigError(_("The settings file {settings_file} cannot be read").format(
+            settings_file=paths.settings_file), str(exc)) from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"The settings file {paths.settings_file} cannot be read", "not a JSON object")
+        raise ConfigError(_("The settings file {settings_file} cannot be read").format(
+            settings_file=paths.settings_file), "not a JSON object")
     return raw
 
 
@@ -168,7 +178,7 @@ def write_settings_file(paths: Paths, raw: dict[str, object]) -> None:
         os.replace(tmp, paths.settings_file)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise ConfigError("Cannot save the settings", str(exc)) from exc
+        raise ConfigError(_("Cannot save the settings"), str(exc)) from exc
 
 
 def database_url(paths: Paths, settings: Settings) -> str:

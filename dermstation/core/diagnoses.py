@@ -155,7 +155,8 @@ def _entry(raw: dict, path: Path) -> Diagnosis:
         raise ConfigError(_("Diagnosis {code} in {path} has no name in {languages}").format(code=code, path=path, languages=', '.join(missing)))
     ham = raw.get("ham_class")
     if ham is not None and ham not in LESION_CLASSES:
-        raise ConfigError(f"Diagnosis {code} in {path} has an unknown HAM class {ham!r}")
+        raise ConfigError(_("Diagnosis {code} in {path} has an unknown HAM class {ham}").format(
+            code=code, path=path, ham=repr(ham)))
     return Diagnosis(
         code=code,
         snomed=str(raw["snomed"]) if raw.get("snomed") else None,

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from dermstation.core.errors import ConfigError
+from dermstation.core.i18n import _
 from dermstation.core.private_files import PRIVATE_DIR, PRIVATE_FILE
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -40,7 +41,8 @@ def configure_logging(log_dir: Path | None, level: int = logging.INFO) -> None:
                 )
             )
         except OSError as exc:  # e.g. the log file is a link someone put there
-            raise ConfigError(f"The log file in {log_dir} cannot be opened safely", str(exc)) from exc
+            raise ConfigError(_("The log file in {log_dir} cannot be opened safely").format(log_dir=log_dir),
+                              str(exc)) from exc
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -115,10 +115,11 @@ def plan_text_key(plan: Plan) -> str:
 
 def _strings(raw: Any, keys: tuple[str, ...], what: str, path: Path) -> dict[str, str]:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path.name}: {what} missing")
+        raise ConfigError(_("{path}: {what} missing").format(path=path.name, what=what))
     missing = [k for k in keys if not isinstance(raw.get(k), str) or not raw[k].strip()]
     if missing:
-        raise ConfigError(f"{path.name}: {what} lacks {', '.join(missing)}")
+        raise ConfigError(_("{path}: {what} lacks {missing}").format(path=path.name, what=what,
+                                                                    missing=", ".join(missing)))
     return {k: raw[k].strip() for k in keys}
 
 
@@ -130,17 +131,17 @@ def load_patient_text(language: str, directory: Path = TEXT_DIR) -> PatientText:
     except (OSError, ValueError) as exc:
         raise ConfigError(_("The patient wording {path} cannot be read: {exc}").format(path=path, exc=exc)) from exc
     if not isinstance(raw, dict) or raw.get("language") != language:
-        raise ConfigError(f"{path.name}: wrong or missing language")
+        raise ConfigError(_("{path}: wrong or missing language").format(path=path.name))
     diagnoses = raw.get("diagnoses")
     if not isinstance(diagnoses, dict):
-        raise ConfigError(f"{path.name}: diagnoses missing")
+        raise ConfigError(_("{path}: diagnoses missing").format(path=path.name))
     texts = {key.value: DiagnosisText(**_strings(diagnoses.get(key.value), DIAGNOSIS_FIELDS, f"diagnosis {key.value}",
                                                  path)) for key in PatientKey}
     lists = {}
     for name in ("warning_signs", "prevention"):
         items = raw.get(name)
         if not isinstance(items, list) or not items or not all(isinstance(i, str) and i.strip() for i in items):
-            raise ConfigError(f"{path.name}: {name} missing")
+            raise ConfigError(_("{path}: {name} missing").format(path=path.name, name=name))
         lists[name] = tuple(i.strip() for i in items)
     top = _strings(raw, ("header", "title", "ai_note", "reassurance_malignant", "for_parents"), "summary text", path)
     return PatientText(

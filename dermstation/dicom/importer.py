@@ -220,9 +220,9 @@ def _validate(ds: Dataset, name: str) -> None:
     check_photograph(ds, name)  # the one rule for what counts as a photograph of the skin (reader.py)
     if sop_class and sop_class not in PHOTO_SOP_CLASSES:
         raise DicomReadError(
-            f"{name} is not a photograph (its content is: {pydicom.uid.UID(sop_class).name}, "
-            f"modality {modality or 'not stated'}); only dermoscopy, clinical photographs and secondary "
-            "captures can be imported",
+            _("{name} is not a photograph (its content is: {content}, modality {modality}); only dermoscopy, "
+              "clinical photographs and secondary captures can be imported").format(
+                name=name, content=pydicom.uid.UID(sop_class).name, modality=modality or _("not stated")),
             f"SOP class {sop_class}")
     if not sop_class and modality not in PHOTO_MODALITIES:
         raise DicomReadError(_("{name} is not a photograph (modality {modality})").format(name=name, modality=modality), f"modality {modality}")
@@ -257,7 +257,7 @@ def _to_rgb(ds: Dataset, name: str) -> np.ndarray:
     except NotImplementedError as exc:  # no decoder here for this compression or colour space
         if ts.is_compressed:
             raise DicomReadError(
-                f"{name} is compressed as {ts.name}, which this installation cannot decode",
+                _("{name} is compressed as {ts}, which this installation cannot decode").format(name=name, ts=ts.name),
                 f"{exc}; install pylibjpeg with pylibjpeg-libjpeg / pylibjpeg-openjpeg") from exc
         raise DicomReadError(_("The image in {name} cannot be decoded").format(name=name), str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - a decoder that exists but fails: damaged data (many kinds)

@@ -172,14 +172,14 @@ def _verify_io(card: ModelCard, session: ort.InferenceSession) -> None:
     inputs = {i.name: i for i in session.get_inputs()}
     if card.input.name not in inputs:
         raise ModelLoadError(
-            f"The model {file} does not match its card",
+            _("The model {file} does not match its card").format(file=file),
             f"input {card.input.name!r} expected, the file has {sorted(inputs)}",
         )
     actual = inputs[card.input.name].shape
     if not _shape_matches(card.input.shape, actual):
         expected = [d if d is not None else "N" for d in card.input.shape]
         raise ModelLoadError(
-            f"The model {file} does not match its card",
+            _("The model {file} does not match its card").format(file=file),
             f"input {card.input.name!r} has shape {_describe(actual)}, the card says {expected}",
         )
     if inputs[card.input.name].type != "tensor(float)":
@@ -188,7 +188,7 @@ def _verify_io(card: ModelCard, session: ort.InferenceSession) -> None:
     for role, name in card.outputs:
         if name not in outputs:
             raise ModelLoadError(
-                f"The model {file} does not match its card",
+                _("The model {file} does not match its card").format(file=file),
                 f"output {name!r} ({role}) expected, the file has {sorted(outputs)}",
             )
     if card.task == "classification":
@@ -197,7 +197,7 @@ def _verify_io(card: ModelCard, session: ort.InferenceSession) -> None:
             shape = outputs[card.output(role)].shape
             if len(shape) != rank or (isinstance(shape[1], int) and shape[1] != k):
                 raise ModelLoadError(
-                    f"The model {file} does not match its card",
+                    _("The model {file} does not match its card").format(file=file),
                     f"output {role} has shape {_describe(shape)}, expected rank {rank} with {k} classes",
                 )
 
@@ -231,7 +231,7 @@ def _create_session(path: Path, providers: tuple[str, ...], threads: int | None)
             log.debug("onnxruntime said while loading %s: %s", path.name, sink.getvalue().strip())
         return session
     raise ModelLoadError(
-        f"The model file {path.name} is corrupt or cannot be loaded", f"{path}: {last_error}"
+        _("The model file {path} is corrupt or cannot be loaded").format(path=path.name), f"{path}: {last_error}"
     ) from last_error
 
 
@@ -297,7 +297,8 @@ def load_model(
     card = load_card(card_path)
     if expected_task and card.task != expected_task:
         raise ModelLoadError(
-            f"The model card {card_path.name} describes a {card.task} model", f"expected {expected_task}"
+            _("The model card {card_path} describes a {task} model").format(card_path=card_path.name, task=card.task),
+            f"expected {expected_task}"
         )
     model_path = card.model_path
     if not model_path.is_file():
@@ -311,7 +312,7 @@ def load_model(
         actual = file_sha256(model_path)
         if actual != card.sha256:
             raise ModelLoadError(
-                f"The model file {model_path.name} does not match its card (sha256)",
+                _("The model file {model_path} does not match its card (sha256)").format(model_path=model_path.name),
                 f"{model_path}: sha256 {actual}, the card {card_path.name} says {card.sha256}",
             )
         session = _create_session(model_path, provider_order(provider), threads)

@@ -102,19 +102,19 @@ def translate_error(exc: SQLAlchemyError) -> RecordError | None:
     kind = type(orig).__name__ if orig is not None else type(exc).__name__
     if isinstance(exc, IntegrityError):
         if sqlstate == _PG_UNIQUE or "unique constraint" in text:
-            return DuplicateRecord("This value is already in use.", details=kind)
-        return RecordError("The change was refused because it breaks a data rule.", details=kind)
+            return DuplicateRecord(_("This value is already in use."), details=kind)
+        return RecordError(_("The change was refused because it breaks a data rule."), details=kind)
     if "database or disk is full" in text or sqlstate == _PG_DISK_FULL:
-        return StorageFull("The disk is full: the change was not saved.", details=kind)
+        return StorageFull(_("The disk is full: the change was not saved."), details=kind)
     if "database is locked" in text or "database table is locked" in text or sqlstate in _PG_LOCKED:
         return DatabaseLocked(
-            "The database is busy (another program or workstation is using it). Try again in a moment.",
+            _("The database is busy (another program or workstation is using it). Try again in a moment."),
             details=kind,
         )
     if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return DatabaseUnavailable(
-            "The database cannot be reached (the network or the database server is down). This step was not "
-            "saved; try again when the connection is back.", details=f"{kind}: {text[:200]}")
+            _("The database cannot be reached (the network or the database server is down). This step was not "
+              "saved; try again when the connection is back."), details=f"{kind}: {text[:200]}")
     return None
 
 
@@ -128,7 +128,7 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise DatabaseUnavailable("The database file cannot be created.", details=str(exc)) from exc
+        raise DatabaseUnavailable(_("The database file cannot be created."), details=str(exc)) from exc
     os.close(fd)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, exists, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from dermstation.core.errors import DatabaseUnavailable, DermStationError, ImageStoreError
+from dermstation.core.i18n import _
 from dermstation.records.clinic_models import StoredImage
 from dermstation.records.database import translate_error
 from dermstation.records.image_store import ImageStorage, ImageStore, check_hash, damaged, missing, sha256_hex
@@ -31,7 +32,7 @@ _TABLE = StoredImage.__table__
 
 
 def _database_error(exc: SQLAlchemyError) -> DermStationError:
-    return translate_error(exc) or DatabaseUnavailable("The image store in the database cannot be used.",
+    return translate_error(exc) or DatabaseUnavailable(_("The image store in the database cannot be used."),
                                                        details=type(exc).__name__)
 
 

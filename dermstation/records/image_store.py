@@ -56,12 +56,12 @@ class ImageStorage(Protocol):
 
 
 def missing(sha256: str) -> ImageStoreError:
-    return ImageStoreError("An image file is missing from the image store.", details=f"missing {sha256}")
+    return ImageStoreError(_("An image file is missing from the image store."), details=f"missing {sha256}")
 
 
 def damaged(sha256: str) -> ImageStoreError:
     return ImageStoreError(
-        "An image file is damaged: its content no longer matches what was stored.",
+        _("An image file is damaged: its content no longer matches what was stored."),
         details=f"hash mismatch for {sha256}",
     )
 
@@ -153,8 +153,8 @@ class ImageStore:
     @staticmethod
     def _write_error(exc: OSError) -> Exception:
         if exc.errno in _NO_SPACE:
-            return StorageFull("The disk is full: the image was not saved.", details=str(exc))
-        return ImageStoreError("The image could not be saved.", details=str(exc))
+            return StorageFull(_("The disk is full: the image was not saved."), details=str(exc))
+        return ImageStoreError(_("The image could not be saved."), details=str(exc))
 
     @staticmethod
     def _cleanup(tmp: Path | None, shard: Path | None) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from dermstation.core.errors import DatabaseUnavailable, SchemaTooNew
+from dermstation.core.i18n import _
 from dermstation.records.database import create_private_file, normalise_url, sqlite_file, translate_error
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ def _check_known(current: tuple[str, ...], migrations_dir: Path | None) -> None:
     unknown = [rev for rev in current if rev not in known]
     if unknown:
         raise SchemaTooNew(
-            "This database was written by a newer version of DermStation. Update DermStation to open it; "
-            "nothing was changed.",
+            _("This database was written by a newer version of DermStation. Update DermStation to open it; "
+              "nothing was changed."),
             details=f"database revision {', '.join(unknown)}; this version knows up to "
             f"{', '.join(script.get_heads())}",
         )
@@ -89,14 +90,14 @@ def prepare(url: str | URL, backup_dir: Path | None, *, migrations_dir: Path | N
             current = tuple(MigrationContext.configure(conn).get_current_heads())
             tables = set(inspect(conn).get_table_names())
     except SQLAlchemyError as exc:
-        raise (translate_error(exc) or DatabaseUnavailable("The database cannot be opened.")) from exc
+        raise (translate_error(exc) or DatabaseUnavailable(_("The database cannot be opened."))) from exc
     finally:
         probe.dispose()
     _check_known(current, migrations_dir)
     if not current:
         if tables:
             raise DatabaseUnavailable(
-                "This database was not created by DermStation; it was left untouched.",
+                _("This database was not created by DermStation; it was left untouched."),
                 details=f"{len(tables)} tables, no alembic_version",
             )
         return
@@ -109,7 +110,7 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str = "") -> Path:
     try:
         backup_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseUnavailable("The database could not be backed up before upgrading.", str(exc)) from exc
+        raise DatabaseUnavailable(_("The database could not be backed up before upgrading."), str(exc)) from exc
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = backup_dir / f"{path.stem}-{stamp}{'-' + label if label else ''}.sqlite3"
     create_private_file(target)
@@ -122,7 +123,7 @@ def backup_sqlite(path: Path, backup_dir: Path, label: str = "") -> Path:
             dest.close()
     except sqlite3.Error as exc:
         target.unlink(missing_ok=True)
-        raise DatabaseUnavailable("The database could not be backed up before upgrading.", str(exc)) from exc
+        raise DatabaseUnavailable(_("The database could not be backed up before upgrading."), str(exc)) from exc
     finally:
         source.close()
     log.info("backed up database before upgrade to %s", target.name)
@@ -150,9 +151,9 @@ def upgrade(engine: Engine, *, migrations_dir: Path | None = None) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise (translate_error(exc) or DatabaseUnavailable("The database cannot be upgraded.")) from exc
+        raise (translate_error(exc) or DatabaseUnavailable(_("The database cannot be upgraded."))) from exc
     except CommandError as exc:
-        raise SchemaTooNew("The database schema is not one this version understands.", str(exc)) from exc
+        raise SchemaTooNew(_("The database schema is not one this version understands."), str(exc)) from exc
     log.info("database upgraded from %s to %s", ",".join(current) or "empty", ",".join(sorted(heads)))
 
 

@@ -183,8 +183,8 @@ def copy_rows(source: Engine | Connection, target: Engine) -> None:
     with _reading(source) as src, target.begin() as dst:
         src_rev, dst_rev = _revision(src), _revision(dst)
         if src_rev != dst_rev:
-            raise MaintenanceError("The two databases are at different schema versions; open both with the same "
-                                   "DermStation version first.", details=f"{src_rev} vs {dst_rev}")
+            raise MaintenanceError(_("The two databases are at different schema versions; open both with the same "
+                                     "DermStation version first."), details=f"{src_rev} vs {dst_rev}")
         for table in tables:
             if dst.execute(select(func.count()).select_from(table)).scalar_one():
                 raise MaintenanceError(_("The target database is not empty; nothing was copied."),
@@ -310,7 +310,7 @@ def read_backup(src: Path) -> Outcome:
     try:
         manifest = json.loads((src / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MaintenanceError(f"{src} is not a DermStation backup (no readable {MANIFEST}).",
+        raise MaintenanceError(_("{src} is not a DermStation backup (no readable {manifest}).").format(src=src, manifest=MANIFEST),
                                details=str(exc)) from exc
     if manifest.get("format") != FORMAT:
         raise MaintenanceError(_("The backup {src} was written in a format this version does not know.").format(src=src),

@@ -84,7 +84,7 @@ class SettingsStore:
             with self._reader.connect() as conn:
                 return _from_stored({key: value for key, value in conn.execute(query)})
         except SQLAlchemyError as exc:
-            raise (translate_error(exc) or DatabaseUnavailable("The clinic settings cannot be read.")) from exc
+            raise (translate_error(exc) or DatabaseUnavailable(_("The clinic settings cannot be read."))) from exc
 
     def save(self, actor: CurrentUser, settings: ClinicSettings, session: Session | None = None) -> ClinicSettings:
         """Store clinic-wide settings (administrators only); audited with the names of changed keys."""

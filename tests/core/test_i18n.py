@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from dermstation.core import i18n
 
@@ -101,3 +102,44 @@ def test_plural_forms_follow_each_language() -> None:
         assert i18n.ngettext("{n} patient", "{n} patients", 1) != "{n} patient"
     finally:
         i18n.set_language("en")
+
+
+# --- messages from the engine layers reach the user in the user's language -------------------------------------
+def _user_errors() -> set[str]:
+    from dermstation.core import errors
+
+    source = Path(errors.__file__).read_text(encoding="utf-8")
+    return set(re.findall(r"^class (\w+)\(", source, re.M)) | {"MaintenanceError"}
+
+
+def test_every_error_for_the_user_is_marked_for_translation() -> None:
+    """A DermStationError's message is shown to the user: it must go through _() where it is raised (an
+    f-string or a bare string literal would stay English and is not extracted)."""
+    import ast
+
+    import dermstation
+
+    names = _user_errors()
+    plain = []
+    for path in sorted(Path(dermstation.__file__).parent.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+                    and node.args and (isinstance(node.args[0], ast.JoinedStr)
+                                       or (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)))):
+                plain.append(f"{path.name}:{node.lineno} {node.func.id}")
+    assert not plain, f"untranslated messages: {plain}"
+
+
+def test_a_database_error_reads_in_the_users_language() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from dermstation.records.database import translate_error
+
+    try:
+        i18n.set_language("de")
+        error = translate_error(IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: users.username")))
+    finally:
+        i18n.set_language("en")
+    assert error is not None and error.message == "Dieser Wert wird bereits verwendet."
