@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -26,11 +25,7 @@ from dermstation.core.config import APP_AUTHOR, APP_NAME, database_url, default_
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _, set_language
 from dermstation.core.logs import configure_logging
-from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import build_services
-from dermstation.services.hospital_link import build_hospital_link
-from dermstation.services.reception import ReceptionServices
-from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.errors import ErrorPresenter
 from dermstation.ui.forms import dialog_finished
 from dermstation.ui.operations import Operations
@@ -78,24 +73,17 @@ def main(argv: list[str]) -> int:
     async def session() -> int:
         try:
             # Opening may migrate (after a backup): that is database work, on the database thread.
+            # Every service is built there, once; models load (and are verified) on the first analysis.
             services = await ops.db(build_services, paths, url)
-            # PACS, worklist and FHIR; the send queue sends on its own thread (issue 22)
-            hospital_link = build_hospital_link(services, services.appointments)
-            reception = ReceptionServices(services.appointments, services.hospitals, services.referrals,
-                                          hospital_link, AssessmentService(services.database, services.audit))
-            # Models load (and are verified) on the first analysis, not at start-up.
-            workstation = replace(build_workstation_services(services, services.analysis),
-                                  hospital_link=hospital_link)
         except DermStationError as exc:
             log.error("cannot open the database: %s", exc)
             await dialog_finished(_fatal_box(exc))
             return 1
-        hospital_link.sender.start()
+        services.hospital_link.sender.start()  # PACS sends go out on their own thread (issue 22)
         try:
-            return await Shell(services, ops, url, reception, services.assistant, workstation,
-                               services.reports).run()
+            return await Shell(services, ops, url).run()
         finally:
-            hospital_link.sender.stop()
+            services.hospital_link.sender.stop()
             await ops.db(services.close)
 
     try:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from dermstation.core.config import Paths
 from dermstation.core.domain import Role
 from dermstation.records.database import Database, normalise_url
 from dermstation.services import passwords
+from dermstation.services.appointments import AppointmentService
 from dermstation.services.container import Services, build_services
 from dermstation.services.types import CurrentUser
 
@@ -114,6 +117,12 @@ def services(paths: Paths, database_url: str, migrated_sqlite: Path) -> Iterator
     built = build_services(paths, database_url)
     yield built
     built.close()
+
+
+def with_clock(services: Services, clock: Callable[[], datetime]) -> Services:
+    """The same container whose appointment book runs on ``clock`` (aware UTC): booking on fixed dates."""
+    return replace(services, appointments=AppointmentService(services.database, services.audit,
+                                                             services.settings_store, clock))
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -43,12 +43,14 @@ from dermstation.records.image_store import ImageStorage
 from dermstation.records.models import AnalysisRecord
 from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
-from dermstation.services.container import Services
 from dermstation.services.pacs import FHIR, PacsService
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
 from dermstation.services.reports import REPORT_METRICS, ReportService
 from dermstation.services.stored_analyses import stored_analysis
 from dermstation.services.types import CurrentUser
+
+if TYPE_CHECKING:
+    from dermstation.services.container import Services  # the container imports this module
 
 log = logging.getLogger(__name__)
 

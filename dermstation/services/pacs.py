@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import cv2
@@ -63,11 +64,13 @@ from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion, Pat
 from dermstation.records.pacs_models import LesionStudy, PacsDestination, PacsSendItem
 from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
-from dermstation.services.container import Services
 from dermstation.services.dicom_import import DicomImportResult, DicomImportService
 from dermstation.services.permissions import ADMIN_ONLY, ALL_ROLES, CLINICAL_ROLES, authorize
 from dermstation.services.reports import LesionReportInput, ReportService, render_lesion_report_file
 from dermstation.services.types import CurrentUser
+
+if TYPE_CHECKING:
+    from dermstation.services.container import Services  # the container imports this module
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,12 +29,14 @@ from dermstation.records.models import Patient, User, UserRole
 from dermstation.records.pacs_models import WorklistLink
 from dermstation.services.appointments import AppointmentService
 from dermstation.services.audit import AuditLog
-from dermstation.services.container import Services
 from dermstation.services.pacs import DIMSE, Destination, PacsService
 from dermstation.services.patients import PatientService
 from dermstation.services.permissions import ALL_ROLES, authorize
 from dermstation.services.reception_types import AppointmentInfo, BookingInput
 from dermstation.services.types import CurrentUser, PatientInput
+
+if TYPE_CHECKING:
+    from dermstation.services.container import Services  # the container imports this module
 
 log = logging.getLogger(__name__)
 

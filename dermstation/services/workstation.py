@@ -12,7 +12,6 @@ from dermstation.services.analysis_records import AnalysisRecordService, mask_co
 from dermstation.services.annotations import AnnotationService
 from dermstation.services.assessments import AssessmentService
 from dermstation.services.device_profiles import DeviceProfileService
-from dermstation.services.container import Services
 from dermstation.services.hospital_link import HospitalLink
 from dermstation.services.hospitals import HospitalService
 from dermstation.services.imports import ImportService
@@ -21,30 +20,19 @@ from dermstation.services.workstation_registry import WorkstationRegistry
 
 @dataclass(frozen=True)
 class WorkstationServices:
-    """Narrow bundle handed to the Analysis page: nothing here opens a window or a thread."""
+    """The Analysis page's view of the container (``Services.workstation``): nothing here opens a
+    window or a thread."""
 
     analysis: AnalysisService
     records: AnalysisRecordService
     imports: ImportService
     assessments: AssessmentService
     hospitals: HospitalService  # the referral hospitals a signed plan may name
-    hospital_link: HospitalLink | None = None  # PACS send/receive and FHIR export (issue 22), when wired
+    hospital_link: HospitalLink | None = None  # PACS send/receive and FHIR export (issue 22)
     registry: WorkstationRegistry | None = None  # which workstations use the clinic's database (Settings)
     camera: str = ""  # this workstation's camera (settings.json "camera"): index, video file or stream URL
     device_profiles: DeviceProfileService | None = None  # mm per pixel of each device, chosen at capture
     annotations: AnnotationService | None = None  # rulers, arrows and marks drawn over a picture
-
-
-def build_workstation_services(services: Services, analysis: AnalysisService) -> WorkstationServices:
-    return WorkstationServices(
-        analysis=analysis,
-        records=AnalysisRecordService(services.database, services.audit, services.image_store),
-        imports=ImportService(services.captures),
-        assessments=AssessmentService(services.database, services.audit),
-        hospitals=services.hospitals,
-        registry=services.workstations,
-        camera=services.settings_store.machine().camera,
-    )
 
 
 LIVE_MAX_SIDE = 512

@@ -39,7 +39,7 @@ from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _
 from dermstation.services.pacs import build_send_files
 from dermstation.ui.forms import FormErrors, GuardedDialog, open_dialog
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Kind, Operations
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -493,6 +493,8 @@ class PriorStudiesDialog(QDialog):
             return
         result = await self._ops.work(self._link.pacs.retrieve, self._user, self._patient_id,
                                       int(self.source.currentData()), self._studies[row].study_uid)
+        if result.imported:
+            self._ops.announce(Kind.PICTURES)
         lines = [_("{count} pictures added to the lesion history.").format(count=len(result.imported))]
         lines += [_("Not added: {reason}").format(reason=reason) for _uid, reason in result.refused]
         self.summary.setText("\n".join(lines))
@@ -501,12 +503,11 @@ class PriorStudiesDialog(QDialog):
 
 # --- reception: worklist ------------------------------------------------------------------------------------
 def open_worklist(link: HospitalLink, user: CurrentUser, ops: Operations, dermatologists: list[tuple[int, str]],
-                  day: date | None, parent: QWidget, on_filled: Callable[[], None]) -> WorklistDialog:
-    """The Schedule's "Fill from worklist…": the dialog on the shown day; the schedule refreshes after a fill."""
+                  day: date | None, parent: QWidget) -> WorklistDialog:
+    """The Schedule's "Fill from worklist…": the dialog on the shown day (the schedule reloads on `changed`)."""
     dialog = WorklistDialog(link, user, ops, dermatologists, parent)
     if day is not None:
         dialog.day.setDate(QDate(day.year, day.month, day.day))
-    dialog.filled.connect(lambda _result: on_filled())
     open_dialog(dialog)
     return dialog
 
@@ -594,6 +595,9 @@ class WorklistDialog(QDialog):
         lines = [_("{booked} appointments added, {created} new patients, {already} already in the schedule.").format(
             booked=len(result.booked), created=result.patients_created, already=result.already_there)]
         lines += [f"{e.patient_id}: {reason}" for e, reason in result.skipped]
+        if result.patients_created:
+            self._ops.announce(Kind.PATIENTS)
+        self._ops.announce(Kind.APPOINTMENTS, *(a.id for a in result.booked))
         await self._fetch()
         self.summary.setText("\n".join(lines))
         self.filled.emit(result)

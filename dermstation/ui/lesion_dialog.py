@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _
 from dermstation.ui.analysis.body_site_picker import BodySitePicker
+from dermstation.ui.operations import Kind
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -59,5 +60,6 @@ class NewLesionDialog(QDialog):
             self.error.setText(exc.message)
             self.error.show()
             return
+        self._ops.announce(Kind.LESIONS, lesion.id)
         self.saved.emit(lesion)
         self.accept()

@@ -26,22 +26,14 @@ from dermstation.ui.forms import open_dialog
 from dermstation.ui.navigation import Section, roles_label, section_title, sections_for
 from dermstation.ui.operations import Operations
 from dermstation.ui.patients.page import PatientsPage
-from dermstation.ui.placeholder import PlaceholderPage
 from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
 from dermstation.ui.shortcuts import SECTION_KEYS, SHORTCUTS_HELP, ShortcutsDialog
 from dermstation.ui.theme import icon
 
 if TYPE_CHECKING:
-    from dermstation.services.assistant import AssistantService
-    from dermstation.services.auth import AuthService
-    from dermstation.services.patients import PatientService
-    from dermstation.services.reception import ReceptionServices
-    from dermstation.services.reports import ReportService
-    from dermstation.services.settings import SettingsStore
+    from dermstation.services.container import Services
     from dermstation.services.types import CurrentUser
-    from dermstation.services.users import UserService
-    from dermstation.services.workstation import WorkstationServices
 
 
 def describe_database(url: str) -> str:
@@ -68,30 +60,20 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         user: CurrentUser,
+        services: Services,
         *,
-        patients: PatientService,
-        users: UserService,
-        settings_store: SettingsStore,
-        auth: AuthService,
         preferences: UiPreferences,
         ops: Operations,
         clinic_name: str,
         database_label: str,
         language: str,
-        reception: ReceptionServices | None = None,
-        assistant: AssistantService | None = None,
-        workstation: WorkstationServices | None = None,
-        reports: ReportService | None = None,
     ) -> None:
         super().__init__()
         self.user = user
-        self._auth = auth
+        self._services = services  # the one container: every page takes what it needs from it
+        self._auth = services.auth
         self._ops = ops
         self._reason = "quit"
-        self._reception = reception
-        self._assistant = assistant
-        self._workstation = workstation
-        self._reports = reports
         self.clinic_name = clinic_name
         self.setWindowTitle(f"{clinic_name} — DermStation" if clinic_name else "DermStation")
         self.setMinimumSize(QSize(900, 580))
@@ -109,7 +91,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.pages: dict[Section, QWidget] = {}
         for section in self.sections:
-            page = self._make_page(section, patients, users, settings_store, auth, preferences, language)
+            page = self._make_page(section, preferences, language)
             self.pages[section] = page
             self.stack.addWidget(page)
             item = QListWidgetItem(icon(section.value), section_title(section))
@@ -154,55 +136,35 @@ class MainWindow(QMainWindow):
             self.show_section(Section.ANALYSIS)
             page.show_patient(patient_id, lesion_id)
 
-    def _make_page(
-        self, section: Section, patients: PatientService, users: UserService, settings_store: SettingsStore,
-        auth: AuthService, preferences: UiPreferences, language: str,
-    ) -> QWidget:
+    def _make_page(self, section: Section, preferences: UiPreferences, language: str) -> QWidget:
+        services = self._services
         if section is Section.PATIENTS:
-            appointments = self._reception.appointments if self._reception is not None else None
-            return PatientsPage(patients, self.user, self._ops, appointments, reports=self._reports)
+            return PatientsPage(services.patients, self.user, self._ops, services.appointments,
+                                reports=services.reports)
         if section is Section.SETTINGS:
             page = SettingsPage(
-                self.user, settings_store, users, auth, preferences, self._ops, language, self._assistant,
-                hospital_link=self._reception.hospital_link if self._reception is not None else None,
-                workstations=self._workstation.registry if self._workstation is not None else None,
+                self.user, services.settings_store, services.users, services.auth, preferences, self._ops,
+                language, services.assistant, hospital_link=services.hospital_link,
+                workstations=services.workstations, device_profiles=services.device_profiles,
             )
             page.language_changed.connect(lambda _lang: self.close_for("relaunch"))
             page.clinic_saved.connect(lambda settings: self._clinic_renamed(settings.clinic_name))
             return page
-        if section is Section.ANALYSIS and self._workstation is not None:
+        if section is Section.ANALYSIS:
             from dermstation.ui.analysis.page import AnalysisPage
 
-            return AnalysisPage(self._workstation, patients, self.user, self._ops,
-                                reports=self._reports, assistant=self._assistant)
-        if section is Section.ANALYSIS:
-            return PlaceholderPage(
-                _("Analysis"),
-                _("The analysis view arrives with the analysis workstation: dermoscopy images, "
-                  "lesion segmentation and classifier results. Patient records are ready now."),
-                icon("analysis"),
-            )
-        if section is Section.SCHEDULE and self._reception is not None:
+            return AnalysisPage(services.workstation, services.patients, self.user, self._ops,
+                                reports=services.reports, assistant=services.assistant)
+        if section is Section.SCHEDULE:
             from dermstation.ui.schedule.page import SchedulePage
 
-            return SchedulePage(self._reception.appointments, users, patients, self.user, self._ops,
-                                hospital_link=self._reception.hospital_link, follow_ups=self._reception.follow_ups)
-        if section is Section.HOSPITALS and self._reception is not None:
-            from dermstation.ui.hospitals.page import HospitalsPage
+            reception = services.reception
+            return SchedulePage(reception.appointments, services.users, services.patients, self.user, self._ops,
+                                hospital_link=reception.hospital_link, follow_ups=reception.follow_ups)
+        from dermstation.ui.hospitals.page import HospitalsPage
 
-            return HospitalsPage(
-                self._reception.hospitals, self._reception.referrals, patients, self.user, self._ops,
-                reports=self._reports,
-            )
-        if section is Section.SCHEDULE:
-            return PlaceholderPage(
-                _("Schedule"), _("Appointment booking is coming in a later version of DermStation."),
-                icon("schedule"),
-            )
-        return PlaceholderPage(
-            _("Hospitals"), _("Referrals to hospitals are coming in a later version of DermStation."),
-            icon("hospitals"),
-        )
+        return HospitalsPage(services.hospitals, services.referrals, services.patients, self.user, self._ops,
+                             reports=services.reports)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(_("&File"))

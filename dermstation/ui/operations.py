@@ -8,6 +8,10 @@ coroutine catches them itself; cancellations are silent.
 
 "Latest wins": ``spawn(coro, key="patient-search")`` cancels the previous task with the same key, so
 a stale query's result is never shown (a query still queued for the database thread is dropped).
+
+"What changed": after a write succeeds, the widget that made it calls :meth:`Operations.announce`
+(``ops.announce(Kind.ANALYSES, analysis_id)``); every page listens to the one :attr:`Operations.changed`
+signal and reloads what concerns it. No page calls another page's ``refresh()``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -35,11 +41,34 @@ PROGRESS_DELAY_MS = 500
 """Work quicker than this never shows a progress dialog (no flicker for fast queries)."""
 
 
+class Kind(StrEnum):
+    """What kind of record a write changed (the pages decide what to reload from it)."""
+
+    PATIENTS = "patients"
+    LESIONS = "lesions"
+    PICTURES = "pictures"  # captures stored or retracted
+    ANALYSES = "analyses"
+    ASSESSMENTS = "assessments"  # signed assessments, histology, follow-up requests
+    APPOINTMENTS = "appointments"  # bookings, moves, cancellations, working hours
+    REFERRALS = "referrals"
+    HOSPITALS = "hospitals"  # the referral directory
+
+
+@dataclass(frozen=True)
+class Changed:
+    """One successful write: the kind of record and the ids it touched (empty: several or unknown)."""
+
+    kind: Kind
+    ids: tuple[int, ...] = ()
+
+
 class Operations(QObject):
     """Runs blocking service calls off the GUI thread and awaits them on the qasync loop."""
 
     #: Emitted when a spawned task ends, however it ended (tests and busy indicators wait on it).
     settled = Signal(str)
+    #: Emitted on the GUI thread after a successful write (a :class:`Changed`); pages reload from it.
+    changed = Signal(object)
 
     def __init__(
         self,
@@ -137,6 +166,10 @@ class Operations(QObject):
 
     async def _submit(self, executor: Executor, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         return await asyncio.wrap_future(executor.submit(functools.partial(fn, *args, **kwargs)), loop=self._loop)
+
+    def announce(self, kind: Kind, *ids: int) -> None:
+        """Tell every page that a write succeeded (call it after the awaited write returned)."""
+        self.changed.emit(Changed(kind, tuple(int(i) for i in ids)))
 
     # --- starting work from signal handlers ----------------------------------------------------
     def spawn(

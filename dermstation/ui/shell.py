@@ -21,12 +21,8 @@ from dermstation.ui.qt_strings import install_catalogue_translator
 from dermstation.ui.sign_in import FirstRunDialog, SignInDialog
 
 if TYPE_CHECKING:
-    from dermstation.services.assistant import AssistantService
     from dermstation.services.container import Services
-    from dermstation.services.reception import ReceptionServices
-    from dermstation.services.reports import ReportService
     from dermstation.services.types import CurrentUser
-    from dermstation.services.workstation import WorkstationServices
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +35,8 @@ class Shell:
         services: Services,
         ops: Operations,
         database_url: str,
-        reception: ReceptionServices | None = None,
-        assistant: AssistantService | None = None,
-        workstation: WorkstationServices | None = None,
-        reports: ReportService | None = None,
     ) -> None:
-        self._services = services
-        self._reports = reports
-        self._workstation = workstation
-        self._reception = reception
-        self._assistant = assistant
+        self._services = services  # the one container (services/container.py); every page takes from it
         self._ops = ops
         self._database_label = describe_database(database_url)
         self.preferences = UiPreferences(services.paths.data_dir / "ui-preferences.ini")
@@ -69,9 +57,8 @@ class Shell:
                 return 0
             assert setup.user is not None
             self.preferences.last_username = setup.user.username
-            if self._reception is not None:
-                # a new clinic starts with the (clearly marked) sample referral directory
-                await self._ops.db(self._reception.hospitals.load_sample_directory_if_empty, setup.user)
+            # a new clinic starts with the (clearly marked) sample referral directory
+            await self._ops.db(services.hospitals.load_sample_directory_if_empty, setup.user)
         user: CurrentUser | None = None
         while True:
             settings = await self._ops.db(services.settings_store.load)
@@ -101,19 +88,12 @@ class Shell:
         services = self._services
         window = MainWindow(
             user,
-            patients=services.patients,
-            users=services.users,
-            settings_store=services.settings_store,
-            auth=services.auth,
+            services,
             preferences=self.preferences,
             ops=self._ops,
             clinic_name=clinic_name,
             database_label=self._database_label,
             language=language,
-            reception=self._reception,
-            assistant=self._assistant,
-            workstation=self._workstation,
-            reports=self._reports,
         )
         closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         window.closed.connect(lambda reason: closed.done() or closed.set_result(reason))

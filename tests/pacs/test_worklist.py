@@ -16,7 +16,6 @@ from dermstation.core.domain import Role, Sex
 from dermstation.records.models import Patient
 from dermstation.records.pacs_models import WorklistLink
 from dermstation.services.pacs import DestinationInput, build_pacs_service
-from dermstation.services.reception import build_reception_services
 from dermstation.services.types import PatientInput
 from dermstation.services.worklist import build_worklist_service
 
@@ -79,7 +78,7 @@ def test_reception_fills_the_day_without_duplicates(services, admin, dermatologi
     dest = pacs.save_destination(admin, DestinationInput("Hospital worklist", "dimse", ae_title="TESTPACS",
                                                          host="127.0.0.1", port=fresh_orthanc.dicom_port,
                                                          calling_ae=STATION, send=False, worklist=True))
-    reception = build_reception_services(services)
+    reception = services.reception
     worklist = build_worklist_service(services, pacs, reception.appointments)
     assert worklist.worklist_destinations(receptionist) == [(dest.id, "Hospital worklist")]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from dermstation.core.errors import RecordNotFound
 from dermstation.records.models import AuditEvent
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def _capture(services, user, lesion_id, test_data, name="IMD006", days_ago=0):
 
 
 def test_save_and_load_round_trip(services, dermatologist, lesion, analysis, results, test_data) -> None:
-    ws = build_workstation_services(services, analysis)
+    ws = replace(services, analysis=analysis).workstation
     capture = _capture(services, dermatologist, lesion.id, test_data)
     result = results[0]
     saved = ws.records.save(dermatologist, capture.id, result)
@@ -69,7 +69,7 @@ def test_save_and_load_round_trip(services, dermatologist, lesion, analysis, res
 
 
 def test_timeline_and_comparison(services, dermatologist, lesion, analysis, results, test_data) -> None:
-    ws = build_workstation_services(services, analysis)
+    ws = replace(services, analysis=analysis).workstation
     old = _capture(services, dermatologist, lesion.id, test_data, "IMD006", days_ago=200)
     new = _capture(services, dermatologist, lesion.id, test_data, "IMD010", days_ago=1)
     unanalysed = _capture(services, dermatologist, lesion.id, test_data, "IMD018", days_ago=0)
@@ -88,7 +88,7 @@ def test_timeline_and_comparison(services, dermatologist, lesion, analysis, resu
 
 
 def test_capture_image_bytes(services, dermatologist, lesion, analysis, test_data) -> None:
-    ws = build_workstation_services(services, analysis)
+    ws = replace(services, analysis=analysis).workstation
     capture = _capture(services, dermatologist, lesion.id, test_data)
     image = ws.records.capture_image(dermatologist, capture.id)
     assert image.data == (test_data / "ph2" / "images" / "IMD006.jpg").read_bytes()
@@ -98,7 +98,7 @@ def test_capture_image_bytes(services, dermatologist, lesion, analysis, test_dat
 
 
 def test_mask_png_is_binary(services, dermatologist, lesion, analysis, results, test_data) -> None:
-    ws = build_workstation_services(services, analysis)
+    ws = replace(services, analysis=analysis).workstation
     capture = _capture(services, dermatologist, lesion.id, test_data)
     stored = ws.records.save(dermatologist, capture.id, results[0])
     with services.database.session() as session:

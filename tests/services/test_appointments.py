@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from records_fixtures import with_clock
 
 from dermstation.core.config import Paths
 from dermstation.core.domain import AppointmentStatus, Role, Sex
@@ -16,7 +17,7 @@ from dermstation.core.i18n import set_language
 from dermstation.services.appointments import AppointmentService
 from dermstation.services.container import Services, build_services
 from dermstation.services.icalendar import parse_events
-from dermstation.services.reception import ReceptionServices, build_reception_services
+from dermstation.services.reception import ReceptionServices
 from dermstation.services.reception_types import BookingInput, DayHours, WorkingHours
 from dermstation.services.types import CurrentUser, PatientInput
 
@@ -40,7 +41,7 @@ def clock() -> Clock:
 def reception(services: Services, admin: CurrentUser, clock: Clock) -> ReceptionServices:
     store = services.settings_store
     store.save(admin, store.load().with_changes(timezone=BERLIN, clinic_name="Hautpraxis Mitte"))
-    return build_reception_services(services, clock)
+    return with_clock(services, clock).reception
 
 
 @pytest.fixture
@@ -321,7 +322,7 @@ def test_day_export_hides_patient_names_unless_asked(appts, receptionist, dermat
 @pytest.fixture
 def second_workstation(paths: Paths, database_url: str, services: Services, clock: Clock) -> Iterator[AppointmentService]:
     other = build_services(paths, database_url)
-    yield build_reception_services(other, clock).appointments
+    yield with_clock(other, clock).reception.appointments
     other.close()
 
 

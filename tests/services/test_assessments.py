@@ -6,6 +6,7 @@ Real databases (SQLite, and PostgreSQL when configured), real analyses of shippe
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from dermstation.services.analysis import AnalysisService
 from dermstation.services.comparison import ComparisonService
 from dermstation.services.reception_types import HospitalInput
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
 from pdf_text import pdf_text  # noqa: E402
@@ -52,7 +52,7 @@ def results(analysis: AnalysisService, test_data: Path):
 
 @pytest.fixture
 def ws(services, analysis):
-    return build_workstation_services(services, analysis)
+    return replace(services, analysis=analysis).workstation
 
 
 @pytest.fixture

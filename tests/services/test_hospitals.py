@@ -7,7 +7,6 @@ import pytest
 from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.services.container import Services
 from dermstation.services.hospitals import SAMPLE_DIRECTORY, haversine_km, parse_location
-from dermstation.services.reception import build_reception_services
 from dermstation.services.reception_types import HospitalInput
 from dermstation.services.specialties import specialties_for_diagnosis
 from dermstation.services.types import CurrentUser
@@ -19,7 +18,7 @@ BERLIN = (52.5200, 13.4050)
 def hospitals(services: Services, admin: CurrentUser):  # type: ignore[no-untyped-def]
     store = services.settings_store
     store.save(admin, store.load().with_changes(clinic_latitude=BERLIN[0], clinic_longitude=BERLIN[1]))
-    return build_reception_services(services).hospitals
+    return services.reception.hospitals
 
 
 def entry(name: str, lat: float | None, lon: float | None, *specialties: str, accepts: bool = True) -> HospitalInput:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -25,7 +26,6 @@ from dermstation.services.analysis import AnalysisService
 from dermstation.services.captures import prepare, prepare_file
 from dermstation.services.imports import decode_capture
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dicom_samples import write_dicom  # noqa: E402
@@ -33,7 +33,7 @@ from dicom_samples import write_dicom  # noqa: E402
 
 @pytest.fixture
 def ws(services):
-    return build_workstation_services(services, AnalysisService(models_dir=Path("/nonexistent")))
+    return replace(services, analysis=AnalysisService(models_dir=Path("/nonexistent"))).workstation
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from dermstation.core.errors import PermissionDenied, ValidationError
 from dermstation.records.columns import utcnow
 from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion
 from dermstation.services.container import Services
-from dermstation.services.reception import build_reception_services
 from dermstation.services.reception_types import HospitalInput, ReferralInput
 from dermstation.services.types import CurrentUser, PatientInput
 
@@ -34,7 +33,7 @@ def add_analysis(services: Services, patient_id: int, prediction: str = "mel") -
 
 @pytest.fixture
 def setup(services: Services, admin: CurrentUser, dermatologist: CurrentUser):  # type: ignore[no-untyped-def]
-    reception = build_reception_services(services)
+    reception = services.reception
     hospital = reception.hospitals.add(admin, HospitalInput(name="Onco", specialties=("dermato_oncology",)))
     anna = services.patients.create(dermatologist, PatientInput("MRN-1", "Anna", "Müller", date(1980, 1, 1), Sex.FEMALE))
     ben = services.patients.create(dermatologist, PatientInput("MRN-2", "Ben", "Becker", None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +19,6 @@ from dermstation.core.domain import AuditAction, Role
 from dermstation.services.captures import prepare
 from dermstation.services.container import build_services
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 
 PICTURE = Path(__file__).resolve().parents[1] / "data/ph2/images/IMD002.jpg"
 AUCKLAND = ZoneInfo("Pacific/Auckland")  # 11-13 hours from UTC: the date differs for half the day
@@ -46,7 +46,7 @@ def test_lesion_report_times_are_in_the_clinic_zone(paths: Paths, sqlite_url: st
         services.settings_store.save(admin, services.settings_store.load().with_changes(
             clinic_name="Kiwi Skin", timezone="Pacific/Auckland"))
         derm = services.auth.sign_in("derm", "derm-password")
-        ws = build_workstation_services(services, services.analysis)
+        ws = replace(services, analysis=services.analysis).workstation
         patient = services.patients.create(derm, PatientInput("MRN-NZ", "Aroha", "Ngata", None))
         lesion = services.patients.add_lesion(derm, patient.id, "back", "L1")
         prepared = prepare(PICTURE)

@@ -10,6 +10,7 @@ YCbCr rounding, irreversible JPEG 2000, a 256-colour GIF) must give the same dec
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,6 @@ from dermstation.core.config import PROJECT_ROOT
 from dermstation.services.analysis import AnalysisService
 from dermstation.services.imports import decode_capture
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -79,7 +79,7 @@ def test_lossless_copies_get_exactly_the_photos_answer_on_both_paths(analysis, p
     copies = _lossless_copies(photo, folder)
     for path in copies:  # the CLI path
         assert _outcome(analysis.analyze_file, path) == reference, path.name
-    ws = build_workstation_services(services, analysis)
+    ws = replace(services, analysis=analysis).workstation
     patient = services.patients.create(dermatologist, PatientInput("R9", "Mo", "Same", None))
     report = None
     for i, path in enumerate(copies):  # the GUI path: import, store, decode from the store, analyse

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,10 +22,8 @@ from dermstation.core.domain import AuditAction, Role
 from dermstation.services import passwords
 from dermstation.services.captures import prepare
 from dermstation.services.container import build_services
-from dermstation.services.reception import build_reception_services
 from dermstation.services.reception_types import BookingInput
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 
 REPO = Path(__file__).resolve().parents[2]
 PICTURE = REPO / "tests/data/ph2/images/IMD002.jpg"
@@ -63,7 +62,7 @@ def main(action: str, *args: str) -> dict[str, object]:
             second = services.settings_store.load()
             return {"clinic_name": second.clinic_name, "timezone": second.timezone}
         derm = services.auth.sign_in("derm", "derm-password")
-        ws = build_workstation_services(services, services.analysis)
+        ws = replace(services, analysis=services.analysis).workstation
         if action == "examine":
             patient = services.patients.create(derm, PatientInput("MRN-4711", "Zoe", "Zimmer", date(1980, 5, 17)))
             lesion = services.patients.add_lesion(derm, patient.id, "back", "L1")
@@ -86,7 +85,7 @@ def main(action: str, *args: str) -> dict[str, object]:
                     "signed_by": signed.signed_by if signed else None, "report_text": pdf_text(report.pdf),
                     "cached": sorted(p.name for p in services.paths.image_cache.rglob("*") if p.is_file())}
         if action == "book":  # a booking at clinic wall-clock time, exported for the patient
-            reception = build_reception_services(services)
+            reception = services.reception
             patient_id, wall = int(args[0]), datetime.fromisoformat(args[1])
             booked = reception.appointments.book(derm, BookingInput(patient_id, derm.id, wall, 30, "Check"))
             ics = reception.appointments.export_appointment(derm, booked.id)

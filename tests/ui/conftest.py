@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-# tests/ (for the shared fixtures) and the repository root (when dermstation is not installed)
-for _path in Path(__file__).resolve().parents[1:3]:
+# tests/ui (windows.py, fake_analysis.py), tests/ (the shared fixtures) and the repository root
+for _path in Path(__file__).resolve().parents[0:3]:
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 

@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt
 from dermstation.core.assessments import Plan, PlanKind
 from dermstation.core.domain import CaptureSource
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.page import AnalysisPage
 from dermstation.ui.analysis.probability_chart import class_label
 
@@ -28,12 +27,12 @@ from analysis_fixtures import analysis_service, fake_analysis, ph2_video  # noqa
 
 @pytest.fixture
 def ws(services, fake_analysis):  # noqa: F811
-    return build_workstation_services(services, fake_analysis)
+    return replace(services, analysis=fake_analysis).workstation
 
 
 @pytest.fixture
 def real_ws(services, analysis_service):  # noqa: F811
-    return build_workstation_services(services, analysis_service)
+    return replace(services, analysis=analysis_service).workstation
 
 
 @pytest.fixture
@@ -331,7 +330,8 @@ def test_lesion_report_and_german_summary_from_a_stored_analysis(qtbot, services
 
     page = _analysed_page(qtbot, services, dermatologist, ops, ws, lesion, test_data, reports=services.reports)
     assert page.report_button.isVisible() and page.report_button.isEnabled()
-    assert [a.text() for a in page.report_button.menu().actions()] == ["Lesion report…", "Patient summary…"]
+    # the PACS/FHIR actions follow (the container always has the hospital link; tests/ui/test_hospital_link.py)
+    assert [a.text() for a in page.report_button.menu().actions()][:2] == ["Lesion report…", "Patient summary…"]
     if (shots := os.environ.get("DERMSTATION_SCREENSHOTS")):
         page.grab().save(str(Path(shots) / "analysis_page_report_button.png"))
 

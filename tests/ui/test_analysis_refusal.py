@@ -8,6 +8,7 @@ else: no class, no probabilities, no malignancy flag, no report. A CT file is no
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,6 @@ from PySide6.QtCore import Qt
 
 from dermstation.core.refusals import refusal_text
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.page import AnalysisPage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,7 +25,7 @@ from applicability_samples import write_refused  # noqa: E402
 
 @pytest.fixture
 def ws(services, analysis_service):  # noqa: F811
-    return build_workstation_services(services, analysis_service)
+    return replace(services, analysis=analysis_service).workstation
 
 
 @pytest.fixture

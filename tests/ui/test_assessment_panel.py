@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +15,8 @@ from PySide6.QtCore import Qt
 from dermstation.core.assessments import Plan, PlanKind, RetractionReason
 from dermstation.core.domain import CaptureSource, ReferralUrgency
 from dermstation.core.i18n import set_language
-from dermstation.services.reception import build_reception_services
 from dermstation.services.reception_types import HospitalInput
 from dermstation.services.types import PatientInput, PatientSummary
-from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.assessment import AssessmentForm, DiagnosisPicker
 from dermstation.ui.analysis.audit import AuditView
 from dermstation.ui.hospitals.referral import ReferralDialog
@@ -39,7 +38,7 @@ def results(analysis_service, test_data: Path):  # noqa: F811
 
 @pytest.fixture
 def ws(services, analysis_service):  # noqa: F811
-    return build_workstation_services(services, analysis_service)
+    return replace(services, analysis=analysis_service).workstation
 
 
 @pytest.fixture
@@ -207,7 +206,7 @@ def test_reception_sees_and_books_follow_ups_in_the_schedule(qtbot, ops, service
                                                               receptionist, lesion, analyses) -> None:
     ws.assessments.sign(dermatologist, analyses[1].id, "nv.dysplastic",
                         Plan(PlanKind.DERMOSCOPIC_FOLLOW_UP, follow_up_months=3), "Irregular network")
-    reception = build_reception_services(services)
+    reception = services.reception
     page = SchedulePage(reception.appointments, services.users, services.patients, receptionist, ops,
                         follow_ups=reception.follow_ups)
     qtbot.addWidget(page)

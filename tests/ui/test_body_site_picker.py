@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
@@ -64,11 +66,10 @@ def test_stored_free_text_is_shown(qtbot) -> None:
 def test_new_lesion_dialog_saves_the_picked_site(qtbot, services, dermatologist, ops,
                                                  analysis_service) -> None:  # noqa: F811
     from dermstation.services.types import PatientInput
-    from dermstation.services.workstation import build_workstation_services
     from dermstation.ui.analysis.page import AnalysisPage
 
     patient = services.patients.create(dermatologist, PatientInput("R9", "Ana", "Lopez", None))
-    page = AnalysisPage(build_workstation_services(services, analysis_service), services.patients, dermatologist, ops)
+    page = AnalysisPage(replace(services, analysis=analysis_service).workstation, services.patients, dermatologist, ops)
     qtbot.addWidget(page)
     page.show()
     with qtbot.waitSignal(page.lesions_loaded, timeout=10000):

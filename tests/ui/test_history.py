@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import pytest
 from dermstation.core.domain import CaptureSource
 from dermstation.inference.follow_up import DIAMETER_NOISE_PCT, Note, Verdict
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.history import HistoryView
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,7 +42,7 @@ def _lesion_with_history(services, user, ws, test_data, results):
 
 def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, ops, analysis_service,  # noqa: F811
                                               two_results, test_data) -> None:
-    ws = build_workstation_services(services, analysis_service)
+    ws = replace(services, analysis=analysis_service).workstation
     lesion, (old, new) = _lesion_with_history(services, dermatologist, ws, test_data, two_results)
     view = HistoryView(ws.records, dermatologist, ops)
     qtbot.addWidget(view)
@@ -77,7 +77,7 @@ def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, op
 
 
 def test_one_picture_cannot_be_compared(qtbot, services, dermatologist, ops, analysis_service) -> None:  # noqa: F811
-    ws = build_workstation_services(services, analysis_service)
+    ws = replace(services, analysis=analysis_service).workstation
     patient = services.patients.create(dermatologist, PatientInput("R2", "Al", "Bee", None))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "chest", "")
     view = HistoryView(ws.records, dermatologist, ops)
@@ -93,7 +93,7 @@ def test_aligned_follow_up_links_the_panes_blinks_and_overlays(qtbot, services, 
                                                               analysis_service, test_data, tmp_path) -> None:  # noqa: F811
     import cv2
 
-    ws = build_workstation_services(services, analysis_service)
+    ws = replace(services, analysis=analysis_service).workstation
     patient = services.patients.create(dermatologist, PatientInput("R3", "Ed", "Gar", None))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "left shin", "L1")
     first = (test_data / "ph2" / "images" / "IMD010.jpg").read_bytes()

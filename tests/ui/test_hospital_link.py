@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from helpers import analysed_capture  # noqa: E402
 from orthanc import Orthanc, available, free_port  # noqa: E402
 from test_worklist import write_step  # noqa: E402
 
-from dermstation.services.hospital_link import build_hospital_link  # noqa: E402
 from dermstation.services.pacs import DestinationInput  # noqa: E402
 from dermstation.ui.hospital_link import (  # noqa: E402
     DestinationsCard,
@@ -41,9 +41,7 @@ def shot(widget, name: str, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def link(services):
-    from dermstation.services.reception import build_reception_services
-
-    built = build_hospital_link(services, build_reception_services(services).appointments)
+    built = services.hospital_link
     yield built
     built.sender.stop()
 
@@ -177,7 +175,6 @@ def test_reception_fills_the_day_from_the_worklist(qtbot, services, admin, derma
 
 
 def test_hooks_in_settings_and_schedule(qtbot, services, admin, receptionist, ops, link, ring) -> None:
-    from dermstation.services.reception import build_reception_services
     from dermstation.ui.preferences import UiPreferences
     from dermstation.ui.schedule.page import SchedulePage
     from dermstation.ui.settings_page import SettingsPage
@@ -191,7 +188,7 @@ def test_hooks_in_settings_and_schedule(qtbot, services, admin, receptionist, op
     qtbot.addWidget(plain)
     assert not hasattr(plain, "destinations_card")
 
-    reception = build_reception_services(services)
+    reception = services.reception
     schedule = SchedulePage(reception.appointments, services.users, services.patients, receptionist, ops,
                             hospital_link=link)
     qtbot.addWidget(schedule)
@@ -203,14 +200,11 @@ def test_hooks_in_settings_and_schedule(qtbot, services, admin, receptionist, op
 
 
 def test_analysis_page_offers_the_hospital_actions(qtbot, services, dermatologist, ops, link) -> None:
-    from dataclasses import replace
-
     from dermstation.services.analysis import AnalysisService
-    from dermstation.services.workstation import build_workstation_services
     from dermstation.ui.analysis.page import AnalysisPage
 
-    ws = build_workstation_services(services, AnalysisService(provider="cpu"))
-    plain = AnalysisPage(ws, services.patients, dermatologist, ops, reports=services.reports)
+    ws = replace(services, analysis=AnalysisService(provider="cpu")).workstation
+    plain = AnalysisPage(replace(ws, hospital_link=None), services.patients, dermatologist, ops, reports=services.reports)
     qtbot.addWidget(plain)
     assert plain.hospital_actions is None
     page = AnalysisPage(replace(ws, hospital_link=link), services.patients, dermatologist, ops,

@@ -9,7 +9,7 @@ import pytest
 
 from dermstation.core.domain import ReferralStatus, Sex
 from dermstation.services.container import Services
-from dermstation.services.reception import ReceptionServices, build_reception_services
+from dermstation.services.reception import ReceptionServices
 from dermstation.services.reception_types import HospitalInput
 from dermstation.services.types import CurrentUser, PatientInput
 from dermstation.ui.hospitals.page import HospitalsPage
@@ -20,7 +20,7 @@ from dermstation.ui.operations import Operations
 def reception(services: Services, admin: CurrentUser) -> ReceptionServices:
     store = services.settings_store
     store.save(admin, store.load().with_changes(clinic_latitude=52.52, clinic_longitude=13.405))
-    built = build_reception_services(services)
+    built = services.reception
     built.hospitals.load_sample_directory_if_empty(admin)
     return built
 
@@ -143,7 +143,7 @@ def test_dermatologist_refers_a_patient_and_tracks_status(qtbot, ops, services, 
 
 
 def test_no_clinic_location_says_how_to_get_distances(qtbot, ops, services, admin, receptionist) -> None:  # type: ignore[no-untyped-def]
-    built = build_reception_services(services)
+    built = services.reception
     built.hospitals.add(admin, HospitalInput(name="Somewhere", latitude=50.0, longitude=8.0, specialties=("dermatology",)))
     page = make_page(qtbot, ops, services, built, receptionist)
     assert page.shown_hospitals() == [("Somewhere", None)]

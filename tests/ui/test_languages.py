@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,15 +27,13 @@ from PySide6.QtWidgets import (
     QTabBar,
     QWidget,
 )
+from records_fixtures import with_clock
 
 from dermstation.core.domain import LESION_CLASS_NAMES, Role, Sex
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, isolate, set_language
-from dermstation.services.reception import build_reception_services
 from dermstation.services.types import PatientInput
-from dermstation.services.workstation import build_workstation_services
 from dermstation.ui.analysis.page import AnalysisPage
 from dermstation.ui.fonts import apply_layout_direction, load_bundled_fonts
-from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.navigation import Section
 from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.qt_strings import install_catalogue_translator, remove_catalogue_translator
@@ -43,6 +42,7 @@ from dermstation.ui.theme import apply_theme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from analysis_fixtures import fake_analysis  # noqa: E402, F401 - the fast analyser fixture
+from windows import open_main_window  # noqa: E402
 
 LANGUAGES = list(SUPPORTED_LANGUAGES)
 # one patient per script, so the patient list shows names in every script whatever the UI language
@@ -175,16 +175,10 @@ def test_main_window_and_booking_dialog_render_every_character(  # type: ignore[
     dermatologist, receptionist = staff
     set_language(language)
     apply_layout_direction(language)
-    reception = build_reception_services(services, lambda: datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
-    window = MainWindow(
-        dermatologist, patients=services.patients, users=services.users, settings_store=services.settings_store,
-        auth=services.auth, preferences=UiPreferences(services.paths.data_dir / "ui.ini"), ops=ops,
-        clinic_name="Hautpraxis Mitte", database_label=describe_database(f"sqlite:///{services.paths.database_file}"),
-        language=language, reception=reception,
-    )
-    qtbot.addWidget(window)
+    services = with_clock(services, lambda: datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
+    reception = services.reception
+    window = open_main_window(qtbot, services, dermatologist, ops, language=language, clinic_name="Hautpraxis Mitte")
     window.resize(1280, 800)
-    window.show()
     page = window.stack.currentWidget()
     with qtbot.waitSignal(page.results_shown, timeout=10000):
         page.refresh()
@@ -234,7 +228,7 @@ def test_isolates_keep_a_latin_name_whole_in_arabic_text() -> None:
 
 @pytest.fixture
 def ws(services, fake_analysis):  # type: ignore[no-untyped-def]  # noqa: F811
-    return build_workstation_services(services, fake_analysis)
+    return replace(services, analysis=fake_analysis).workstation
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -266,13 +260,7 @@ def test_a_receptionist_picks_their_own_language_from_the_file_menu(  # type: ig
     qtbot, services, ops, receptionist, dermatologist
 ) -> None:
     preferences = UiPreferences(services.paths.data_dir / "ui.ini")
-    window = MainWindow(
-        receptionist, patients=services.patients, users=services.users, settings_store=services.settings_store,
-        auth=services.auth, preferences=preferences, ops=ops, clinic_name="Hautpraxis Mitte",
-        database_label="SQLite", language="en",
-    )
-    qtbot.addWidget(window)
-    window.show()
+    window = open_main_window(qtbot, services, receptionist, ops, preferences=preferences)
     choices = {a.data(): a for a in window.language_menu.actions()}
     assert list(choices) == list(SUPPORTED_LANGUAGES) and choices["en"].isChecked()
     with qtbot.waitSignal(window.closed, timeout=5000) as closed:
@@ -290,14 +278,8 @@ def test_settings_page_renders_every_character(  # type: ignore[no-untyped-def]
     boss = services.auth.sign_in("boss", "boss-password")
     set_language(language)
     apply_layout_direction(language)
-    window = MainWindow(
-        boss, patients=services.patients, users=services.users, settings_store=services.settings_store,
-        auth=services.auth, preferences=UiPreferences(services.paths.data_dir / "ui.ini"), ops=ops,
-        clinic_name="Hautpraxis Mitte", database_label="SQLite", language=language,
-    )
-    qtbot.addWidget(window)
+    window = open_main_window(qtbot, services, boss, ops, language=language, clinic_name="Hautpraxis Mitte")
     window.resize(1280, 800)
-    window.show()
     window.show_section(Section.SETTINGS)
     window.grab().save(str(_shots(tmp_path) / f"settings-{language}.png"))
     problems = _check(window, language)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dermstation.core.config import Settings, save_settings
-from dermstation.services.workstation import build_workstation_services
+from dermstation.services.container import build_services
 from dermstation.ui.analysis.live_view import LiveView
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -14,10 +15,11 @@ from analysis_fixtures import fake_analysis, ph2_video  # noqa: E402, F401
 
 
 def test_live_view_opens_the_camera_named_in_this_workstations_settings(
-    qtbot, services, dermatologist, ops, fake_analysis, ph2_video: Path  # noqa: F811
+    qtbot, services, database_url, dermatologist, ops, fake_analysis, ph2_video: Path  # noqa: F811
 ) -> None:
     save_settings(services.paths, Settings(camera=str(ph2_video)))  # e.g. a stream URL or a device number
-    ws = build_workstation_services(services, fake_analysis)
+    started = build_services(services.paths, database_url)  # the workstation starts with its settings file
+    ws = replace(started, analysis=fake_analysis).workstation
     assert ws.camera == str(ph2_video)
     live = LiveView(ws, dermatologist, ops)
     qtbot.addWidget(live)
@@ -26,3 +28,4 @@ def test_live_view_opens_the_camera_named_in_this_workstations_settings(
     with qtbot.waitSignal(live.frame_shown, timeout=10000):
         live.start_camera()  # no source given: the one this workstation is set up with
     live.stop_camera()
+    started.close()

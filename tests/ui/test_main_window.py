@@ -1,33 +1,19 @@
 """Main window: sections by role, status bar, menus, and the pure helpers behind them."""
 
+from dataclasses import replace
+
 import pytest
+from windows import open_main_window
 
 from dermstation.core.domain import Role
 from dermstation.ui.main_window import MainWindow, describe_database
 from dermstation.ui.navigation import Section, sections_for, sees_clinical_data
-from dermstation.ui.preferences import UiPreferences
 from dermstation.ui.settings_page import SettingsPage
 
 
-def _window(qtbot, services, user, ops, reception=None, workstation=None, **extra) -> MainWindow:
-    window = MainWindow(
-        user,
-        patients=services.patients,
-        users=services.users,
-        settings_store=services.settings_store,
-        auth=services.auth,
-        preferences=UiPreferences(services.paths.data_dir / "ui.ini"),
-        ops=ops,
-        clinic_name="Riverside Dermatology",
-        database_label=describe_database(f"sqlite:///{services.paths.database_file}"),
-        language="en",
-        reception=reception,
-        workstation=workstation,
-        **extra,
-    )
-    qtbot.addWidget(window)
-    window.show()
-    return window
+def _window(qtbot, services, user, ops, **replaced) -> MainWindow:
+    """``replaced``: services swapped in the one container (``analysis=`` a fake analyser)."""
+    return open_main_window(qtbot, replace(services, **replaced) if replaced else services, user, ops)
 
 
 def test_sections_by_role() -> None:
@@ -77,9 +63,16 @@ def test_a_dermatologist_who_administers_sees_everything(qtbot, services, admin,
     window = _window(qtbot, services, boss, ops)
     assert window.section_names() == list(Section)
     assert window.user_label.text() == "Dr Boss · Dermatologist, Administrator"
+    from dermstation.ui.analysis.page import AnalysisPage
+    from dermstation.ui.hospitals.page import HospitalsPage
+    from dermstation.ui.schedule.page import SchedulePage
+
     page = window.show_section(Section.SCHEDULE)
     assert window.stack.currentWidget() is page
-    assert "later version" in page.findChild(type(window.user_label), "placeholderText").text()
+    # every section is the real page, built from the one container (no placeholders)
+    kinds = {Section.ANALYSIS: AnalysisPage, Section.SCHEDULE: SchedulePage, Section.HOSPITALS: HospitalsPage,
+             Section.SETTINGS: SettingsPage}
+    assert all(isinstance(window.pages[s], k) for s, k in kinds.items())
 
 
 def test_about_names_the_licence_and_decision_support(qtbot, services, dermatologist, ops) -> None:
@@ -103,12 +96,11 @@ def test_sign_out_closes_with_its_reason(qtbot, services, dermatologist, ops) ->
     assert not window.isVisible()
 
 
-def test_schedule_and_hospitals_pages_when_their_services_are_given(qtbot, services, receptionist, ops) -> None:
-    from dermstation.services.reception import build_reception_services
+def test_a_receptionist_gets_the_schedule_and_hospitals_pages(qtbot, services, receptionist, ops) -> None:
     from dermstation.ui.hospitals.page import HospitalsPage
     from dermstation.ui.schedule.page import SchedulePage
 
-    window = _window(qtbot, services, receptionist, ops, build_reception_services(services))
+    window = _window(qtbot, services, receptionist, ops)
     assert isinstance(window.pages[Section.SCHEDULE], SchedulePage)
     assert isinstance(window.pages[Section.HOSPITALS], HospitalsPage)
     schedule = window.pages[Section.SCHEDULE]
@@ -119,24 +111,12 @@ def test_schedule_and_hospitals_pages_when_their_services_are_given(qtbot, servi
         window.show_section(Section.HOSPITALS)
 
 
-def test_analysis_page_when_the_workstation_services_are_given(qtbot, services, dermatologist, ops) -> None:
-    from dermstation.services.analysis import AnalysisService
-    from dermstation.services.workstation import build_workstation_services
+def test_analysis_page_gets_reports_and_the_assistant(qtbot, services, dermatologist, ops) -> None:
     from dermstation.ui.analysis.page import AnalysisPage
 
-    workstation = build_workstation_services(services, AnalysisService())  # models load on first use
-    window = _window(qtbot, services, dermatologist, ops, workstation=workstation)
-    assert isinstance(window.show_section(Section.ANALYSIS), AnalysisPage)
-
-
-def test_analysis_page_gets_reports_and_the_assistant(qtbot, services, dermatologist, ops) -> None:
-    from dermstation.services.analysis import AnalysisService
-    from dermstation.services.workstation import build_workstation_services
-
-    workstation = build_workstation_services(services, AnalysisService())
-    window = _window(qtbot, services, dermatologist, ops, workstation=workstation, reports=services.reports,
-                     assistant=services.assistant)
+    window = _window(qtbot, services, dermatologist, ops)  # the models would load on the first analysis
     page = window.show_section(Section.ANALYSIS)
+    assert isinstance(page, AnalysisPage)
     assert not page.report_button.isHidden() and not page.report_button.isEnabled()  # nothing analysed yet
     assert page.assistant_panel is not None and not page.tabs.isTabEnabled(page.tabs.indexOf(page.assistant_panel))
 
@@ -145,13 +125,11 @@ def test_double_clicking_a_lesion_in_the_chart_opens_it_in_the_analysis_view(
     qtbot, services, dermatologist, ops
 ) -> None:
     from dermstation.services.types import PatientInput
-    from dermstation.services.workstation import build_workstation_services
 
     patient = services.patients.create(dermatologist, PatientInput("R5", "Lea", "Kraus", None))
     services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
     second = services.patients.add_lesion(dermatologist, patient.id, "right shin", "L2")
-    workstation = build_workstation_services(services, services.analysis)
-    window = _window(qtbot, services, dermatologist, ops, workstation=workstation)
+    window = _window(qtbot, services, dermatologist, ops)
     patients = window.pages[Section.PATIENTS]
     with qtbot.waitSignal(patients.patient_shown, timeout=5000):
         patients.open_patient(patient.id)

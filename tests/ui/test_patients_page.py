@@ -177,10 +177,9 @@ def test_keyboard_shortcuts(qtbot, services, dermatologist, ops) -> None:
 
 
 def test_chart_shows_the_patients_appointments_when_booking_is_available(qtbot, services, receptionist, ops):
-    from dermstation.services.reception import build_reception_services
 
     services.patients.create(receptionist, PatientInput("R1", "Jo", "March", None))
-    reception = build_reception_services(services)
+    reception = services.reception
     page = PatientsPage(services.patients, receptionist, ops, reception.appointments)
     qtbot.addWidget(page)
     page.show()

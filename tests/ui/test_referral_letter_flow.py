@@ -20,7 +20,7 @@ from dermstation.core.domain import CaptureSource, ReferralUrgency, Sex
 from dermstation.records.models import AnalysisRecord
 from dermstation.services.assessments import AssessmentService
 from dermstation.services.container import Services
-from dermstation.services.reception import ReceptionServices, build_reception_services
+from dermstation.services.reception import ReceptionServices
 from dermstation.services.types import CurrentUser, PatientInput
 from dermstation.ui.hospitals.page import HospitalsPage
 
@@ -32,7 +32,7 @@ NOTES = "Asymmetric, three colours, grew 1 mm since March."
 
 @pytest.fixture
 def reception(services: Services, admin: CurrentUser) -> ReceptionServices:
-    built = build_reception_services(services)
+    built = services.reception
     built.hospitals.load_sample_directory_if_empty(admin)
     return built
 

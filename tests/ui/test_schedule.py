@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from records_fixtures import with_clock
 
 from dermstation.core.domain import Role, Sex
 from dermstation.services.container import Services
 from dermstation.services.icalendar import calendar_lines_ok, parse_events
-from dermstation.services.reception import ReceptionServices, build_reception_services
+from dermstation.services.reception import ReceptionServices
 from dermstation.services.reception_types import BookingInput
 from dermstation.services.types import CurrentUser, PatientInput
 from dermstation.ui.operations import Operations
@@ -26,7 +27,7 @@ MONDAY = date(2026, 3, 2)
 def reception(services: Services, admin: CurrentUser) -> ReceptionServices:
     store = services.settings_store
     store.save(admin, store.load().with_changes(timezone="Europe/Berlin", clinic_name="Hautpraxis Mitte"))
-    return build_reception_services(services, lambda: datetime(2026, 3, 2, 7, 0, tzinfo=UTC))  # 08:00 local
+    return with_clock(services, lambda: datetime(2026, 3, 2, 7, 0, tzinfo=UTC)).reception  # 08:00 local
 
 
 @pytest.fixture

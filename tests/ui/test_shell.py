@@ -3,7 +3,6 @@
 from PySide6.QtWidgets import QApplication
 
 from dermstation.core.i18n import _, current_language
-from dermstation.services.reception import ReceptionServices
 from dermstation.ui.main_window import MainWindow
 from dermstation.ui.navigation import Section
 from dermstation.ui.shell import Shell
@@ -11,8 +10,7 @@ from dermstation.ui.sign_in import FirstRunDialog, SignInDialog
 
 
 def test_first_run_to_sign_out_and_quit(qtbot, loop, services, ops, database_url) -> None:
-    reception = ReceptionServices(services.appointments, services.hospitals, services.referrals)
-    shell = Shell(services, ops, database_url, reception)
+    shell = Shell(services, ops, database_url)
     session = loop.create_task(shell.run())
 
     qtbot.waitUntil(lambda: isinstance(shell.dialog, FirstRunDialog), timeout=5000)

@@ -10,7 +10,7 @@ from dermstation.core.i18n import _, ngettext, set_language, translations_dir
 
 UI_ROOT = Path(__file__).resolve().parents[2] / "dermstation" / "ui"
 UI_FILES = [
-    "accounts.py", "errors.py", "main_window.py", "navigation.py", "operations.py", "placeholder.py",
+    "accounts.py", "errors.py", "main_window.py", "navigation.py", "operations.py",
     "settings_page.py", "sign_in.py", "text.py", "patients/chart.py", "patients/editor.py",
     "patients/list_model.py", "patients/page.py",
 ]

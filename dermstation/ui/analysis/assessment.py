@@ -47,6 +47,7 @@ from dermstation.core.diagnoses import Category, Diagnosis, catalogue
 from dermstation.core.domain import ReferralUrgency, Role
 from dermstation.core.errors import Conflict, ValidationError
 from dermstation.core.i18n import _, current_language, format_day, format_moment, ngettext
+from dermstation.ui.operations import Kind
 from dermstation.ui.text import breakable
 from dermstation.ui.theme import set_role
 
@@ -470,6 +471,7 @@ class AssessmentForm(QWidget):
         finally:
             self._update_sign_button()
         self.notes.clear()
+        self._ops.announce(Kind.ASSESSMENTS, signed.id)
         self.signed.emit(signed)
         await self._load_versions(analysis_id)
 
@@ -491,6 +493,7 @@ class AssessmentForm(QWidget):
             self._show_error(exc.message)
             return
         self.set_subject(self._lesion_id, None, None)
+        self._ops.announce(Kind.PICTURES, capture_id)
         self.retracted.emit(capture_id)
 
     def record_histology(self) -> HistologyDialog | None:
@@ -592,6 +595,7 @@ class HistologyDialog(QDialog):
             self.error.setText(exc.message)
             self.error.show()
             return
+        self._ops.announce(Kind.ASSESSMENTS, result.id)
         self.saved.emit(result)
         self.accept()
 

@@ -32,6 +32,7 @@ from dermstation.services.imports import thumbnail
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR, ZoomableView, contour_path, qimage_from_rgb
 from dermstation.ui.analysis.panels import metric_value
 from dermstation.ui.analysis.probability_chart import percent
+from dermstation.ui.operations import Changed, Kind
 
 if TYPE_CHECKING:
     from dermstation.services.analysis_records import AnalysisRecordService, StoredAnalysis, TimelineEntry
@@ -180,6 +181,7 @@ class HistoryView(QWidget):
         self._user = user
         self._ops = ops
         self._comparison = ComparisonService(records)
+        ops.changed.connect(self._changed)
         self._lesion_id: int | None = None
         self._entries: tuple[TimelineEntry, ...] = ()
         self.current: ComparedPictures | None = None
@@ -292,6 +294,10 @@ class HistoryView(QWidget):
             self._show_entries(())
             return
         self.refresh()
+
+    def _changed(self, change: Changed) -> None:
+        if change.kind in (Kind.PICTURES, Kind.ANALYSES, Kind.ASSESSMENTS):  # new, analysed, signed, retracted
+            self.refresh()
 
     def refresh(self) -> None:
         if self._lesion_id is not None:

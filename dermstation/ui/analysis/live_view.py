@@ -36,6 +36,7 @@ from dermstation.services.captures import prepare_frame
 from dermstation.services.workstation import LiveAnalysis, analyse_live_frame
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR
 from dermstation.ui.analysis.probability_chart import class_label, percent
+from dermstation.ui.operations import Kind
 
 if TYPE_CHECKING:
     from dermstation.services.device_profiles import DeviceProfile
@@ -289,6 +290,7 @@ class LiveView(QWidget):
                 self._frozen = None
         w, h = frame.size
         self.capture_note.setText(_("Captured {w} × {h} pixels.").format(w=w, h=h))
+        self._ops.announce(Kind.PICTURES, summary.id)
         self.captured.emit(summary)
 
     def _toggle(self) -> None:
@@ -437,3 +439,4 @@ class LiveView(QWidget):
 
 def now_recent(t: float) -> bool:
     return time.monotonic() - t < 2.0
+

@@ -55,6 +55,7 @@ from dermstation.ui.assistant_panel import AssistantPanel
 from dermstation.ui.device_profiles import DeviceProfileChoice
 from dermstation.ui.forms import open_dialog
 from dermstation.ui.lesion_dialog import NewLesionDialog
+from dermstation.ui.operations import Kind
 from dermstation.ui.report_preview import ReportPreviewDialog
 from dermstation.ui.shortcuts import IMPORT as IMPORT_KEYS
 from dermstation.ui.shortcuts import REPORT as REPORT_KEYS
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from dermstation.services.reports import ReportFile, ReportService
     from dermstation.services.types import CurrentUser, LesionSummary, PatientSummary
     from dermstation.services.workstation import WorkstationServices
-    from dermstation.ui.operations import Operations
+    from dermstation.ui.operations import Changed, Operations
 
 SEARCH_DEBOUNCE_MS = 250
 INLINE_ERROR = ("QLabel#pageMessage { background:#FDECEA; border:1px solid #F3B8B3; border-radius:6px;"
@@ -219,7 +220,6 @@ class AnalysisPage(QWidget):
         self.model_line = ModelLabel()
         self.assessment = AssessmentForm(workstation.assessments, workstation.hospitals, user, ops)
         self.assessment.retracted.connect(self._retracted)
-        self.assessment.signed.connect(lambda _signed: self.history.refresh())
         self.reanalyse_button = QPushButton(_("Analyse again"))
         self.reanalyse_button.setToolTip(_("Run the models on this picture again (shows the heatmap)"))
         self.reanalyse_button.clicked.connect(
@@ -305,6 +305,7 @@ class AnalysisPage(QWidget):
         self.history = HistoryView(workstation.records, user, ops)
         self.history.open_capture.connect(self.open_capture)
         self.history.timeline_shown.connect(self._timeline_shown)
+        ops.changed.connect(self._changed)  # the history reloads itself on the same signal
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -347,6 +348,18 @@ class AnalysisPage(QWidget):
         self._update_actions()
 
     # --- patients and lesions ---------------------------------------------------------------------
+    def _changed(self, change: Changed) -> None:
+        """A write anywhere: a new or renamed patient, a lesion added (here or in the patient chart)."""
+        if change.kind is Kind.PATIENTS and self._listed:
+            self.refresh_patients()
+        elif change.kind is Kind.LESIONS and self._patient_id is not None:
+            self._ops.spawn(self._lesions_changed(self._patient_id), key=f"{self._key}-lesions", parent=self)
+
+    async def _lesions_changed(self, patient_id: int) -> None:
+        chart = await self._ops.db(self._patients.chart, self._user, patient_id)
+        if patient_id == self._patient_id and [x.id for x in chart.lesions] != [x.id for x in self._lesions]:
+            self._set_lesions(chart.lesions, self.lesion_id)
+
     def refresh_patients(self) -> None:
         self._ops.spawn(self._search(self.search.text()), key=f"{self._key}-search", parent=self)
 
@@ -517,14 +530,14 @@ class AnalysisPage(QWidget):
         if not report.imported and not report.failures and not report.cancelled:
             lines.append(_("No pictures found in what was dropped."))
         self._set_message("\n".join(lines), error=bool(report.failures) or not report.imported)
-        self.history.refresh()
+        if report.imported:
+            self._ops.announce(Kind.PICTURES, *(c.id for c in report.imported))
         self.imported.emit(report)
         if report.imported and lesion_id == self.lesion_id:
             self.tabs.setCurrentIndex(0)
             self.analyse_capture(report.imported[-1].id)
 
     def _captured(self, summary) -> None:  # noqa: ANN001 - CaptureSummary
-        self.history.refresh()
         self.analyse_capture(summary.id, switch=False)
 
     # --- analysing --------------------------------------------------------------------------------
@@ -572,7 +585,7 @@ class AnalysisPage(QWidget):
             return
         stored = await self._ops.db(self._ws.records.save, self._user, capture_id, result)
         self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam))
-        self.history.refresh()
+        self._ops.announce(Kind.ANALYSES, stored.id)
 
     async def _open(self, capture_id: int, analysis_id: int) -> None:
         image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
@@ -620,7 +633,6 @@ class AnalysisPage(QWidget):
                                "reports."))
             if self.assistant_panel is not None:
                 self.assistant_panel.set_analysis(None)
-        self.history.refresh()
         self._update_actions()
 
     @property

@@ -24,7 +24,7 @@ from dermstation.core.i18n import _
 from dermstation.services.reception_types import HospitalInput
 from dermstation.services.specialties import SPECIALTIES, specialty_label
 from dermstation.ui.forms import FormErrors
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Kind, Operations
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -152,6 +152,7 @@ class HospitalDialog(QDialog):
         except ValidationError as exc:
             self.errors.show(exc)
             return
+        self._ops.announce(Kind.HOSPITALS, saved.id)
         self.saved.emit(saved)
         self.accept()
 

@@ -36,7 +36,7 @@ from dermstation.ui.hospitals.editor import HospitalDialog
 from dermstation.ui.hospitals.import_report import ImportReportDialog
 from dermstation.ui.hospitals.referral import ReferralDialog, ReferralsPanel
 from dermstation.ui.navigation import sees_clinical_data
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Changed, Kind, Operations
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -198,9 +198,14 @@ class HospitalsPage(QWidget):
         self.needs.currentIndexChanged.connect(lambda _i: self.refresh())
         self.show_retired.toggled.connect(lambda _c: self.refresh())
         self.origin.currentIndexChanged.connect(self._origin_changed)
+        ops.changed.connect(self._changed)
         self._update_buttons()
 
     # --- loading ---------------------------------------------------------------------------------
+    def _changed(self, change: Changed) -> None:
+        if change.kind is Kind.HOSPITALS:
+            self.refresh()
+
     def refresh(self) -> None:
         self._debounce.stop()
         self._ops.spawn(self._load(), key=self._key, parent=self)
@@ -314,8 +319,7 @@ class HospitalsPage(QWidget):
         return dialog
 
     def _saved(self, h: HospitalInfo) -> None:
-        self.hospital_saved.emit(h)
-        self.refresh()
+        self.hospital_saved.emit(h)  # the directory reloads on `changed`
 
     def toggle_retired(self) -> None:
         h = self.selected()
@@ -324,13 +328,13 @@ class HospitalsPage(QWidget):
 
     async def _retire(self, hospital_id: int, retired: bool) -> None:
         changed = await self._ops.db(self._hospitals.retire, self._user, hospital_id, retired)
+        self._ops.announce(Kind.HOSPITALS, changed.id)
         self.hospital_saved.emit(changed)
-        await self._load()
 
     def retire_samples(self) -> None:
         async def run() -> None:
             await self._ops.db(self._hospitals.retire_samples, self._user)
-            await self._load()
+            self._ops.announce(Kind.HOSPITALS)
 
         self._ops.spawn(run(), parent=self)
 
@@ -345,7 +349,7 @@ class HospitalsPage(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.report_dialog = dialog
-        await self._load()
+        self._ops.announce(Kind.HOSPITALS)
         self.imported.emit(report)
 
     def export_csv_to(self, path: Path) -> None:

@@ -39,7 +39,7 @@ from dermstation.services.reports import render_referral_letter_file
 from dermstation.ui.analysis.probability_chart import percent
 from dermstation.ui.forms import FormErrors
 from dermstation.ui.navigation import sees_clinical_data
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Changed, Kind, Operations
 from dermstation.ui.report_preview import ReportPreviewDialog
 from dermstation.ui.schedule.patient_picker import PatientPicker
 from dermstation.ui.theme import set_role
@@ -188,6 +188,7 @@ class ReferralDialog(QDialog):
         except ValidationError as exc:
             self.errors.show(exc)
             return
+        self._ops.announce(Kind.REFERRALS, referral.id)
         if self._reports is not None:  # the flow ends in the letter, to print or save
             letter = await open_letter(self._reports, self._user, self._ops, referral.id,
                                        self.include_notes.isChecked(), self.parentWidget())
@@ -213,6 +214,7 @@ class ReferralsPanel(QWidget):
         self._reports = reports
         self._user = user
         self._ops = ops
+        ops.changed.connect(self._changed)
         self._patient_id: int | None = None
         self.picker = PatientPicker(patients, user, ops)
         self.picker.chosen.connect(lambda p: p is not None and self.show_patient(p.id))
@@ -255,6 +257,10 @@ class ReferralsPanel(QWidget):
     def show_patient(self, patient_id: int) -> None:
         self._patient_id = patient_id
         self._ops.spawn(self._load(), key=f"referrals-{id(self)}", parent=self)
+
+    def _changed(self, change: Changed) -> None:
+        if change.kind is Kind.REFERRALS and self._patient_id is not None:
+            self._ops.spawn(self._load(), key=f"referrals-{id(self)}", parent=self)
 
     async def _load(self) -> None:
         if self._patient_id is None:
@@ -306,5 +312,5 @@ class ReferralsPanel(QWidget):
 
     async def _set(self, referral_id: int, status: ReferralStatus) -> None:
         changed = await self._ops.db(self._referrals.set_status, self._user, referral_id, status)
-        await self._load()
+        self._ops.announce(Kind.REFERRALS, referral_id)  # this table reloads on it
         self.changed.emit(changed)

@@ -24,7 +24,7 @@ from dermstation.services.types import PatientInput
 from dermstation.ui.date_field import DateField
 from dermstation.ui.forms import FormErrors, GuardedDialog
 from dermstation.ui.navigation import sees_clinical_data
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Kind, Operations
 from dermstation.ui.text import fitzpatrick_label, sex_label
 from dermstation.ui.theme import set_role
 
@@ -170,5 +170,6 @@ class PatientDialog(GuardedDialog):
             return
         finally:
             self.saving = False
+        self._ops.announce(Kind.PATIENTS, patient.id)
         self.saved.emit(patient)
         self.accept()

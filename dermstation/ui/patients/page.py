@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from dermstation.core.i18n import _, ngettext
 from dermstation.ui.lesion_dialog import NewLesionDialog
 from dermstation.ui.navigation import sees_clinical_data
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Changed, Kind, Operations
 from dermstation.ui.patients.chart import PatientPanel
 from dermstation.ui.patients.editor import PatientDialog
 from dermstation.ui.patients.list_model import PatientListModel
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 SEARCH_DEBOUNCE_MS = 250
 SEARCH_LIMIT = 200
+# what a write must touch for the open chart to be reloaded (the front desk sees no clinical data)
+_CHART_KINDS = frozenset(Kind) - {Kind.HOSPITALS}
+_FRONT_DESK_KINDS = frozenset({Kind.PATIENTS, Kind.APPOINTMENTS})
 
 
 class PatientsPage(QWidget):
@@ -178,6 +181,15 @@ class PatientsPage(QWidget):
         self.setTabOrder(self.search, self.new_button)
         self.setTabOrder(self.new_button, self.table)
         self.setTabOrder(self.table, self.panel)
+        ops.changed.connect(self._changed)
+
+    def _changed(self, change: Changed) -> None:
+        """A write anywhere (this page, Analysis, Schedule, Hospitals): reload what it touched."""
+        if change.kind is Kind.PATIENTS:
+            self.refresh()
+        shown = self.panel.patient
+        if shown is not None and change.kind in (_CHART_KINDS if self.clinical else _FRONT_DESK_KINDS):
+            self.open_patient(shown.id)
 
     # --- search ---------------------------------------------------------------------------------
     def focus_search(self) -> None:
@@ -277,9 +289,7 @@ class PatientsPage(QWidget):
 
     def _saved(self, patient: PatientDetail) -> None:
         self.patient_saved.emit(patient)
-        self.panel.patient = None  # force a reload even if the same row stays selected
-        self.open_patient(patient.id)
-        self.refresh()
+        self.open_patient(patient.id)  # a new patient is shown at once; the list reloads on `changed`
 
     def _add_lesion(self) -> None:
         if self.panel.patient is None:
@@ -287,5 +297,4 @@ class PatientsPage(QWidget):
         patient_id = self.panel.patient.id
         dialog = NewLesionDialog(self._patients, self._user, self._ops, patient_id, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(lambda _lesion: self.open_patient(patient_id))
         dialog.open()

@@ -30,7 +30,7 @@ from dermstation.services import clinic_time
 from dermstation.services.reception_types import BookingInput
 from dermstation.ui.date_field import date_format
 from dermstation.ui.forms import FormErrors, GuardedDialog
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Kind, Operations
 from dermstation.ui.schedule.patient_picker import PatientPicker
 from dermstation.ui.schedule.timefmt import clock_label, day_heading
 from dermstation.ui.theme import set_role
@@ -274,5 +274,6 @@ class BookingDialog(GuardedDialog):
             return
         finally:
             self.saving = False
+        self._ops.announce(Kind.APPOINTMENTS, result.id)
         self.saved.emit(result)
         self.accept()

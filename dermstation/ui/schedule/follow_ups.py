@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.assessments import FollowUpRequest, PlanKind
 from dermstation.core.i18n import _, format_day
+from dermstation.ui.operations import Changed, Kind
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class FollowUpPanel(QWidget):
         self._follow_ups = follow_ups
         self._user = user
         self._ops = ops
+        ops.changed.connect(self._changed)  # a plan signed in Analysis asks for a follow-up
         self._rows: tuple[FollowUpRequest, ...] = ()
         self.title = set_role(QLabel(_("Follow-ups to book")), "section")
         self.table = QTableWidget(0, 3)
@@ -88,6 +90,10 @@ class FollowUpPanel(QWidget):
     @property
     def requests(self) -> tuple[FollowUpRequest, ...]:
         return self._rows
+
+    def _changed(self, change: Changed) -> None:
+        if change.kind in (Kind.ASSESSMENTS, Kind.APPOINTMENTS, Kind.PATIENTS):
+            self.refresh()
 
     def refresh(self) -> None:
         self._ops.spawn(self._load(), key=f"follow-ups-{id(self)}", parent=self)
@@ -131,4 +137,4 @@ class FollowUpPanel(QWidget):
 
     async def mark_booked(self, request: FollowUpRequest, appointment_id: int | None) -> None:
         await self._ops.db(self._follow_ups.mark_follow_up_booked, self._user, request.id, appointment_id)
-        await self._load()
+        self._ops.announce(Kind.ASSESSMENTS, request.id)  # this list reloads on it too

@@ -41,7 +41,7 @@ from dermstation.services.appointments import TRANSITIONS, status_label
 from dermstation.services.reception_types import AppointmentInfo, WorkingHours
 from dermstation.services.types import PatientSummary
 from dermstation.ui.forms import dialog_finished
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Changed, Kind, Operations
 from dermstation.ui.schedule.booking import BookingDialog
 from dermstation.ui.schedule.calendar_view import STATUS_COLOURS, CalendarView, Column
 from dermstation.ui.schedule.cancel import CancelAppointmentDialog
@@ -88,6 +88,7 @@ class SchedulePage(QWidget):
         self._patients = patients
         self._user = user
         self._ops = ops
+        ops.changed.connect(self._changed)
         self._key = f"schedule-load-{id(self)}"
         self._mode = DAY
         self._day: date | None = None
@@ -140,7 +141,7 @@ class SchedulePage(QWidget):
 
             self.worklist_action = menu.addAction(_("Fill from worklist…"), lambda: open_worklist(
                 hospital_link, self._user, self._ops, [(d.id, d.full_name) for d in self._dermatologists],
-                self._day, self, self.refresh))
+                self._day, self))
         self.more.setMenu(menu)
 
         top = QHBoxLayout()
@@ -328,6 +329,11 @@ class SchedulePage(QWidget):
         return self.calendar.selected() or self._selected_in_list()
 
     # --- loading ---------------------------------------------------------------------------------
+    def _changed(self, change: Changed) -> None:
+        """Booked, moved or cancelled anywhere (here, a patient's chart, the worklist), or a name changed."""
+        if change.kind in (Kind.APPOINTMENTS, Kind.PATIENTS):
+            self._ops.spawn(self._load(), key=self._key, parent=self)
+
     def refresh(self) -> None:
         self._ops.spawn(self._load(), key=self._key, parent=self)
         if self.follow_ups is not None:
@@ -565,7 +571,8 @@ class SchedulePage(QWidget):
                 self._appointments.set_status, self._user, appointment_id, status, reason=reason
             )
         finally:
-            self.refresh()
+            self.refresh()  # a refused change shows the book as it is
+        self._ops.announce(Kind.APPOINTMENTS, changed.id)
         self.appointment_changed.emit(changed)
         return changed
 
@@ -587,6 +594,7 @@ class SchedulePage(QWidget):
                 )
         finally:
             self.refresh()  # a refused move snaps back
+        self._ops.announce(Kind.APPOINTMENTS, moved.id)
         self.calendar.select(moved.id)
         self.appointment_changed.emit(moved)
 

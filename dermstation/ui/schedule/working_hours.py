@@ -24,7 +24,7 @@ from dermstation.core.errors import ValidationError
 from dermstation.core.i18n import _, current_language
 from dermstation.services.reception_types import DayHours, WorkingHours
 from dermstation.ui.forms import FormErrors
-from dermstation.ui.operations import Operations
+from dermstation.ui.operations import Kind, Operations
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ class WorkingHoursDialog(QDialog):
         except ValidationError as exc:
             self.errors.show(exc)
             return
+        self._ops.announce(Kind.APPOINTMENTS)  # the free slots change
         self.saved.emit(saved)
         self.accept()
 
