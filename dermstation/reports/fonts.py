@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import tables
 
 from dermstation.reports import bidi, text_layer
 
@@ -97,6 +99,9 @@ def register_fonts() -> None:
             addMapping(family.regular, 1, 1, family.bold)
         text_layer.install(faces)
         text_layer.install_actual_text()  # Indic runs copy and search in logical order
+        # a page's initial font: ours, embedded (reportlab's default, Helvetica, is not: PDF/A forbids that)
+        rl_config.canvas_basefontname = rl_config.defaultGraphicsFontName = FAMILIES[LATIN].regular
+        tables.CellStyle.fontname = FAMILIES[LATIN].regular  # a table's (empty) text cells
         _registered = True
 
 

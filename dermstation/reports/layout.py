@@ -290,6 +290,9 @@ def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: 
     """The header (clinic, title) and footer (identifier, statement, page number) drawn on every page."""
 
     def draw(canvas: Canvas, doc: object) -> None:
+        from dermstation.reports.archival import mark_archival
+
+        mark_archival(canvas)  # PDF/A-2u metadata and output intent, once per document
         width, height = PAGE
         canvas.saveState()
         top = height - MARGIN + 4 * mm
