@@ -19,6 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+_OPENING = {"(": ")", "[": "]", "{": "}"}
 _MIRRORS = dict(zip("()[]{}<>«»‹›≤≥", ")(][}{><»«›‹≥≤", strict=True))
 # bidi controls: read for their direction, never drawn (poppler cannot give them back either)
 _CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -120,8 +121,9 @@ def _resolve(pieces: list[_Piece], rtl: bool) -> None:
             strong = p.kind
 
     def direction(kind: str) -> str | None:
-        return "L" if kind == "L" else "R" if kind in ("R", "EN", "AN") else None
+        return "L" if kind in ("L", "QL") else "R" if kind in ("R", "EN", "AN", "QR") else None
 
+    _pair_brackets(pieces, "R" if rtl else "L", sos, direction)
     i = 0
     while i < len(pieces):  # N1, N2
         if direction(pieces[i].kind) is not None:
@@ -136,11 +138,40 @@ def _resolve(pieces: list[_Piece], rtl: bool) -> None:
             pieces[k].kind = "N" + (before if before == after else sos)
         i = j
     for p in pieces:  # I1, I2
-        kind = p.kind[-1] if p.kind.startswith("N") else p.kind
+        kind = p.kind[-1] if p.kind[0] in "NQ" else p.kind
         if base == 0:
             p.level = 1 if kind == "R" else 2 if kind in ("EN", "AN") else 0
         else:
             p.level = 2 if kind in ("L", "EN", "AN") else 1
+
+
+def _pair_brackets(pieces: list[_Piece], embedding: str, sos: str, direction: object) -> None:
+    """Rule N0: a pair of brackets takes the paragraph's direction when the text inside has a letter of that
+    direction, else the other one when the text inside and before it are of the other; so "(أقصى قطر Feret)"
+    in an Arabic line keeps its closing bracket with its opening one."""
+    stack: list[tuple[int, str]] = []
+    pairs: list[tuple[int, int]] = []
+    for i, p in enumerate(pieces):
+        if p.kind != "ON":
+            continue
+        if p.text in _OPENING:
+            stack.append((i, _OPENING[p.text]))
+        elif p.text in _OPENING.values():
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][1] == p.text:
+                    pairs.append((stack[k][0], i))
+                    del stack[k:]
+                    break
+    for start, end in sorted(pairs):
+        inside = {direction(pieces[k].kind) for k in range(start + 1, end)} - {None}  # type: ignore[operator]
+        if not inside:
+            continue
+        if embedding in inside:
+            resolved = embedding
+        else:
+            before = next((d for k in range(start - 1, -1, -1) if (d := direction(pieces[k].kind))), sos)  # type: ignore[operator]
+            resolved = before if before != embedding else embedding
+        pieces[start].kind = pieces[end].kind = "Q" + resolved
 
 
 def visual_order(text: str, rtl: bool, runs: list[tuple[str, str]]) -> list[str]:
@@ -165,7 +196,7 @@ def visual_order(text: str, rtl: bool, runs: list[tuple[str, str]]) -> list[str]
     for p in pieces:
         if p.text in _CONTROLS:
             continue
-        out.append(_MIRRORS.get(p.text, p.text) if p.level % 2 and p.kind.startswith("N") else p.text)
+        out.append(_MIRRORS.get(p.text, p.text) if p.level % 2 and p.kind[0] in "NQ" else p.text)
     return out
 
 
