@@ -177,7 +177,6 @@ def test_keyboard_shortcuts(qtbot, services, dermatologist, ops) -> None:
 
 
 def test_chart_shows_the_patients_appointments_when_booking_is_available(qtbot, services, receptionist, ops):
-
     services.patients.create(receptionist, PatientInput("R1", "Jo", "March", None))
     reception = services.reception
     page = PatientsPage(services.patients, receptionist, ops, reception.appointments)
