@@ -23,6 +23,7 @@ from dermstation.services.assessments import signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.permissions import CLINICAL_ROLES, PATIENT_DESK, authorize, can_read_notes
 from dermstation.services.reception_types import AnalysisChoice, ReferralInfo, ReferralInput
+from dermstation.services.stored_analyses import stored_analysis
 from dermstation.services.types import CurrentUser
 
 log = logging.getLogger(__name__)
@@ -154,13 +155,14 @@ class ReferralService:
                 .order_by(AnalysisRecord.created_at.desc(), AnalysisRecord.id.desc())
             ).all()
             self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", None, f"patient={patient_id}")
+            stored = [(stored_analysis(a, a.capture), site) for a, site in rows]
             return [
                 AnalysisChoice(
                     id=a.id, created_at=a.created_at, prediction=a.prediction,
-                    malignancy_score=a.malignancy_score, body_site=site,
+                    malignancy_score=a.malignancy, body_site=site,
                     signed=signed_assessment_of(session, a.id),
                 )
-                for a, site in rows
+                for a, site in stored
             ]
 
     @staticmethod
