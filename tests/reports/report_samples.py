@@ -49,7 +49,7 @@ METRICS = (
     MetricLine("perimeter", "Perimeter", 25.07, "mm", 22.9),
     MetricLine("asymmetry", "Asymmetry (mirror mismatch)", 0.214, "", 0.18),
     MetricLine("border_irregularity", "Border irregularity", 1.37, "", 1.31),
-    MetricLine("colour_count", "Colours (ABCD, ≥5 % each)", 4, "count", 3),
+    MetricLine("colour_count", "Colours (ABCD, each ≥5 %)", 4, "count", 3),
     MetricLine("colour_variegation", "Colour variegation (SD in CIELAB)", 12.3, "ΔE", 11.0),
 )
 

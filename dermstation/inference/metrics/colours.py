@@ -49,7 +49,8 @@ def colour_shares(pixels: np.ndarray) -> dict[str, float]:
 class Colours(MetricCalculator):
     name = "colours"
     needs_image = True
-    labels = {"colour_count": N_("Colours (ABCD, ≥5 % each)"), "colour_variegation": N_("Colour variegation (SD in CIELAB)"),
+    # "each ≥5 %", not "≥5 % each": babel reads "% e" as a printf placeholder and pybabel compile then fails
+    labels = {"colour_count": N_("Colours (ABCD, each ≥5 %)"), "colour_variegation": N_("Colour variegation (SD in CIELAB)"),
               "colour_white": N_("White"), "colour_red": N_("Red"), "colour_light_brown": N_("Light brown"),
               "colour_dark_brown": N_("Dark brown"), "colour_blue_grey": N_("Blue-grey"), "colour_black": N_("Black")}
 
