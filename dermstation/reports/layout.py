@@ -23,7 +23,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Image, Paragraph
+from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
 
 from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts, shaping_available
 
@@ -96,6 +96,40 @@ class Styles:
     cell: ParagraphStyle
     cell_bold: ParagraphStyle
     notice: ParagraphStyle
+    rtl: bool = False
+
+    def table(self, data: list[list[object]], colWidths: Sequence[float] | None = None,  # noqa: N803
+              **kwargs: object) -> Table:
+        """A Table, its columns right to left for a right-to-left language (see MirroredTable)."""
+        return (MirroredTable if self.rtl else Table)(data, colWidths=colWidths, **kwargs)
+
+
+_SWAPPED = {"LINEBEFORE": "LINEAFTER", "LINEAFTER": "LINEBEFORE", "LEFTPADDING": "RIGHTPADDING",
+            "RIGHTPADDING": "LEFTPADDING", "LEFT": "RIGHT", "RIGHT": "LEFT"}
+
+
+class MirroredTable(Table):
+    """A table whose columns run right to left: rows and column widths are given, and style commands
+    written, as for left to right; the first column is drawn on the right."""
+
+    def __init__(self, data: list[list[object]], colWidths: Sequence[float] | None = None,  # noqa: N803
+                 *args: object, **kwargs: object) -> None:
+        super().__init__([list(reversed(row)) for row in data],
+                         list(reversed(colWidths)) if colWidths is not None else None, *args, **kwargs)
+
+    def setStyle(self, tblstyle: object) -> None:  # noqa: N802 - reportlab's name
+        commands = tblstyle.getCommands() if hasattr(tblstyle, "getCommands") else tblstyle
+        super().setStyle(TableStyle([self._mirrored(tuple(c)) for c in commands]))
+
+    def _mirrored(self, command: tuple[object, ...]) -> tuple[object, ...]:
+        name, start, stop, *rest = command
+        n = self._ncols
+
+        def column(c: int) -> int:
+            return n - 1 - (c if c >= 0 else n + c)
+
+        rest = [_SWAPPED.get(v, v) if isinstance(v, str) else v for v in rest]
+        return (_SWAPPED.get(name, name), (column(stop[0]), start[1]), (column(start[0]), stop[1]), *rest)
 
 
 def make_styles(rtl: bool = False, scale: float = 1.0) -> Styles:
@@ -119,6 +153,7 @@ def make_styles(rtl: bool = False, scale: float = 1.0) -> Styles:
         cell=style("cell", 8.5, space_after=0),
         cell_bold=style("cell_bold", 8.5, BOLD_FONT, space_after=0),
         notice=style("notice", 8.5, space_after=0),
+        rtl=rtl,
     )
 
 

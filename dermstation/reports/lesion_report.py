@@ -63,8 +63,8 @@ def format_metric(line: MetricLine, language: str) -> str:
     return f"{text} {unit}".strip()
 
 
-def _table(rows: list[list[object]], widths: list[float], header: bool = True, zebra: bool = True) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+def _table(rows: list[list[object]], widths: list[float], s: Styles, header: bool = True, zebra: bool = True) -> Table:
+    table = s.table(rows, colWidths=widths, repeatRows=1 if header else 0)
     cmds: list[tuple[object, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -92,7 +92,7 @@ def _patient_block(data: ReportData, s: Styles, width: float) -> Table:
         [para(data.lesion_site or "—", s.cell_bold, bold=True), para(data.lesion_label or "—", s.cell),
          para(moment(data.captured_at, lang), s.cell), para(day(data.previous_visit, lang), s.cell)],
     ]
-    table = Table(cells, colWidths=[width * 0.34, width * 0.22, width * 0.22, width * 0.22])
+    table = s.table(cells, colWidths=[width * 0.34, width * 0.22, width * 0.22, width * 0.22])
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -114,7 +114,7 @@ def _images_row(data: ReportData, s: Styles, width: float) -> Table:
     cell_w = rest / len(images) - 4
     cells = [diagram] + [image_flowable(img, cell_w, diagram_h - 10) for img, _cap in images]
     captions = [para(_("Lesion site"), s.muted)] + [para(cap, s.muted) for _img, cap in images]
-    table = Table([cells, captions], colWidths=[diagram.width + 6] + [rest / len(images)] * len(images))
+    table = s.table([cells, captions], colWidths=[diagram.width + 6] + [rest / len(images)] * len(images))
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
         ("ALIGN", (0, 0), (-1, -1), "CENTER"),
@@ -149,7 +149,7 @@ def _model_block(data: ReportData, s: Styles, width: float) -> list[object]:
         Spacer(1, 2),
         para(verdict, s.cell_bold if data.suspicious else s.cell, bold=data.suspicious),
     ]
-    table = Table([[chart, right]], colWidths=[width * 0.62, width * 0.38])
+    table = s.table([[chart, right]], colWidths=[width * 0.62, width * 0.38])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     if data.suspicious:
         table.setStyle(TableStyle([("LINEAFTER", (0, 0), (0, 0), 0.4, RULE)]))
@@ -177,7 +177,7 @@ def _metrics_block(data: ReportData, s: Styles, width: float) -> list[object]:
     title = _("Lesion measurements")
     if data.previous_visit is not None:
         title += " — " + _("change since the visit of") + " " + day(data.previous_visit, lang)
-    return [para(title, s.h2), _table(rows, widths)]
+    return [para(title, s.h2), _table(rows, widths, s)]
 
 
 def _quality_block(data: ReportData, s: Styles, width: float) -> list[object]:
@@ -185,7 +185,7 @@ def _quality_block(data: ReportData, s: Styles, width: float) -> list[object]:
         return [para(_("Image quality: no problems found."), s.small)]
     rows = [[para(_("Image quality warnings — interpret the model output with caution:"), s.cell_bold, bold=True)]]
     rows += [[para("• " + flag, s.cell)] for flag in data.quality_flags]
-    table = Table(rows, colWidths=[width])
+    table = s.table(rows, colWidths=[width])
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, -1), WARN_BG),
         ("BOX", (0, 0), (-1, -1), 0.8, WARN_EDGE),
@@ -202,7 +202,7 @@ def _assessment_block(data: ReportData, s: Styles, width: float) -> list[object]
     if a is None:
         out.append(para(_("Not yet assessed by a clinician."), s.body))
         rows = [[para(_("Diagnosis") + ":", s.cell), ""], [para(_("Signature") + ":", s.cell), ""]]
-        t = Table(rows, colWidths=[width * 0.2, width * 0.8], rowHeights=[14 * mm, 14 * mm])
+        t = s.table(rows, colWidths=[width * 0.2, width * 0.8], rowHeights=[14 * mm, 14 * mm])
         t.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         out.append(t)
         return out
@@ -220,7 +220,7 @@ def _assessment_block(data: ReportData, s: Styles, width: float) -> list[object]
         [para(_("Signature"), s.muted), ""],
     ]
     last = len(rows) - 1
-    t = Table(rows, colWidths=[width * 0.2, width * 0.8], rowHeights=[None] * last + [9 * mm])
+    t = s.table(rows, colWidths=[width * 0.2, width * 0.8], rowHeights=[None] * last + [9 * mm])
     t.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (1, last), (1, last), 0.5, colors.black),
@@ -238,7 +238,7 @@ def _footer_block(data: ReportData, s: Styles, width: float) -> list[object]:
     if data.provider:
         line += " · " + _("run on") + f" {data.provider}"
     line += " · " + _("Report generated") + f" {moment(data.generated_at or datetime.now(UTC), lang)}"
-    notice = Table([[para(decision_support_statement(), s.notice, bold=True)]], colWidths=[width])
+    notice = s.table([[para(decision_support_statement(), s.notice, bold=True)]], colWidths=[width])
     notice.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 1, ALERT),
         ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fdf0ef")),

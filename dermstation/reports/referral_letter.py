@@ -66,7 +66,7 @@ def _lesion_rows(lesion: ReferralLesion, s: Styles, width: float, language: str)
     if lesion.image_rgb is not None:
         cells = [image_flowable(lesion.image_rgb, image_w, 42 * mm), facts]
         widths = [image_w + 6, width - image_w - 6]
-    table = Table([cells], colWidths=widths)
+    table = s.table([cells], colWidths=widths)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
     return table
@@ -82,13 +82,13 @@ def render_referral_letter(data: ReferralData) -> bytes:
     h = data.hospital
     recipient = _address_block([h.name, h.address, h.city, h.country, h.phone, h.email], s)
     sender = _address_block([data.clinic.name, data.clinic.address, data.clinic.phone, data.clinic.email], s)
-    top = Table([[recipient, sender + [Spacer(1, 4), para(day(data.letter_date or date.today(), lang), s.body)]]],
+    top = s.table([[recipient, sender + [Spacer(1, 4), para(day(data.letter_date or date.today(), lang), s.body)]]],
                 colWidths=[width * 0.55, width * 0.45])
     top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     subject = _("Referral") + f": {p.full_name}, " + _("born") + f" {day(p.date_of_birth, lang)}, " \
         + _("record number") + f" {p.record_number}"
     urgent = data.urgency in ("urgent", "soon")
-    urgency_box = Table([[para(_("Urgency") + ": " + urgency, s.cell_bold, bold=True)]], colWidths=[width])
+    urgency_box = s.table([[para(_("Urgency") + ": " + urgency, s.cell_bold, bold=True)]], colWidths=[width])
     urgency_box.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 1, ALERT if urgent else RULE),
         ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fdf0ef") if urgent else colors.HexColor("#f5f7fa")),
@@ -103,7 +103,7 @@ def render_referral_letter(data: ReferralData) -> bytes:
         patient_rows.append([para(_("Phone"), s.muted), para(data.patient_phone, s.cell)])
     if data.patient_address:
         patient_rows.append([para(_("Address"), s.muted), para(data.patient_address, s.cell)])
-    patient_table = Table(patient_rows, colWidths=[width * 0.22, width * 0.78])
+    patient_table = s.table(patient_rows, colWidths=[width * 0.22, width * 0.78])
     patient_table.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
 
     story: list[object] = [

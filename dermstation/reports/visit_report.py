@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, TableStyle
 
 from dermstation.core.i18n import _, ngettext
 from dermstation.reports.data import MetricLine, VisitLesion, VisitReportData
@@ -63,7 +63,7 @@ def _metrics_table(lesion: VisitLesion, s: Styles, width: float, language: str) 
                     para(signed_percent(change, language) if change is not None else "—", s.cell)]
         rows.append(row)
     widths = [width * 0.4, width * 0.2, width * 0.2, width * 0.2] if compared else [width * 0.6, width * 0.4]
-    table = Table(rows, colWidths=widths)
+    table = s.table(rows, colWidths=widths)
     table.setStyle(TableStyle([
         ("TOPPADDING", (0, 0), (-1, -1), 0.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
         ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE), ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -99,7 +99,7 @@ def _lesion_block(index: int, lesion: VisitLesion, s: Styles, width: float, lang
         facts += [Spacer(1, 2), para(support, s.muted)]
     picture: object = (image_flowable(lesion.image_rgb, image_w, 40 * mm) if lesion.image_rgb is not None
                        else para(_("No picture"), s.muted))
-    table = Table([[picture, facts]], colWidths=[image_w + 8, text_w])
+    table = s.table([[picture, facts]], colWidths=[image_w + 8, text_w])
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
         ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
@@ -118,7 +118,7 @@ def render_visit_report(data: VisitReportData) -> bytes:
     furniture = page_furniture(_("Visit report"), data.clinic.name, clinic_line, f"{p.record_number} · {p.full_name}",
                                _("AI output is decision support, not a diagnosis."), lambda n: _("Page") + f" {n}")
     count = len(data.lesions)
-    head = Table([
+    head = s.table([
         [para(_("Patient"), s.muted), para(_("Record number"), s.muted), para(_("Date of birth"), s.muted),
          para(_("Sex"), s.muted)],
         [para(p.full_name, s.cell_bold, bold=True), para(p.record_number, s.cell_bold, bold=True),
@@ -135,7 +135,7 @@ def render_visit_report(data: VisitReportData) -> bytes:
         story.append(para(_("No pictures were taken at this visit."), s.body))
     story += [_lesion_block(i, lesion, s, width, lang) for i, lesion in enumerate(data.lesions, 1)]
     models = "; ".join(f"{m.name} {m.version}" for m in data.models) or "—"
-    notice = Table([[para(decision_support_statement(), s.notice, bold=True)]], colWidths=[width])
+    notice = s.table([[para(decision_support_statement(), s.notice, bold=True)]], colWidths=[width])
     notice.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, ALERT),
                                 ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fdf0ef"))]))
     story += [Spacer(1, 4), notice, Spacer(1, 2),

@@ -41,3 +41,19 @@ def test_digits_inside_a_code_stay_with_their_letters() -> None:
 
 def test_only_text_with_right_to_left_letters_needs_reordering() -> None:
     assert has_rtl("فاطمة") and not has_rtl("Jürgen Groß") and not has_rtl("राम")
+
+
+def test_tables_in_a_right_to_left_report_run_right_to_left() -> None:
+    from reportlab.platypus import TableStyle
+
+    from dermstation.reports.layout import MirroredTable, make_styles
+
+    table = make_styles(rtl=True).table([["label", "value", "note"]], colWidths=[10, 20, 30])
+    assert isinstance(table, MirroredTable)
+    assert table._cellvalues == [["note", "value", "label"]] and table._colWidths == [30, 20, 10]
+    table.setStyle(TableStyle([("LINEAFTER", (0, 0), (0, -1), 1, None), ("LEFTPADDING", (1, 0), (-1, -1), 3),
+                               ("ALIGN", (0, 0), (-1, -1), "LEFT")]))
+    assert table._mirrored(("LINEAFTER", (0, 0), (0, -1), 1)) == ("LINEBEFORE", (2, 0), (2, -1), 1)
+    assert table._mirrored(("LEFTPADDING", (1, 0), (-1, -1), 3)) == ("RIGHTPADDING", (0, 0), (1, -1), 3)
+    assert table._mirrored(("ALIGN", (0, 0), (-1, -1), "LEFT")) == ("ALIGN", (0, 0), (2, -1), "RIGHT")
+    assert not isinstance(make_styles().table([["a"]], colWidths=[5]), MirroredTable)
