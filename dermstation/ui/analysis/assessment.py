@@ -174,6 +174,9 @@ class PlanEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = QComboBox()
+        # long plan names (Tamil, Telugu) must not widen the side panel past the window: elide, full in the list
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.kind.setMinimumContentsLength(16)
         self.kind.setObjectName("planKind")
         self.kind.setAccessibleName(_("Plan"))
         self.kind.addItem(_("Choose the plan"), None)
@@ -326,14 +329,17 @@ class AssessmentForm(QWidget):
 
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # long labels go above their field
         form.addRow(_("Diagnosis"), self.picker)
         form.addRow(_("Plan"), self.plan)
         form.addRow(_("Notes"), self.notes)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.retract_button)
-        buttons.addWidget(self.histology_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.sign_button)
+        # one button a row: side by side, long labels (Tamil, Telugu) would widen the panel past the window
+        signing = QHBoxLayout()
+        signing.addStretch(1)
+        signing.addWidget(self.sign_button)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.histology_button, 0, Qt.AlignmentFlag.AlignLeading)
+        buttons.addWidget(self.retract_button, 0, Qt.AlignmentFlag.AlignLeading)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -342,6 +348,7 @@ class AssessmentForm(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.note)
+        layout.addLayout(signing)
         layout.addLayout(buttons)
         layout.addWidget(self.history)
         layout.addWidget(self.legacy)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from dermstation.core.i18n import _
+from dermstation.ui.analysis.heatmap_legend import HeatmapLegend
 
 CONTOUR_COLOUR = QColor("#19E36B")
 ZOOM_STEP = 1.25
@@ -179,6 +180,8 @@ class LesionImageView(QWidget):
         layout.setSpacing(6)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        self.legend = HeatmapLegend(jet(np.linspace(0.0, 1.0, 9)))  # the key, shown with the heatmap
+        layout.addWidget(self.legend)
         self._layout = layout
         self.clear()
 
@@ -228,5 +231,6 @@ class LesionImageView(QWidget):
             else _("The heatmap is available right after an analysis; use “Analyse again” to see it."))
         show_heat = self._has_heatmap and self.heatmap_toggle.isChecked()
         self.heatmap_item.setVisible(show_heat)
+        self.legend.setVisible(show_heat)
         self.opacity.setEnabled(show_heat)
         self.opacity_label.setEnabled(show_heat)

@@ -159,6 +159,7 @@ class AnalysisPage(QWidget):
         self._open_latest = False
         self._task: asyncio.Task | None = None
         self._listed = False
+        self._subject: int | None = None  # the lesion whose result, refusal or message is on screen
         self._key = f"analysis-{id(self)}"
         self.setAcceptDrops(True)
 
@@ -266,6 +267,7 @@ class AnalysisPage(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(side)
         scroll.setMinimumWidth(300)
+        self.side_scroll = scroll
         result = QSplitter(Qt.Orientation.Horizontal)
         result.setChildrenCollapsible(False)
         result.addWidget(self.image_view)
@@ -431,6 +433,9 @@ class AnalysisPage(QWidget):
             self._shown = None
             self.image_view.clear()
             self._show_empty()
+        if lesion_id != self._subject:  # another lesion or patient: nothing of the last one stays on screen
+            self._subject = lesion_id
+            self._clear_result()
         self._open_latest = lesion_id is not None
         self.live.set_lesion(lesion_id)
         self.history.set_lesion(lesion_id)
@@ -576,12 +581,14 @@ class AnalysisPage(QWidget):
             self.busy.hide()
 
     async def _analyse(self, capture_id: int) -> None:
+        lesion_id = self.lesion_id
         image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
         loaded = await self._ops.work(decode_capture, image)
         try:
             result = await self._ops.work(self._ws.analysis.analyze_loaded, loaded, image.pixel_spacing_mm)
         except NotApplicable as exc:  # kept as a photograph of the lesion, never scored
-            self._show_refusal(loaded.pixels, exc)
+            if lesion_id == self.lesion_id:  # else the user moved on to another lesion meanwhile
+                self._show_refusal(loaded.pixels, exc)
             return
         stored = await self._ops.db(self._ws.records.save, self._user, capture_id, result)
         self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam))
@@ -610,6 +617,8 @@ class AnalysisPage(QWidget):
         if self.assistant_panel is not None:
             self.assistant_panel.set_analysis(a.id, current_language())
         self.result_stack.setCurrentIndex(1)
+        self._reveal_verdict()
+        QTimer.singleShot(0, self, self._reveal_verdict)  # again once the new texts are laid out
         self._update_actions()
         self.analysis_shown.emit(shown)
 
@@ -623,6 +632,24 @@ class AnalysisPage(QWidget):
             self.assistant_panel.set_analysis(None)
         self._update_actions()
         self.analysis_refused.emit(error)
+
+    def _reveal_verdict(self) -> None:
+        """A new result opens at its verdict, wherever the side panel was scrolled to (e.g. the signing form)."""
+        self.side_scroll.widget().layout().activate()
+        self.side_scroll.ensureWidgetVisible(self.headline, 0, 0)
+        if not self.quality.isHidden():
+            self.side_scroll.ensureWidgetVisible(self.quality, 0, 0)  # the warning above the verdict too
+
+    def _clear_result(self) -> None:
+        """Forget what was shown for the previous lesion: verdict, warnings, refusal, messages."""
+        self.headline.clear()
+        self.quality.show_flags(())
+        self.chart.clear()
+        self.metrics.clear()
+        self.model_line.clear()
+        self.refusal.clear()
+        self._set_message("")
+        self.side_scroll.verticalScrollBar().setValue(0)
 
     def _retracted(self, capture_id: int) -> None:
         """A retracted picture leaves the screen and the lesion's history."""

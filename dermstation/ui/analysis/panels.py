@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from dermstation.core.i18n import _, format_number
 from dermstation.ui.analysis.probability_chart import class_label, percent
@@ -117,23 +117,34 @@ class Headline(QLabel):
 
 
 class MetricsPanel(QFrame):
-    """Lesion size, shape and colour measurements, with their units."""
+    """Lesion size, shape and colour measurements, with their units.
+
+    A grid, not a form layout: a form row takes the height its wrapped label had at another width, so a long
+    name (Tamil "Diameter (max Feret)") was cut at the top and bottom."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.form = QFormLayout(self)
-        self.form.setContentsMargins(0, 0, 0, 0)
-        self.form.setHorizontalSpacing(12)
-        self.form.setVerticalSpacing(4)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(12)
+        self.grid.setVerticalSpacing(4)
+        self.grid.setColumnStretch(0, 3)
+        self.grid.setColumnStretch(1, 2)
         self.values: dict[str, QLabel] = {}
 
-    def show_metrics(self, metrics: tuple[Measurement, ...]) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
+    def clear(self) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+                item.widget().deleteLater()
         self.values = {}
+
+    def show_metrics(self, metrics: tuple[Measurement, ...]) -> None:
+        self.clear()
         by_name = {m.name: m for m in metrics}
         names = [n for n in METRIC_ORDER if n in by_name]
-        for name in names:
+        for row, name in enumerate(names):
             m = by_name[name]
             label = QLabel(breakable(_(m.label)))
             label.setProperty("role", "fieldName")
@@ -141,14 +152,17 @@ class MetricsPanel(QFrame):
             value = QLabel(metric_value(m))
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[name] = value
-            self.form.addRow(label, value)
+            self.grid.addWidget(label, row, 0)
+            self.grid.addWidget(value, row, 1, Qt.AlignmentFlag.AlignVCenter)
+        note = None
         if not names:
-            self.form.addRow(QLabel(_("No measurements (no lesion outline).")))
+            note = QLabel(_("No measurements (no lesion outline)."))
         elif by_name.get("diameter") is not None and by_name["diameter"].unit == "px":
             note = QLabel(_("Sizes are in pixels: the image has no known scale."))
             note.setProperty("role", "subtitle")
+        if note is not None:
             note.setWordWrap(True)
-            self.form.addRow(note)
+            self.grid.addWidget(note, len(names), 0, 1, 2)
 
 
 class ModelLabel(QLabel):

@@ -42,6 +42,12 @@ class RefusalView(QWidget):
         layout.addLayout(side, 2)
         self.reasons: tuple[str, ...] = ()
 
+    def clear(self) -> None:
+        """Nothing refused on screen (another lesion or patient was chosen)."""
+        self.reasons = ()
+        self.banner.clear()
+        self.image_view.clear()
+
     def show_refusal(self, image: np.ndarray | None, error: NotApplicable) -> None:
         self.reasons = error.reasons
         if image is not None:
