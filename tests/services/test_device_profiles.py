@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -139,3 +140,19 @@ def test_same_picture_at_two_resolutions_with_matching_profiles_reports_no_chang
     assert follow_up.length_unit == "mm" and follow_up.verdict is Verdict.STABLE
     assert abs(follow_up.diameter_change_pct) < 5 and abs(follow_up.area_change_pct) < 8
     assert follow_up.diameter_before == pytest.approx(follow_up.diameter_after, rel=0.05)
+
+
+def test_the_container_gives_the_workstation_profiles_and_marks(services) -> None:
+    ws = services.workstation
+    assert ws.device_profiles is services.device_profiles and ws.annotations is services.annotations
+
+
+def test_a_profile_calibrated_from_a_sticker_picture(tmp_path) -> None:
+    big = 4
+    canvas = np.full((600 * big, 800 * big), 215, np.uint8)
+    cv2.circle(canvas, (400 * big, 300 * big), round(95.5 * big), 35, -1, lineType=cv2.LINE_AA)  # 191 px across
+    path = tmp_path / "sticker.png"
+    cv2.imwrite(str(path), cv2.resize(canvas, (800, 600), interpolation=cv2.INTER_AREA))
+    calibration = calibrate_file(path, "sticker", 6.0)
+    assert (calibration.width, calibration.height, calibration.method) == (800, 600, "sticker")
+    assert calibration.mm_per_pixel == pytest.approx(6.0 / 191.0, rel=0.02)
