@@ -8,12 +8,23 @@ Drawing's String neither shapes Arabic or Indic letters nor puts right-to-left w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.graphics.shapes import Drawing, Group, Line, Rect
 from reportlab.lib import colors
 
-from dermstation.reports.fonts import BASE_FONT, BOLD_FONT, register_fonts
-from dermstation.reports.layout import ACCENT, ALERT, MUTED, RULE, Label, LabelledDrawing, percent, text_width
+from dermstation.reports.fonts import register_fonts
+from dermstation.reports.layout import (
+    ACCENT,
+    ALERT,
+    MUTED,
+    RTL_LANGUAGES,
+    RULE,
+    Label,
+    LabelledDrawing,
+    percent,
+    text_width,
+)
 
 BAR = colors.HexColor("#7a9cc6")
 BAR_TOP = ACCENT
@@ -54,14 +65,13 @@ def probability_chart(
     value_w = 42.0
     bar_w = width - label_w - value_w
     height = row * len(probabilities) + 14
-    d = Drawing(width, height)
+    shapes: list[object] = []
     texts: list[Label] = []
     top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + bar_w * tick
-        d.add(Line(x, 10, x, height, strokeColor=RULE, strokeWidth=0.4))
-        d.add(String(x, 2, percent(tick, language, 0), fontName=BASE_FONT, fontSize=6, fillColor=MUTED,
-                     textAnchor="middle"))
+        shapes.append(Line(x, 10, x, height, strokeColor=RULE, strokeWidth=0.4))
+        texts.append(Label(x, 2, percent(tick, language, 0), 6, anchor="centre", colour=MUTED))
     for i, (cls, p) in enumerate(probabilities):
         y = height - (i + 1) * row
         is_top = cls == top_class
@@ -76,9 +86,9 @@ def probability_chart(
                       Label(label_w - 4, y + 3 - size * 0.55, lines[1], size, is_top, "right")]
         else:
             texts.append(Label(label_w - 4, y + 3, name, size, is_top, "right"))
-        d.add(Rect(label_w, y + 1.5, max(0.5, bar_w * p), row - 4, fillColor=colour, strokeColor=None))
-        d.add(String(label_w + bar_w + 4, y + 3, percent(p, language), fontName=BASE_FONT, fontSize=7.5))
-    return LabelledDrawing(d, texts)
+        shapes.append(Rect(label_w, y + 1.5, max(0.5, bar_w * p), row - 4, fillColor=colour, strokeColor=None))
+        texts.append(Label(label_w + bar_w + 4, y + 3, percent(p, language), 7.5))
+    return _chart(shapes, texts, width, height, language)
 
 
 def malignancy_gauge(malignancy: float, threshold: float | None, width: float, caption: str, threshold_caption: str,
@@ -87,18 +97,35 @@ def malignancy_gauge(malignancy: float, threshold: float | None, width: float, c
     register_fonts()
     height = 38.0
     bar_h = 10.0
-    d = Drawing(width, height)
     left, right = 0.0, width - 44
     span = right - left
     y = 12.0
     suspicious = threshold is not None and malignancy >= threshold
-    d.add(Rect(left, y, span, bar_h, fillColor=colors.HexColor("#eef1f5"), strokeColor=RULE, strokeWidth=0.5))
-    d.add(Rect(left, y, max(0.5, span * min(1.0, malignancy)), bar_h,
-               fillColor=ALERT if suspicious else BAR, strokeColor=None))
+    shapes: list[object] = [
+        Rect(left, y, span, bar_h, fillColor=colors.HexColor("#eef1f5"), strokeColor=RULE, strokeWidth=0.5),
+        Rect(left, y, max(0.5, span * min(1.0, malignancy)), bar_h, fillColor=ALERT if suspicious else BAR,
+             strokeColor=None),
+    ]
+    texts = [Label(right + 4, y + 2, percent(malignancy, language), 8.5, bold=True),
+             Label(left, y + bar_h + 8, caption, 7.5, True, "left", MUTED)]
     if threshold is not None:
         tx = left + span * min(1.0, max(0.0, threshold))
-        d.add(Line(tx, y - 4, tx, y + bar_h + 4, strokeColor=ALERT, strokeWidth=1.4, strokeDashArray=[2, 1.5]))
-        d.add(String(tx, 1, f"{threshold_caption} {percent(threshold, language)}", fontName=BASE_FONT,
-                     fontSize=6.5, fillColor=ALERT, textAnchor="middle"))
-    d.add(String(right + 4, y + 2, percent(malignancy, language), fontName=BOLD_FONT, fontSize=8.5))
-    return LabelledDrawing(d, [Label(left, y + bar_h + 8, caption, 7.5, True, "left", MUTED)])
+        shapes.append(Line(tx, y - 4, tx, y + bar_h + 4, strokeColor=ALERT, strokeWidth=1.4, strokeDashArray=[2, 1.5]))
+        texts.append(Label(tx, 1, f"{threshold_caption} {percent(threshold, language)}", 6.5, anchor="centre",
+                           colour=ALERT))
+    return _chart(shapes, texts, width, height, language)
+
+
+_OTHER_SIDE = {"left": "right", "right": "left", "centre": "centre"}
+
+
+def _chart(shapes: list[object], texts: list[Label], width: float, height: float, language: str) -> LabelledDrawing:
+    """The shapes and words as one flowable; for a right-to-left language mirrored (bars grow leftwards from
+    the labels on the right), the words themselves not."""
+    d = Drawing(width, height)
+    group = Group(*shapes)
+    if language in RTL_LANGUAGES:
+        group.transform = (-1, 0, 0, 1, width, 0)
+        texts = [replace(t, x=width - t.x, anchor=_OTHER_SIDE[t.anchor]) for t in texts]
+    d.add(group)
+    return LabelledDrawing(d, texts)

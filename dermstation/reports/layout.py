@@ -321,8 +321,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: str, footer_note: str,
-                   page_label: Callable[[int], str]) -> PageHook:
-    """The header (clinic, title) and footer (identifier, statement, page number) drawn on every page."""
+                   page_label: Callable[[int], str], rtl: bool = False) -> PageHook:
+    """The header (clinic, title) and footer (identifier, statement, page number) drawn on every page; for a
+    right-to-left language the clinic and the identifier stand on the right, where reading starts."""
 
     def draw(canvas: Canvas, doc: object) -> None:
         from dermstation.reports.archival import mark_archival
@@ -331,12 +332,14 @@ def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: 
         width, height = PAGE
         canvas.saveState()
         top = height - MARGIN + 4 * mm
+        start, end = (width - MARGIN, MARGIN) if rtl else (MARGIN, width - MARGIN)
+        at_start, at_end = ("right", "left") if rtl else ("left", "right")
         canvas.setFillColor(ACCENT)
-        draw_text(canvas, MARGIN, top, clinic_name, 13, bold=True)
+        draw_text(canvas, start, top, clinic_name, 13, bold=True, anchor=at_start)
         canvas.setFillColor(MUTED)
-        draw_text(canvas, MARGIN, top - 5 * mm, clinic_line, 8)
+        draw_text(canvas, start, top - 5 * mm, clinic_line, 8, anchor=at_start)
         canvas.setFillColor(ACCENT)
-        draw_text(canvas, width - MARGIN, top, title, 13, bold=True, anchor="right")
+        draw_text(canvas, end, top, title, 13, bold=True, anchor=at_end)
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1.2)
         canvas.line(MARGIN, top - 8 * mm, width - MARGIN, top - 8 * mm)
@@ -344,8 +347,8 @@ def page_furniture(title: str, clinic_name: str, clinic_line: str, footer_left: 
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, MARGIN - 2 * mm, width - MARGIN, MARGIN - 2 * mm)
         canvas.setFillColor(MUTED)
-        draw_text(canvas, MARGIN, MARGIN - 6 * mm, _shorten(footer_left, 90), 7.5)
-        draw_text(canvas, width - MARGIN, MARGIN - 6 * mm, page_label(canvas.getPageNumber()), 7.5, anchor="right")
+        draw_text(canvas, start, MARGIN - 6 * mm, _shorten(footer_left, 90), 7.5, anchor=at_start)
+        draw_text(canvas, end, MARGIN - 6 * mm, page_label(canvas.getPageNumber()), 7.5, anchor=at_end)
         if footer_note:
             draw_text(canvas, width / 2, MARGIN - 10 * mm, footer_note, 7, anchor="centre")
         canvas.restoreState()

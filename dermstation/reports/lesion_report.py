@@ -259,7 +259,7 @@ def render_lesion_report(data: ReportData) -> bytes:
         _("Lesion report"), data.clinic.name, clinic_line,
         f"{data.patient.record_number} · {data.patient.full_name}",
         _("AI output is decision support, not a diagnosis."),
-        lambda n: _("Page") + f" {n}",
+        lambda n: _("Page") + f" {n}", rtl=data.language in RTL_LANGUAGES,
     )
     doc = SimpleDocTemplate(
         buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + CONTENT_TOP_GAP,

@@ -157,7 +157,7 @@ def _render(data: PatientSummaryData, scale: float) -> tuple[bytes, int]:
     buf = io.BytesIO()
     clinic_line = " · ".join(x for x in (data.clinic.address, data.clinic.phone) if x)
     furniture = page_furniture(t.header, data.clinic.name, clinic_line, data.record_number, "",
-                               lambda n: f"{n}")
+                               lambda n: f"{n}", rtl=rtl)
     doc = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + CONTENT_TOP_GAP, bottomMargin=MARGIN + 6 * mm,
                             title=t.title, author=data.clinic.name, lang=lang, creator="DermStation")

@@ -129,7 +129,8 @@ def render_referral_letter(data: ReferralData) -> bytes:
     buf = io.BytesIO()
     clinic_line = " · ".join(x for x in (data.clinic.address, data.clinic.phone, data.clinic.email) if x)
     furniture = page_furniture(_("Referral letter"), data.clinic.name, clinic_line,
-                               f"{p.record_number} · {p.full_name}", "", lambda n: _("Page") + f" {n}")
+                               f"{p.record_number} · {p.full_name}", "", lambda n: _("Page") + f" {n}",
+                               rtl=data.language in RTL_LANGUAGES)
     doc = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + CONTENT_TOP_GAP, bottomMargin=MARGIN + 6 * mm,
                             title=_("Referral letter"), author=data.clinic.name, creator="DermStation")

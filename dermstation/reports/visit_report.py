@@ -116,7 +116,8 @@ def render_visit_report(data: VisitReportData) -> bytes:
     clinic_line = data.clinic.header or " · ".join(
         x for x in (data.clinic.address, data.clinic.phone, data.clinic.email) if x)
     furniture = page_furniture(_("Visit report"), data.clinic.name, clinic_line, f"{p.record_number} · {p.full_name}",
-                               _("AI output is decision support, not a diagnosis."), lambda n: _("Page") + f" {n}")
+                               _("AI output is decision support, not a diagnosis."), lambda n: _("Page") + f" {n}",
+                               rtl=data.language in RTL_LANGUAGES)
     count = len(data.lesions)
     head = s.table([
         [para(_("Patient"), s.muted), para(_("Record number"), s.muted), para(_("Date of birth"), s.muted),
