@@ -113,6 +113,23 @@ def test_without_a_scale_the_ruler_reads_pixels(qtbot, services, dermatologist, 
     assert tools.tool is None
 
 
+def test_marks_are_drawn_from_the_keyboard_too(qtbot, services, dermatologist, ops, ws, test_data) -> None:
+    page = _open(qtbot, services, ws, dermatologist, ops, test_data / "ph2" / "images" / "IMD010.jpg")
+    tools = page.annotations
+    tools.arrow.setFocus()
+    qtbot.keyClick(tools.arrow, Qt.Key.Key_Space)  # choose the tool; the picture takes the focus
+    assert tools.tool == "arrow" and page.image_view.view.hasFocus()
+    with qtbot.waitSignal(tools.changed, timeout=10000):
+        qtbot.keyClick(page.image_view.view, Qt.Key.Key_Return)
+    (arrow,) = tools.annotations
+    layer = ws.annotations.layer(dermatologist, arrow.capture_id)
+    assert arrow.kind == "arrow" and 0 < arrow.points[0][0] < arrow.points[1][0] < layer.width
+    assert tools.selected is tools.items[0]  # a new mark is selected: Delete takes it back
+    with qtbot.waitSignal(tools.changed, timeout=10000):
+        qtbot.keyClick(page.image_view.view, Qt.Key.Key_Delete)
+    assert ws.annotations.layer(dermatologist, arrow.capture_id).annotations == ()
+
+
 def test_a_receptionist_never_gets_the_marks(qtbot, services, receptionist, ops, ws) -> None:
     page = AnalysisPage(ws, services.patients, receptionist, ops)
     qtbot.addWidget(page)

@@ -1,8 +1,9 @@
 """Marks over the picture: a ruler (mm when the picture's pixel size is known, pixels otherwise), arrows and
 free marks. They are a layer of their own (``services.annotations``), drawn over the picture and never into it.
 
-Keyboard: the tool buttons take focus and toggle with Space; in the picture, N selects the next mark,
-Delete (or Backspace) removes the selected one, Escape puts the tool down.
+Keyboard: the tool buttons take focus and toggle with Space; in the picture, Enter draws the chosen tool's
+mark across the middle of what is in view, N selects the next mark, Delete (or Backspace) removes the
+selected one, Escape puts the tool down.
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class AnnotationTools(QObject):
             self.group.addButton(button)
         self.group.buttonToggled.connect(self._tool_toggled)
         self.remove_button = QPushButton(_("Remove mark"))
-        self.remove_button.setToolTip(_("Remove the selected mark (Delete). N selects the next mark."))
+        self.remove_button.setToolTip(_("Remove the selected mark (Delete). N selects the next mark; with a tool "
+                                        "chosen, Enter draws its mark in the middle of the view."))
         self.remove_button.clicked.connect(self.remove_selected)
         self.status = QLabel()
         self.status.setProperty("role", "subtitle")
@@ -336,7 +338,24 @@ class AnnotationTools(QObject):
         if key == Qt.Key.Key_N and event.modifiers() == Qt.KeyboardModifier.NoModifier and self._items:
             self.select_next()
             return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.tool is not None and self._layer is not None:
+            self.add_in_view()
+            return True
         return False
+
+    def add_in_view(self) -> None:
+        """The chosen tool's mark across the middle third of what is in view (the keyboard's way to draw)."""
+        seen = self._gv.mapToScene(self._viewport.rect()).boundingRect() & self._view.scene.sceneRect()
+        if seen.isEmpty() or self.tool is None:
+            return
+        y = seen.center().y()
+        left, right = seen.left() + seen.width() / 3, seen.right() - seen.width() / 3
+        if self.tool == "mark":
+            points = [(left + (right - left) * i / 8, y + (seen.height() / 12) * math.sin(i * math.pi / 4))
+                      for i in range(9)]
+        else:
+            points = [(left, y), (right, y)]
+        self.add(self.tool, [(x / self._scale, yy / self._scale) for x, yy in points])
 
     @property
     def selected(self) -> MarkItem | None:
