@@ -20,7 +20,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -45,8 +45,13 @@ from dermstation.services.assessments import live_capture, signed_assessment_of
 from dermstation.services.audit import AuditLog
 from dermstation.services.pacs import FHIR, PacsService
 from dermstation.services.permissions import CLINICAL_ROLES, authorize
-from dermstation.services.reports import REPORT_METRICS, ReportService
-from dermstation.services.stored_analyses import stored_analysis
+from dermstation.services.reports import (
+    REPORT_METRICS,
+    LesionReportInput,
+    ReportService,
+    render_lesion_report_file,
+)
+from dermstation.services.stored_analyses import StoredAnalysis, stored_analysis
 from dermstation.services.types import CurrentUser
 
 if TYPE_CHECKING:
@@ -113,6 +118,81 @@ def _diagnosis_concept(signed: SignedAssessment) -> dict[str, Any]:
     return {"coding": [{k: v for k, v in c.items() if v} for c in codings], "text": diagnosis.name("en")}
 
 
+@dataclass(frozen=True, eq=False)
+class FhirInputs:
+    """One signed analysis to export, as read from the records: values and stored bytes, nothing decoded."""
+
+    analysis: StoredAnalysis
+    signed: SignedAssessment
+    record_number: str
+    family_name: str
+    given_name: str
+    sex: Sex
+    date_of_birth: date | None
+    body_site: str
+    photo: bytes
+    mask: bytes | None
+    report: LesionReportInput
+
+
+@dataclass(frozen=True)
+class FhirTarget:
+    destination_id: int
+    url: str
+    username: str
+    password: str | None
+    ca_file: str
+
+
+@dataclass(frozen=True)
+class FhirAnswer:
+    """What the FHIR server answered (any HTTP status)."""
+
+    destination_id: int
+    url: str
+    status: int
+    text: str
+    locations: tuple[str, ...]
+
+
+def _check_signed(signed: SignedAssessment | None) -> SignedAssessment:
+    if signed is None:
+        raise ValidationError(_("Sign the assessment before sending it to the health record."), field="assessment")
+    if not signed.coded:
+        raise ValidationError(_("This assessment was signed before diagnoses were coded. Sign it again with "
+                                "a coded diagnosis to send it to the health record."), field="diagnosis")
+    return signed
+
+
+def build_fhir_bundle(inputs: FhirInputs) -> FhirBundle:
+    """Draw the lesion report, outline the picture and build the validated Bundle [worker]: no database."""
+    pdf = render_lesion_report_file(inputs.report).pdf
+    bundle = _validated(_resources(inputs, pdf))
+    counts: dict[str, int] = {}
+    for entry in bundle.entry or []:
+        name = entry.resource.get_resource_type()
+        counts[name] = counts.get(name, 0) + 1
+    return FhirBundle(bundle.model_dump_json(), tuple(sorted(counts.items())), inputs.analysis.id, inputs.signed.id)
+
+
+def deliver_fhir_bundle(target: FhirTarget, bundle: FhirBundle) -> FhirAnswer:
+    """POST the bundle as a transaction [worker]; an unreachable server raises, any answer is returned."""
+    try:
+        response = requests.post(target.url, data=bundle.json.encode(), timeout=60,
+                                 auth=(target.username, target.password or "") if target.username else None,
+                                 verify=target.ca_file or True,
+                                 headers={"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"})
+    except requests.RequestException as exc:
+        raise PacsError(_("The FHIR server cannot be reached. Try again later."),
+                        f"{target.url}: {type(exc).__name__}", retryable=True) from exc
+    try:
+        answer = response.json() if response.ok else {}
+    except ValueError:
+        answer = {}
+    locations = tuple(str((e.get("response") or {}).get("location", "")) for e in answer.get("entry") or [])
+    return FhirAnswer(target.destination_id, target.url, response.status_code, response.text, locations)
+
+
 class FhirExportService:
     def __init__(self, database: Database, audit: AuditLog, image_store: ImageStorage, reports: ReportService,
                  pacs: PacsService) -> None:
@@ -122,170 +202,170 @@ class FhirExportService:
         self._reports = reports
         self._pacs = pacs
 
-    def bundle(self, actor: CurrentUser, analysis_id: int) -> FhirBundle:
-        """The signed assessment of ``analysis_id`` as a validated FHIR transaction Bundle (audited as EXPORT)."""
-        pdf = self._reports.lesion_report(actor, analysis_id, output=AuditAction.EXPORT).pdf
+    def bundle_inputs(self, actor: CurrentUser, analysis_id: int) -> FhirInputs:
+        """What the bundle of ``analysis_id``'s signed assessment holds, read on the database thread: the stored
+        analysis, the signature, the patient's identifiers, the picture's and mask's bytes and the lesion
+        report's data (audited as EXPORT). Refused for an unsigned or uncoded assessment."""
+        with self._db.session() as session:  # checked before the report is read and audited
+            authorize(session, actor, CLINICAL_ROLES)
+            if session.get(AnalysisRecord, analysis_id) is None:
+                raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
+            _check_signed(signed_assessment_of(session, analysis_id))
+        report = self._reports.lesion_report_data(actor, analysis_id, output=AuditAction.EXPORT)
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             analysis = session.get(AnalysisRecord, analysis_id)
             if analysis is None:
                 raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
             capture = live_capture(session, analysis.capture_id)
-            signed = signed_assessment_of(session, analysis.id)
-            if signed is None:
-                raise ValidationError(_("Sign the assessment before sending it to the health record."),
-                                      field="assessment")
-            if not signed.coded:
-                raise ValidationError(_("This assessment was signed before diagnoses were coded. Sign it again with "
-                                        "a coded diagnosis to send it to the health record."), field="diagnosis")
+            signed = _check_signed(signed_assessment_of(session, analysis.id))
             patient = capture.lesion.patient
-            photo = self._images.read(capture.sha256)
-            mask = self._images.read(analysis.mask_sha256) if analysis.mask_sha256 else None
-            resources = self._resources(patient, capture, analysis, signed, photo, mask, pdf)
-            bundle = self._validated(resources)
+            inputs = FhirInputs(
+                analysis=stored_analysis(analysis, capture), signed=signed, record_number=patient.record_number,
+                family_name=patient.family_name, given_name=patient.given_name, sex=patient.sex,
+                date_of_birth=patient.date_of_birth, body_site=capture.lesion.body_site,
+                photo=self._images.read(capture.sha256),
+                mask=self._images.read(analysis.mask_sha256) if analysis.mask_sha256 else None, report=report,
+            )
             self._audit.record(session, actor.id, AuditAction.EXPORT, "analyses", analysis.id,
                                f"fhir bundle assessment={signed.id}")
-        counts: dict[str, int] = {}
-        for entry in bundle.entry or []:
-            name = entry.resource.get_resource_type()
-            counts[name] = counts.get(name, 0) + 1
-        return FhirBundle(bundle.model_dump_json(), tuple(sorted(counts.items())), analysis_id, signed.id)
+            return inputs
 
-    def post(self, actor: CurrentUser, analysis_id: int, destination_id: int) -> FhirPostResult:
-        """Build the bundle and POST it as a transaction to a configured FHIR server."""
+    def bundle(self, actor: CurrentUser, analysis_id: int) -> FhirBundle:
+        """The signed assessment of ``analysis_id`` as a validated FHIR transaction Bundle: both steps in one
+        call (tests, the CLI); the UI runs them on their own threads."""
+        return build_fhir_bundle(self.bundle_inputs(actor, analysis_id))
+
+    def target(self, actor: CurrentUser, destination_id: int) -> FhirTarget:
+        """A configured FHIR server's address and credentials [database thread]."""
         dest = next((d for d in self._pacs.destinations(actor) if d.id == destination_id and d.kind == FHIR), None)
         if dest is None:
             raise ValidationError(_("This FHIR server is not configured. An administrator adds it in Settings."),
                                   field="destination")
-        bundle = self.bundle(actor, analysis_id)
         url, username, password = self._pacs.web_credentials(destination_id)
-        try:
-            response = requests.post(url, data=bundle.json.encode(), timeout=60,
-                                     auth=(username, password or "") if username else None,
-                                     verify=dest.ca_file or True,
-                                     headers={"Content-Type": "application/fhir+json",
-                                              "Accept": "application/fhir+json"})
-        except requests.RequestException as exc:
-            raise PacsError(_("The FHIR server cannot be reached. Try again later."),
-                            f"{url}: {type(exc).__name__}", retryable=True) from exc
+        return FhirTarget(destination_id, url, username, password, dest.ca_file)
+
+    def record_post(self, actor: CurrentUser, analysis_id: int, answer: FhirAnswer) -> FhirPostResult:
+        """Audit the server's answer [database thread]; a refusal becomes the PacsError the user sees."""
         with self._db.session() as session:
             self._audit.record(session, actor.id, AuditAction.EXPORT, "analyses", analysis_id,
-                               f"fhir post destination={destination_id} status={response.status_code}")
-        if not response.ok:
-            raise PacsError(_("The FHIR server refused the report (HTTP {status}).").format(status=response.status_code),
-                            f"{url}: {response.text[:300]}", retryable=response.status_code >= 500)
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        locations = tuple(str((e.get("response") or {}).get("location", "")) for e in answer.get("entry") or [])
-        log.info("user %d posted the FHIR bundle of analysis %d (HTTP %d)", actor.id, analysis_id, response.status_code)
-        return FhirPostResult(response.status_code, locations)
+                               f"fhir post destination={answer.destination_id} status={answer.status}")
+        if not 200 <= answer.status < 300:
+            raise PacsError(_("The FHIR server refused the report (HTTP {status}).").format(status=answer.status),
+                            f"{answer.url}: {answer.text[:300]}", retryable=answer.status >= 500)
+        log.info("user %d posted the FHIR bundle of analysis %d (HTTP %d)", actor.id, analysis_id, answer.status)
+        return FhirPostResult(answer.status, answer.locations)
 
-    # --- building ------------------------------------------------------------------------------------
-    @staticmethod
-    def _validated(entries: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> Bundle:
-        raw = {"resourceType": "Bundle", "type": "transaction",
-               "entry": [{"fullUrl": url, "resource": resource, "request": request}
-                         for url, resource, request in entries]}
-        try:
-            return Bundle.model_validate(json.loads(json.dumps(raw)))
-        except PydanticValidationError as exc:  # a bug here, never the user's input
-            raise DermStationError(_("The FHIR document could not be built."), str(exc)[:500]) from exc
+    def post(self, actor: CurrentUser, analysis_id: int, destination_id: int) -> FhirPostResult:
+        """Build the bundle and POST it as a transaction to a configured FHIR server: every step in one call
+        (tests); the UI reads and audits on the database thread and builds and sends on a worker."""
+        target = self.target(actor, destination_id)
+        bundle = self.bundle(actor, analysis_id)
+        return self.record_post(actor, analysis_id, deliver_fhir_bundle(target, bundle))
 
-    def _resources(self, patient: Any, capture: Any, analysis: AnalysisRecord, signed: SignedAssessment,
-                   photo: bytes, mask_png: bytes | None, pdf: bytes) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-        entries: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
 
-        def add(resource: dict[str, Any], request: dict[str, Any] | None = None, url: str = "") -> str:
-            url = url or _urn()
-            entries.append((url, resource, request or {"method": "POST", "url": resource["resourceType"]}))
-            return url
+# --- building [worker] -------------------------------------------------------------------------------
+def _validated(entries: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> Bundle:
+    raw = {"resourceType": "Bundle", "type": "transaction",
+           "entry": [{"fullUrl": url, "resource": resource, "request": request}
+                     for url, resource, request in entries]}
+    try:
+        return Bundle.model_validate(json.loads(json.dumps(raw)))
+    except PydanticValidationError as exc:  # a bug here, never the user's input
+        raise DermStationError(_("The FHIR document could not be built."), str(exc)[:500]) from exc
 
-        patient_ref = add({
-            "resourceType": "Patient",
-            "identifier": [{"system": RECORD_NUMBER_SYSTEM, "value": patient.record_number}],
-            "name": [{"family": patient.family_name, "given": [patient.given_name] if patient.given_name else []}],
-            "gender": _GENDER.get(patient.sex, "unknown"),
-            **({"birthDate": patient.date_of_birth.isoformat()} if patient.date_of_birth else {}),
-        }, {"method": "POST", "url": "Patient",
-            "ifNoneExist": f"identifier={RECORD_NUMBER_SYSTEM}|{patient.record_number}"})
-        subject = {"reference": patient_ref}
-        body_site = {"text": capture.lesion.body_site}
-        stored = stored_analysis(analysis, capture)
-        classifier = add({"resourceType": "Device",
-                          "deviceName": [{"name": stored.model_name or "classifier", "type": "model-name"}],
-                          "version": [{"value": stored.model_version or "unknown"}],
-                          "type": {"text": "Dermoscopy image analysis software (AI decision support)"},
-                          "manufacturer": "DermStation"})
-        photo_ref = add({"resourceType": "Media", "status": "completed",
-                         "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/media-type",
-                                              "code": "image"}]},
-                         "modality": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
-                                                  "code": "XC", "display": "External-camera Photography"}]},
-                         "subject": subject, "createdDateTime": capture.taken_at.isoformat(), "bodySite": body_site,
-                         "content": _attachment(photo, _image_type(photo), "Dermoscopy photograph", capture.taken_at)})
-        media = [{"link": {"reference": photo_ref}, "comment": "Dermoscopy photograph"}]
-        if mask_png is not None:
-            overlay = _overlay_png(photo, mask_png)
-            if overlay is not None:
-                overlay_ref = add({"resourceType": "Media", "status": "completed",
-                                   "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/media-type",
-                                                        "code": "image"}]},
-                                   "subject": subject, "bodySite": body_site, "device": {"reference": classifier},
-                                   "meta": {"tag": [AI_TAG]},
-                                   "content": _attachment(overlay, "image/png", "Lesion outline (AI decision support)")})
-                media.append({"link": {"reference": overlay_ref}, "comment": "Lesion outline (AI decision support)"})
-        observations = []
-        for name in REPORT_METRICS:
-            measured = stored.metric(name)
-            if measured is None:
-                continue
-            observations.append(add({
-                "resourceType": "Observation", "status": "final",
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                          "code": "imaging"}]}],
-                "code": {"coding": [{"system": METRIC_SYSTEM, "code": name}], "text": metric_msgid(name)},
-                "subject": subject, "effectiveDateTime": capture.taken_at.isoformat(), "bodySite": body_site,
-                "valueQuantity": _quantity(measured.value, measured.unit),
-                "device": {"reference": classifier}, "method": {"text": "Automated measurement on the segmented lesion"},
-                "derivedFrom": [{"reference": photo_ref}],
-            }))
-        threshold = stored.threshold
+def _resources(inputs: FhirInputs, pdf: bytes) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    stored, signed, photo, mask_png = inputs.analysis, inputs.signed, inputs.photo, inputs.mask
+    entries: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+
+    def add(resource: dict[str, Any], request: dict[str, Any] | None = None, url: str = "") -> str:
+        url = url or _urn()
+        entries.append((url, resource, request or {"method": "POST", "url": resource["resourceType"]}))
+        return url
+
+    patient_ref = add({
+        "resourceType": "Patient",
+        "identifier": [{"system": RECORD_NUMBER_SYSTEM, "value": inputs.record_number}],
+        "name": [{"family": inputs.family_name, "given": [inputs.given_name] if inputs.given_name else []}],
+        "gender": _GENDER.get(inputs.sex, "unknown"),
+        **({"birthDate": inputs.date_of_birth.isoformat()} if inputs.date_of_birth else {}),
+    }, {"method": "POST", "url": "Patient",
+        "ifNoneExist": f"identifier={RECORD_NUMBER_SYSTEM}|{inputs.record_number}"})
+    subject = {"reference": patient_ref}
+    body_site = {"text": inputs.body_site}
+    classifier = add({"resourceType": "Device",
+                      "deviceName": [{"name": stored.model_name or "classifier", "type": "model-name"}],
+                      "version": [{"value": stored.model_version or "unknown"}],
+                      "type": {"text": "Dermoscopy image analysis software (AI decision support)"},
+                      "manufacturer": "DermStation"})
+    photo_ref = add({"resourceType": "Media", "status": "completed",
+                     "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/media-type",
+                                          "code": "image"}]},
+                     "modality": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM",
+                                              "code": "XC", "display": "External-camera Photography"}]},
+                     "subject": subject, "createdDateTime": stored.taken_at.isoformat(), "bodySite": body_site,
+                     "content": _attachment(photo, _image_type(photo), "Dermoscopy photograph", stored.taken_at)})
+    media = [{"link": {"reference": photo_ref}, "comment": "Dermoscopy photograph"}]
+    if mask_png is not None:
+        overlay = _overlay_png(photo, mask_png)
+        if overlay is not None:
+            overlay_ref = add({"resourceType": "Media", "status": "completed",
+                               "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/media-type",
+                                                    "code": "image"}]},
+                               "subject": subject, "bodySite": body_site, "device": {"reference": classifier},
+                               "meta": {"tag": [AI_TAG]},
+                               "content": _attachment(overlay, "image/png", "Lesion outline (AI decision support)")})
+            media.append({"link": {"reference": overlay_ref}, "comment": "Lesion outline (AI decision support)"})
+    observations = []
+    for name in REPORT_METRICS:
+        measured = stored.metric(name)
+        if measured is None:
+            continue
         observations.append(add({
-            "resourceType": "Observation", "status": "final", "meta": {"tag": [AI_TAG]},
+            "resourceType": "Observation", "status": "final",
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                       "code": "imaging"}]}],
-            "code": {"coding": [{"system": METRIC_SYSTEM, "code": "malignancy_score"}],
-                     "text": "Malignancy score (AI decision support)"},
-            "subject": subject, "effectiveDateTime": analysis.created_at.isoformat(),
-            "valueQuantity": _quantity(stored.malignancy, ""),
-            **({"referenceRange": [{"high": _quantity(float(threshold), ""), "text": "operating threshold"}]}
-               if threshold is not None else {}),
-            "device": {"reference": classifier}, "derivedFrom": [{"reference": photo_ref}],
-            "note": [{"text": "Computed by software as decision support; the diagnosis is the clinician's."}],
+            "code": {"coding": [{"system": METRIC_SYSTEM, "code": name}], "text": metric_msgid(name)},
+            "subject": subject, "effectiveDateTime": stored.taken_at.isoformat(), "bodySite": body_site,
+            "valueQuantity": _quantity(measured.value, measured.unit),
+            "device": {"reference": classifier}, "method": {"text": "Automated measurement on the segmented lesion"},
+            "derivedFrom": [{"reference": photo_ref}],
         }))
-        report_ref = _urn()
-        add({"resourceType": "DocumentReference", "status": "current",
-                        "type": {"coding": [{"system": LOINC, "code": "18748-4",
-                                             "display": "Diagnostic imaging study"}]},
-                        "subject": subject, "date": signed.signed_at.isoformat(),
-                        "author": [{"display": signed.signed_by}], "description": "Signed dermoscopy lesion report",
-                        "content": [{"attachment": _attachment(pdf, "application/pdf", "Lesion report",
-                                                               signed.signed_at)}],
-                        "context": {"related": [{"reference": report_ref}]}})
-        add({"resourceType": "DiagnosticReport", "status": "amended" if signed.version > 1 else "final",
-             "identifier": [{"system": "urn:dermstation:assessment", "value": str(signed.id)}],
-             "category": [{"text": "Dermatology"}],
-             "code": {"coding": [{"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}],
-                      "text": "Dermoscopy lesion assessment"},
-             "subject": subject, "effectiveDateTime": capture.taken_at.isoformat(),
-             "issued": signed.signed_at.isoformat(), "performer": [{"display": signed.signed_by}],
-             "resultsInterpreter": [{"display": signed.signed_by}],
-             "result": [{"reference": ref} for ref in observations], "media": media,
-             "conclusion": signed.diagnosis.name("en") if signed.diagnosis else "",
-             "conclusionCode": [_diagnosis_concept(signed)]}, url=report_ref)
-        return entries
+    threshold = stored.threshold
+    observations.append(add({
+        "resourceType": "Observation", "status": "final", "meta": {"tag": [AI_TAG]},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code": "imaging"}]}],
+        "code": {"coding": [{"system": METRIC_SYSTEM, "code": "malignancy_score"}],
+                 "text": "Malignancy score (AI decision support)"},
+        "subject": subject, "effectiveDateTime": stored.created_at.isoformat(),
+        "valueQuantity": _quantity(stored.malignancy, ""),
+        **({"referenceRange": [{"high": _quantity(float(threshold), ""), "text": "operating threshold"}]}
+           if threshold is not None else {}),
+        "device": {"reference": classifier}, "derivedFrom": [{"reference": photo_ref}],
+        "note": [{"text": "Computed by software as decision support; the diagnosis is the clinician's."}],
+    }))
+    report_ref = _urn()
+    add({"resourceType": "DocumentReference", "status": "current",
+                    "type": {"coding": [{"system": LOINC, "code": "18748-4",
+                                         "display": "Diagnostic imaging study"}]},
+                    "subject": subject, "date": signed.signed_at.isoformat(),
+                    "author": [{"display": signed.signed_by}], "description": "Signed dermoscopy lesion report",
+                    "content": [{"attachment": _attachment(pdf, "application/pdf", "Lesion report",
+                                                           signed.signed_at)}],
+                    "context": {"related": [{"reference": report_ref}]}})
+    add({"resourceType": "DiagnosticReport", "status": "amended" if signed.version > 1 else "final",
+         "identifier": [{"system": "urn:dermstation:assessment", "value": str(signed.id)}],
+         "category": [{"text": "Dermatology"}],
+         "code": {"coding": [{"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}],
+                  "text": "Dermoscopy lesion assessment"},
+         "subject": subject, "effectiveDateTime": stored.taken_at.isoformat(),
+         "issued": signed.signed_at.isoformat(), "performer": [{"display": signed.signed_by}],
+         "resultsInterpreter": [{"display": signed.signed_by}],
+         "result": [{"reference": ref} for ref in observations], "media": media,
+         "conclusion": signed.diagnosis.name("en") if signed.diagnosis else "",
+         "conclusionCode": [_diagnosis_concept(signed)]}, url=report_ref)
+    return entries
 
 
 def _image_type(data: bytes) -> str:

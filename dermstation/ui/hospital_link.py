@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import _
+from dermstation.services.fhir_export import build_fhir_bundle, deliver_fhir_bundle
 from dermstation.services.pacs import build_send_files
 from dermstation.ui.forms import FormErrors, GuardedDialog, open_dialog
 from dermstation.ui.operations import Kind, Operations
@@ -413,7 +414,12 @@ class HospitalActions(QObject):
             QMessageBox.information(self._parent, _("Health record"),
                                     _("No FHIR server is configured. An administrator adds one in Settings."))
             return
-        result = await self._ops.work(self._link.fhir.post, self._user, analysis_id, targets[0].id)
+        # read and audit on the database thread; draw, build and send on a worker
+        target = await self._ops.db(self._link.fhir.target, self._user, targets[0].id)
+        inputs = await self._ops.db(self._link.fhir.bundle_inputs, self._user, analysis_id)
+        bundle = await self._ops.work(build_fhir_bundle, inputs)
+        answer = await self._ops.work(deliver_fhir_bundle, target, bundle)
+        result = await self._ops.db(self._link.fhir.record_post, self._user, analysis_id, answer)
         self.posted.emit(result)
 
     def show_queue(self) -> SendQueueDialog:
