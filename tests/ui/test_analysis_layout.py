@@ -203,3 +203,22 @@ def test_long_class_names_show_in_full(qtbot, services, dermatologist, ops, ws, 
     narrow_row = chart.label_heights(chart.width())[[c for c, _p in chart._probabilities].index("akiec")]
     assert narrow_row > chart._row_height() and narrow_row >= long_row  # wrapped, more lines than before
     _shot(page.side_scroll, f"analysis_class_names_{language}_narrow.png")
+
+
+def test_audit_cells_keep_their_full_text(qtbot, ops, ws, dermatologist) -> None:
+    from datetime import UTC, datetime
+
+    from dermstation.core.diagnoses import catalogue
+    from dermstation.services.assessments import AuditRow
+    from dermstation.ui.analysis.audit import AuditView
+
+    view = AuditView(ws.assessments, dermatologist, ops)
+    qtbot.addWidget(view)
+    view.resize(1366, 500)
+    diagnosis = catalogue().get("nv.compound")
+    view.show_rows((AuditRow(1, 1, "MRN-123456", datetime(2026, 3, 2, 9, tzinfo=UTC), "akiec", 0.61, 0.3,
+                             diagnosis, datetime(2026, 3, 2, 9, 30, tzinfo=UTC), None),))
+    cell = next(view.table.item(0, c) for c in range(view.table.columnCount())
+                if view.table.item(0, c).text() == class_label("akiec"))
+    assert cell.toolTip() == "Actinic keratosis / intraepithelial carcinoma"
+    assert cell.data(Qt.ItemDataRole.AccessibleTextRole) == cell.text()

@@ -109,3 +109,29 @@ def test_an_empty_list_and_a_failed_load_say_so(qtbot, services, dermatologist, 
     assert panel.past.count() == 0
     _assert_shown_in_full(panel.upcoming)
     _shot(panel, "patient_appointments_error.png")
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_todays_list_in_the_schedule_wraps_a_long_name(qtbot, services, receptionist, dermatologist, ops,
+                                                      size) -> None:
+    from dermstation.ui.schedule.page import SchedulePage
+
+    reception = with_clock(services, lambda: datetime(2026, 3, 2, 7, 0, tzinfo=UTC)).reception
+    patient = services.patients.create(receptionist, PatientInput("MRN-123456", *LONG_NAME, date(1950, 1, 2)))
+    reception.appointments.book(receptionist, BookingInput(patient.id, dermatologist.id, datetime(2026, 3, 2, 9, 0),
+                                                           20, reason=LONG_REASON))
+    page = SchedulePage(reception.appointments, services.users, services.patients, receptionist, ops)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.refresh()
+    QApplication.processEvents()
+    today = page.today_list
+    assert today.rowCount() == 1
+    cell = today.item(0, 1)
+    assert ", ".join(reversed(LONG_NAME)) in cell.text() and LONG_REASON in cell.toolTip()
+    width = today.columnWidth(1)
+    needed = today.fontMetrics().boundingRect(QRect(0, 0, width - 8, 100000), Qt.TextFlag.TextWordWrap, cell.text())
+    assert today.wordWrap() and needed.height() <= today.rowHeight(0), (needed.height(), today.rowHeight(0))
+    _shot(page, f"schedule_today_{size[0]}x{size[1]}.png")

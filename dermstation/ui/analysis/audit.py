@@ -143,6 +143,8 @@ class AuditView(QWidget):
             for column, (text, agrees) in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, r.analysis_id)
+                item.setToolTip(text)  # a narrow column elides ("Actinic keratosis / intr…"): the full text
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
                 if agrees is not None:
                     item.setForeground(AGREE if agrees else DISAGREE)
                 self.table.setItem(index, column, item)
