@@ -104,6 +104,7 @@ def test_switching_patient_or_lesion_leaves_nothing_of_the_last_one(qtbot, servi
     with qtbot.waitSignal(page.imported, timeout=10000):
         page.import_files([bad])
     assert page.message.isVisible() and "scan.jpg" in page.message.text()
+    _shot(page, "analysis_error_1366x768.png")
 
     def refuse(_image) -> None:
         raise NotApplicable("The picture is too dark.", ("too_dark",))
@@ -124,6 +125,7 @@ def test_switching_patient_or_lesion_leaves_nothing_of_the_last_one(qtbot, servi
     assert page.result_stack.currentWidget() is page.empty
     assert not page.message.isVisible() and page.message.text() == ""
     assert page.refusal.banner.text() == "" and page.refusal.reasons == ()
+    _shot(page, "analysis_other_patient_1366x768.png")
 
     # back to the first patient: a result, then the other lesion chosen with the arrow key
     with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
