@@ -68,3 +68,19 @@ def test_the_dermstation_command_runs_compare_headless(half_size_copy, capsys) -
     before, after = half_size_copy
     assert entry(["compare", str(before), str(after), "--provider", "cpu", "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["verdict"] == "stable"
+
+
+@pytest.mark.parametrize("corner", [(255, 255, 255), (0, 0, 0)], ids=["white", "black"])
+def test_a_picture_turned_in_software_with_padded_corners_reports_no_change(test_data: Path, tmp_path: Path,
+                                                                           corner) -> None:
+    """The issue's "grew +102 %": the outline ran into the white corners of a picture turned in software."""
+    original = test_data / "ph2" / "images" / "IMD006.jpg"
+    image = cv2.imread(str(original))
+    h, w = image.shape[:2]
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 30, 1.0), (w, h), borderValue=corner)
+    later = tmp_path / "IMD006 turned.jpg"
+    cv2.imwrite(str(later), turned, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    code, out, _err = run(str(original), str(later), "--pixel-spacing", "0.02", "--json")
+    report = json.loads(out)
+    assert code == EXIT_OK and report["verdict"] == "stable" and report["same_lesion"], report
+    assert abs(report["diameter"]["change_pct"]) < 5 and abs(report["area"]["change_pct"]) < 5
