@@ -57,6 +57,9 @@ def xmp(document: object) -> str:
     def text(value: str) -> str:
         return escape(str(value))
 
+    lang = getattr(getattr(document.Catalog, "Lang", None), "s", None)  # type: ignore[attr-defined]
+    language = f"\n   <dc:language><rdf:Bag><rdf:li>{text(lang)}</rdf:li></rdf:Bag></dc:language>" if lang else ""
+
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -65,7 +68,7 @@ def xmp(document: object) -> str:
     xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
    <pdfaid:part>{PART}</pdfaid:part>
    <pdfaid:conformance>{CONFORMANCE}</pdfaid:conformance>
-   <dc:format>application/pdf</dc:format>
+   <dc:format>application/pdf</dc:format>{language}
    <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{text(info.title)}</rdf:li></rdf:Alt></dc:title>
    <dc:creator><rdf:Seq><rdf:li>{text(info.author)}</rdf:li></rdf:Seq></dc:creator>
    <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{text(info.subject)}</rdf:li></rdf:Alt></dc:description>

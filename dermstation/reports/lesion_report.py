@@ -264,7 +264,7 @@ def render_lesion_report(data: ReportData) -> bytes:
     doc = SimpleDocTemplate(
         buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + CONTENT_TOP_GAP,
         bottomMargin=MARGIN + 8 * mm, title=_("Lesion report"), author=data.clinic.name,
-        subject=data.patient.record_number, creator="DermStation",
+        subject=data.patient.record_number, creator="DermStation", lang=data.language,
     )
     story: list[object] = [
         _patient_block(data, s, width),

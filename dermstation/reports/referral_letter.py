@@ -133,6 +133,7 @@ def render_referral_letter(data: ReferralData) -> bytes:
                                rtl=data.language in RTL_LANGUAGES)
     doc = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + CONTENT_TOP_GAP, bottomMargin=MARGIN + 6 * mm,
-                            title=_("Referral letter"), author=data.clinic.name, creator="DermStation")
+                            title=_("Referral letter"), author=data.clinic.name, creator="DermStation",
+                            lang=data.language)
     doc.build(story, onFirstPage=furniture, onLaterPages=furniture)
     return buf.getvalue()

@@ -146,6 +146,6 @@ def render_visit_report(data: VisitReportData) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + CONTENT_TOP_GAP, bottomMargin=MARGIN + 8 * mm,
                             title=_("Visit report"), author=data.clinic.name, subject=p.record_number,
-                            creator="DermStation")
+                            creator="DermStation", lang=data.language)
     doc.build(story, onFirstPage=furniture, onLaterPages=furniture)
     return buf.getvalue()
