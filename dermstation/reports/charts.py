@@ -64,10 +64,13 @@ def probability_chart(
     label_w = width * 0.42
     value_w = 42.0
     bar_w = width - label_w - value_w
+    top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
+    sizes = {cls: fitted_size(labels.get(cls, cls), label_w - 6, cls == top_class) for cls, _p in probabilities}
+    if any(size < TWO_LINES_BELOW and _two_lines(labels.get(cls, cls)) for cls, size in sizes.items()):
+        row = max(row, 2 * TWO_LINES_BELOW + 3)  # taller rows, so that two lines stay readable
     height = row * len(probabilities) + 14
     shapes: list[object] = []
     texts: list[Label] = []
-    top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + bar_w * tick
         shapes.append(Line(x, 10, x, height, strokeColor=RULE, strokeWidth=0.4))
@@ -77,7 +80,7 @@ def probability_chart(
         is_top = cls == top_class
         colour = BAR_TOP if is_top else BAR_MALIGNANT if cls in malignant else BAR
         name = labels.get(cls, cls)
-        size = fitted_size(name, label_w - 6, is_top)
+        size = sizes[cls]
         lines = _two_lines(name) if size < TWO_LINES_BELOW else []
         if lines:  # two lines at a readable size rather than one too small to read
             size = min(fitted_size(line, label_w - 6, is_top) for line in lines)
