@@ -13,7 +13,7 @@ from dataclasses import replace
 from reportlab.graphics.shapes import Drawing, Group, Line, Rect
 from reportlab.lib import colors
 
-from dermstation.reports.fonts import register_fonts
+from dermstation.reports.fonts import LATIN, dominant_script, register_fonts
 from dermstation.reports.layout import (
     ACCENT,
     ALERT,
@@ -66,8 +66,9 @@ def probability_chart(
     bar_w = width - label_w - value_w
     top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
     sizes = {cls: fitted_size(labels.get(cls, cls), label_w - 6, cls == top_class) for cls, _p in probabilities}
-    if any(size < TWO_LINES_BELOW and _two_lines(labels.get(cls, cls)) for cls, size in sizes.items()):
-        row = max(row, 2 * TWO_LINES_BELOW + 3)  # taller rows, so that two lines stay readable
+    if any(size < TWO_LINES_BELOW and _two_lines(labels.get(cls, cls)) and dominant_script(labels.get(cls, cls)) != LATIN
+           for cls, size in sizes.items()):
+        row = max(row, 2 * TWO_LINES_BELOW + 3)  # Indic letters stack high: two lines need taller rows
     height = row * len(probabilities) + 14
     shapes: list[object] = []
     texts: list[Label] = []
