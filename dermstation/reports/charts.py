@@ -65,33 +65,38 @@ def probability_chart(
     value_w = 42.0
     bar_w = width - label_w - value_w
     top_class = top_class or max(probabilities, key=lambda cp: cp[1], default=("", 0.0))[0]
-    sizes = {cls: fitted_size(labels.get(cls, cls), label_w - 6, cls == top_class) for cls, _p in probabilities}
-    if any(size < TWO_LINES_BELOW and _two_lines(labels.get(cls, cls)) and dominant_script(labels.get(cls, cls)) != LATIN
-           for cls, size in sizes.items()):
-        row = max(row, 2 * TWO_LINES_BELOW + 3)  # Indic letters stack high: two lines need taller rows
-    height = row * len(probabilities) + 14
+    rows: list[tuple[str, float, float, list[str]]] = []  # class, label size, row height, label lines
+    for cls, _p in probabilities:
+        name, is_top = labels.get(cls, cls), cls == top_class
+        size = fitted_size(name, label_w - 6, is_top)
+        lines = _two_lines(name) if size < TWO_LINES_BELOW else []
+        height_of_row = row
+        if lines:  # two lines at a readable size rather than one too small to read
+            if dominant_script(name) != LATIN:
+                height_of_row = max(row, 2 * TWO_LINES_BELOW + 3)  # Indic letters stack high: a taller row
+            size = min(min(fitted_size(line, label_w - 6, is_top) for line in lines), (height_of_row - 1) / 2)
+        rows.append((cls, size, height_of_row, lines or [name]))
+    height = sum(r[2] for r in rows) + 14
     shapes: list[object] = []
     texts: list[Label] = []
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + bar_w * tick
         shapes.append(Line(x, 10, x, height, strokeColor=RULE, strokeWidth=0.4))
         texts.append(Label(x, 2, percent(tick, language, 0), 6, anchor="centre", colour=MUTED))
-    for i, (cls, p) in enumerate(probabilities):
-        y = height - (i + 1) * row
+    y = height
+    for (cls, p), (_cls, size, height_of_row, lines) in zip(probabilities, rows, strict=True):
+        y -= height_of_row
         is_top = cls == top_class
         colour = BAR_TOP if is_top else BAR_MALIGNANT if cls in malignant else BAR
-        name = labels.get(cls, cls)
-        size = sizes[cls]
-        lines = _two_lines(name) if size < TWO_LINES_BELOW else []
-        if lines:  # two lines at a readable size rather than one too small to read
-            size = min(fitted_size(line, label_w - 6, is_top) for line in lines)
-            size = min(size, (row - 1) / 2)
-            texts += [Label(label_w - 4, y + 3 + size * 0.55, lines[0], size, is_top, "right"),
-                      Label(label_w - 4, y + 3 - size * 0.55, lines[1], size, is_top, "right")]
+        middle = y + height_of_row / 2 - 3.5  # the baseline of a one-line label
+        if len(lines) == 2:
+            texts += [Label(label_w - 4, middle + size * 0.55, lines[0], size, is_top, "right"),
+                      Label(label_w - 4, middle - size * 0.55, lines[1], size, is_top, "right")]
         else:
-            texts.append(Label(label_w - 4, y + 3, name, size, is_top, "right"))
-        shapes.append(Rect(label_w, y + 1.5, max(0.5, bar_w * p), row - 4, fillColor=colour, strokeColor=None))
-        texts.append(Label(label_w + bar_w + 4, y + 3, percent(p, language), 7.5))
+            texts.append(Label(label_w - 4, middle, lines[0], size, is_top, "right"))
+        shapes.append(Rect(label_w, y + (height_of_row - row) / 2 + 1.5, max(0.5, bar_w * p), row - 4,
+                           fillColor=colour, strokeColor=None))
+        texts.append(Label(label_w + bar_w + 4, middle, percent(p, language), 7.5))
     return _chart(shapes, texts, width, height, language)
 
 
