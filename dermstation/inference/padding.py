@@ -1,11 +1,12 @@
 """Synthetic padding: the flat corners or borders software adds around a picture (turned, letterboxed).
 
 A picture turned in software gets white or black triangles in its corners; a letterboxed one gets bars.
-Such padding is one exact colour with no texture, joined to the picture's edge; skin, even overexposed or
-in a dermatoscope's dark vignette, always has some sensor noise. The segmenter was not trained on
-padding and may take the whole skin for the lesion against it (a follow-up then reported "grew +102 %"),
-so the picture path fills the padding with the colour of the skin beside it before segmenting and keeps
-it out of the lesion mask afterwards.
+Such padding is one exact colour with no texture, joined to the picture's edge; skin has sensor noise.
+The segmenter was not trained on padding and may take the whole skin for the lesion against it (a
+follow-up then reported "grew +102 %"), so the picture path fills the padding with the colour of the skin
+beside it before segmenting and keeps it out of the lesion mask afterwards. Glare saturated to pure white
+at the edge, and the pure-black corners of processed dermoscopy pictures (about a third of ISIC 2017), are
+flat too and are treated the same: they hold no lesion to measure (benchmarks/README.md).
 """
 
 from __future__ import annotations
