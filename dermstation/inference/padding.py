@@ -5,7 +5,7 @@ Such padding is one exact colour with no texture, joined to the picture's edge; 
 The segmenter was not trained on padding and may take the whole skin for the lesion against it (a
 follow-up then reported "grew +102 %"), so the picture path fills the padding with the colour of the skin
 beside it before segmenting and keeps it out of the lesion mask afterwards. Glare saturated to pure white
-at the edge, and the pure-black corners of processed dermoscopy pictures (about a third of ISIC 2017), are
+at the edge, and the pure-black corners of processed dermoscopy pictures (29 % of 300 ISIC 2017 pictures), are
 flat too and are treated the same: they hold no lesion to measure (benchmarks/README.md).
 """
 
