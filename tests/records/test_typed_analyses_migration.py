@@ -8,6 +8,7 @@ one reader. Both backends.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ from dermstation.services.analysis import AnalysisService
 from dermstation.services.stored_analyses import stored_analysis
 
 BEFORE = "0007"
+# the release's English labels (0008 keeps them frozen for its downgrade; today's wording may differ)
+MIGRATION = importlib.import_module("dermstation.records.migrations.versions.0008_typed_analyses")
 T0 = datetime(2026, 3, 1, 9, 0)  # naive UTC, as the old rows are written here
 
 
@@ -45,7 +48,8 @@ def results(test_data: Path) -> list[AnalysisResult]:
 def release_0007_row(result: AnalysisResult, capture_id: int, label_language: dict[str, str] | None = None
                      ) -> dict[str, Any]:
     """What ``AnalysisRecordService.save`` wrote before 0008 (commit 5154e53), metric labels and quality
-    messages in the language of the user who ran it (``label_language`` replaces labels, e.g. German)."""
+    messages in the language of the user who ran it: the release's English wording, or ``label_language``
+    (e.g. German) for some labels."""
     classifier = result.models[-1]
     return {
         "capture_id": capture_id,
@@ -54,7 +58,7 @@ def release_0007_row(result: AnalysisResult, capture_id: int, label_language: di
         "other_models": {
             "models": {m.name: m.version for m in result.models[:-1]},
             "threshold": float(result.threshold),
-            "quality_messages": [f.message for f in result.quality_flags],
+            "quality_messages": [MIGRATION.MESSAGES_EN[str(f.issue)] for f in result.quality_flags],
             "image_size": list(result.image_size),
         },
         "probabilities": {c: float(p) for c, p in result.probabilities},
@@ -62,7 +66,8 @@ def release_0007_row(result: AnalysisResult, capture_id: int, label_language: di
         "malignancy_score": float(result.malignancy),
         "mask_sha256": None,
         "metrics": {m.name: {"value": m.value, "unit": m.unit,
-                             "label": (label_language or {}).get(m.name, m.label)} for m in result.metrics},
+                             "label": (label_language or {}).get(m.name, MIGRATION.LABELS_EN[m.name])}
+                    for m in result.metrics},
         "quality_flags": [str(f.issue) for f in result.quality_flags],
         "provider": result.provider[:50],
         "created_by_id": 1,
@@ -160,9 +165,16 @@ def test_stored_analyses_move_to_typed_columns_without_loss(database_url: str, r
                                  .order_by(analyses.c.id)).all()
     engine.dispose()
     english = release_0007_row(results[1], 1)
-    assert [(o, m) for o, m in back_rows] == [
+    expected = [
         (old_rows[0]["other_models"], old_rows[0]["metrics"]),
         (old_rows[1]["other_models"], english["metrics"]),  # the German labels come back in English
         (old_rows[2]["other_models"], old_rows[2]["metrics"]),
-        ({"models": {}, "quality_messages": [f.message for f in results[1].quality_flags]}, no_threshold["metrics"]),
+        ({"models": {}, "quality_messages": [MIGRATION.MESSAGES_EN[str(f.issue)] for f in results[1].quality_flags]},
+         no_threshold["metrics"]),
     ]
+    assert len(back_rows) == len(expected)
+    for n, ((other, metrics), (want_other, want_metrics)) in enumerate(zip(back_rows, expected, strict=True)):
+        assert other == want_other, n
+        assert list(metrics) == list(want_metrics), n  # the same measurements, in the same order
+        for name, entry in metrics.items():
+            assert entry == want_metrics[name], (n, name)
