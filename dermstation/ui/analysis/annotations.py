@@ -9,6 +9,7 @@ selected one, Escape puts the tool down.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
@@ -101,6 +102,42 @@ class MarkItem(QGraphicsPathItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self._paint()
         return super().itemChange(change, value)
+
+
+def ruler_label(item: MarkItem, annotation: Annotation, pixel_spacing_mm: float | None) -> QGraphicsSimpleTextItem:
+    """A ruler's length on a dark plate at its middle: mm when the picture's pixel size is known, else px."""
+    value, unit = ruler_text_value(annotation, pixel_spacing_mm)
+    text = (_("{value} mm").format(value=format_number(value, 1)) if unit == "mm"
+            else _("{value} px").format(value=format_number(value, 0)))
+    # a dark plate under the text, the same size on screen at any zoom
+    plate = QGraphicsRectItem(item)
+    plate.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    plate.setBrush(LABEL_BACKGROUND)
+    plate.setPen(QPen(Qt.PenStyle.NoPen))
+    label = QGraphicsSimpleTextItem(text, plate)
+    label.setBrush(MARK_COLOUR)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    box = label.boundingRect()
+    plate.setRect(QRectF(-4, -2, box.width() + 8, box.height() + 4))
+    a, b = item.points[0], item.points[-1]
+    plate.setPos((a + b) / 2)
+    return label
+
+
+def read_only_marks(layer: AnnotationLayer, to_scene: Callable[[float, float], QPointF],
+                    head: float) -> list[MarkItem]:
+    """A picture's stored marks to draw elsewhere (History's panes): not selectable, ``to_scene`` maps a
+    stored picture's pixel to where it is drawn (scaled, or turned onto an aligned picture)."""
+    items = []
+    for annotation in layer.annotations:
+        item = MarkItem(None, annotation.kind, [to_scene(x, y) for x, y in annotation.points], head)
+        item.annotation = annotation  # what it shows; MarkItem(None, ...) keeps it unselectable
+        if annotation.kind == "ruler":
+            item.label = ruler_label(item, annotation, layer.pixel_spacing_mm)
+        items.append(item)
+    return items
 
 
 class AnnotationTools(QObject):
@@ -216,24 +253,7 @@ class AnnotationTools(QObject):
         return item
 
     def _label(self, item: MarkItem, annotation: Annotation) -> QGraphicsSimpleTextItem:
-        value, unit = ruler_text_value(annotation, self._layer.pixel_spacing_mm if self._layer else None)
-        text = (_("{value} mm").format(value=format_number(value, 1)) if unit == "mm"
-                else _("{value} px").format(value=format_number(value, 0)))
-        # a dark plate under the text, the same size on screen at any zoom
-        plate = QGraphicsRectItem(item)
-        plate.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        plate.setBrush(LABEL_BACKGROUND)
-        plate.setPen(QPen(Qt.PenStyle.NoPen))
-        label = QGraphicsSimpleTextItem(text, plate)
-        label.setBrush(MARK_COLOUR)
-        font = label.font()
-        font.setBold(True)
-        label.setFont(font)
-        box = label.boundingRect()
-        plate.setRect(QRectF(-4, -2, box.width() + 8, box.height() + 4))
-        a, b = item.points[0], item.points[-1]
-        plate.setPos((a + b) / 2)
-        return label
+        return ruler_label(item, annotation, self._layer.pixel_spacing_mm if self._layer else None)
 
     def _tool_toggled(self, button: QPushButton, checked: bool) -> None:
         if checked:

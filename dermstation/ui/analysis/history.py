@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QGraphicsPathItem,
@@ -27,8 +29,10 @@ from PySide6.QtWidgets import (
 from dermstation.core.i18n import _, current_language, format_moment, format_number
 from dermstation.inference.follow_up import AREA_NOISE_PCT, DIAMETER_NOISE_PCT, FollowUp, Note, Verdict
 from dermstation.services.analysis_records import mask_contour
+from dermstation.services.annotations import AnnotationLayer
 from dermstation.services.comparison import ComparedPictures, ComparisonService, compare
 from dermstation.services.imports import thumbnail
+from dermstation.ui.analysis.annotations import MarkItem, read_only_marks
 from dermstation.ui.analysis.image_view import CONTOUR_COLOUR, ZoomableView, contour_path, qimage_from_rgb
 from dermstation.ui.analysis.panels import metric_value
 from dermstation.ui.analysis.probability_chart import percent
@@ -36,6 +40,7 @@ from dermstation.ui.operations import Changed, Kind
 
 if TYPE_CHECKING:
     from dermstation.services.analysis_records import AnalysisRecordService, StoredAnalysis, TimelineEntry
+    from dermstation.services.annotations import AnnotationService
     from dermstation.services.types import CurrentUser
     from dermstation.ui.operations import Operations
 
@@ -109,6 +114,23 @@ def link_views(first: ZoomableView, second: ZoomableView) -> None:
         a.verticalScrollBar().valueChanged.connect(lambda _v, a=a, b=b: follow(a, b))
 
 
+def mark_mapping(layer: AnnotationLayer, shape: tuple[int, ...],
+                 matrix: np.ndarray | None = None) -> Callable[[float, float], QPointF]:
+    """Where a stored mark's point is drawn: the stored picture's pixel scaled to the decoded picture of
+    ``shape`` and, for the later picture aligned onto the earlier one, moved by the alignment (2×3)."""
+    sx = shape[1] / layer.width if layer.width else 1.0
+    sy = shape[0] / layer.height if layer.height else 1.0
+
+    def to_scene(x: float, y: float) -> QPointF:
+        x, y = x * sx, y * sy
+        if matrix is not None:
+            x, y = (float(matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2]),
+                    float(matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2]))
+        return QPointF(x, y)
+
+    return to_scene
+
+
 def colour_name(key: str, *analyses: StoredAnalysis) -> str:
     """The people's name of an ABCD colour ("dark_brown" -> "Dark brown"), as the metric labels it."""
     for a in analyses:
@@ -140,6 +162,7 @@ class _Pane(QWidget):
         for z, item in enumerate((self.image, self.change, self.earlier, self.outline)):
             item.setZValue(z)
             self.scene.addItem(item)
+        self.marks: list[MarkItem] = []  # the stored marks of the picture shown, read-only
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -167,6 +190,24 @@ class _Pane(QWidget):
         self.view.fit()
         self.show()
 
+    def set_marks(self, layer: AnnotationLayer | None, to_scene: Callable[[float, float], QPointF] | None,
+                  shown: bool) -> None:
+        """Draw ``layer``'s marks over the picture (None: none), visible when ``shown``."""
+        for item in self.marks:
+            self.scene.removeItem(item)
+        self.marks = []
+        if layer is None or to_scene is None:
+            return
+        rect = self.scene.sceneRect()
+        self.marks = read_only_marks(layer, to_scene, max(6.0, max(rect.width(), rect.height()) / 45.0))
+        for item in self.marks:
+            item.setVisible(shown)
+            self.scene.addItem(item)
+
+    def show_marks(self, shown: bool) -> None:
+        for item in self.marks:
+            item.setVisible(shown)
+
 
 class HistoryView(QWidget):
     timeline_shown = Signal(int)  # number of captures
@@ -175,9 +216,11 @@ class HistoryView(QWidget):
     thumbnails_shown = Signal(int)
 
     def __init__(self, records: AnalysisRecordService, user: CurrentUser, ops: Operations,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, annotations: AnnotationService | None = None) -> None:
         super().__init__(parent)
         self._records = records
+        self._annotations = annotations  # None: marks are not shown (not a clinical user)
+        self._layers: tuple[AnnotationLayer | None, AnnotationLayer | None] = (None, None)
         self._user = user
         self._ops = ops
         self._comparison = ComparisonService(records)
@@ -225,6 +268,15 @@ class HistoryView(QWidget):
             self.mode_buttons[key] = button
             modes.addWidget(button)
         modes.addStretch(1)
+        # the marks drawn on each picture (Analysis tab), over its pane; shown or hidden like there
+        self.marks = QCheckBox(_("Marks"))
+        self.marks.setToolTip(_("Show the rulers, arrows and marks drawn on these pictures (they are drawn and "
+                                "removed on the Analysis tab)"))
+        self.marks.setChecked(True)
+        self.marks.setEnabled(False)
+        self.marks.toggled.connect(self._marks_toggled)
+        self.marks.setVisible(annotations is not None)
+        modes.addWidget(self.marks)
         self.mode_buttons["side"].setChecked(True)
         self._mode = "side"
         self._blink = QTimer(self)
@@ -289,6 +341,8 @@ class HistoryView(QWidget):
 
     # --- loading --------------------------------------------------------------------------------
     def set_lesion(self, lesion_id: int | None) -> None:
+        if lesion_id != self._lesion_id:  # nothing of the last lesion stays while the new one loads
+            self._forget()
         self._lesion_id = lesion_id
         if lesion_id is None:
             self._show_entries(())
@@ -348,9 +402,24 @@ class HistoryView(QWidget):
             self._choice_changed()
         self.timeline_shown.emit(len(entries))
 
+    def _forget(self) -> None:
+        """Take the last lesion's captures and comparison off the screen at once (no signal: nothing loaded)."""
+        self._entries = ()
+        self.timeline.clear()
+        for combo in (self.before, self.after):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.blockSignals(False)
+        self.compare_area.setEnabled(False)
+        self._clear_comparison("")
+
     def _clear_comparison(self, text: str) -> None:
         self._blink.stop()
         self.current = None
+        self._layers = (None, None)
+        for pane in (self.left_pane, self.right_pane):
+            pane.set_marks(None, None, False)
+        self.marks.setEnabled(False)
         self.left_pane.hide()
         self.right_pane.hide()
         self.deltas.hide()
@@ -374,11 +443,58 @@ class HistoryView(QWidget):
 
     async def _compare(self, before_id: int, after_id: int) -> None:
         inputs = await self._ops.db(self._comparison.inputs, self._user, before_id, after_id)
+        layers = await self._load_layers(inputs.before.capture_id, inputs.after.capture_id)
         compared = await self._ops.work(compare, inputs)
+        if compared.before.lesion_id != self._lesion_id:
+            return  # another lesion or patient was chosen meanwhile
         self.current = compared
+        self._layers = layers
+        self.marks.setEnabled(self._annotations is not None)
         self._show_pictures()
         self._show_deltas(compared.before, compared.after, compared.follow_up)
         self.compared.emit(compared.follow_up)
+
+    async def _load_layers(self, *capture_ids: int) -> tuple[AnnotationLayer | None, AnnotationLayer | None]:
+        if self._annotations is None:
+            return (None, None)
+        first, second = capture_ids
+        return (await self._ops.db(self._annotations.layer, self._user, first),
+                await self._ops.db(self._annotations.layer, self._user, second))
+
+    async def _reload_marks(self) -> None:
+        """Marks drawn or removed on the Analysis tab since the comparison was drawn."""
+        c = self.current
+        if c is None:
+            return
+        layers = await self._load_layers(c.before.capture_id, c.after.capture_id)
+        if c is self.current and layers != self._layers:
+            self._layers = layers
+            self._show_pictures()
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().showEvent(event)
+        if self.current is not None and self._annotations is not None and not event.spontaneous():
+            self._ops.spawn(self._reload_marks(), key=f"marks-{id(self)}", parent=self)
+
+    def _marks_toggled(self, shown: bool) -> None:
+        for pane in (self.left_pane, self.right_pane):
+            pane.show_marks(shown)
+
+    def _pane_marks(self, pane: _Pane, which: str) -> None:
+        """Draw the marks of the "before" or "after" picture over ``pane`` (the after one turned onto the
+        before picture when the pane shows it aligned)."""
+        c = self.current
+        layer = self._layers[0 if which == "before" else 1] if c is not None else None
+        if c is None or layer is None:
+            pane.set_marks(None, None, False)
+            return
+        if which == "before":
+            to_scene = mark_mapping(layer, c.before_rgb.shape)
+        elif c.after_aligned is not None and c.follow_up.alignment.matrix is not None:
+            to_scene = mark_mapping(layer, c.after_rgb.shape, c.follow_up.alignment.matrix)
+        else:
+            to_scene = mark_mapping(layer, c.after_rgb.shape)
+        pane.set_marks(layer, to_scene, self.marks.isChecked())
 
     def _show_pictures(self) -> None:
         """Draw the current comparison in the chosen mode (aligned pictures share one frame)."""
@@ -395,6 +511,7 @@ class HistoryView(QWidget):
         if not aligned:
             self.left_pane.display(c.before_rgb, mask_contour(c.before.mask), when_b)
             self.right_pane.display(c.after_rgb, mask_contour(c.after.mask), when_a)
+            self._pane_marks(self.right_pane, "after")
         else:
             before_outline, after_outline = mask_contour(f.before_mask), mask_contour(f.after_mask)
             grown = f.after_mask & ~f.before_mask
@@ -407,9 +524,11 @@ class HistoryView(QWidget):
                 self.left_pane.display(c.before_rgb, before_outline, when_b)
                 self.right_pane.display(c.after_aligned, after_outline, when_a + " · " + _("aligned"),
                                         grown, before_outline)
+                self._pane_marks(self.right_pane, "after")
                 if self._mode == "blink":
                     self._blink_after = True
                     self._blink.start()
+        self._pane_marks(self.left_pane, "before")
         for key, button in self.mode_buttons.items():
             button.setEnabled(aligned or key == "side")
         self.note.setText(_("Right: the later picture turned and scaled onto the earlier one, its outline solid, "
@@ -432,6 +551,7 @@ class HistoryView(QWidget):
             c.after_aligned if self._blink_after else c.before_rgb)))
         self.right_pane.caption.setText(format_moment(
             (c.after if self._blink_after else c.before).taken_at.astimezone()))
+        self._pane_marks(self.right_pane, "after" if self._blink_after else "before")
 
     def _show_deltas(self, before: StoredAnalysis, after: StoredAnalysis, c: FollowUp) -> None:
         while self.delta_grid.count():

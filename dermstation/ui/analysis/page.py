@@ -304,7 +304,8 @@ class AnalysisPage(QWidget):
         self.live.captured.connect(self._captured)
         if self.device_profile is not None:
             self.device_profile.chosen.connect(self.live.set_device_profile)
-        self.history = HistoryView(workstation.records, user, ops)
+        self.history = HistoryView(workstation.records, user, ops,
+                                   annotations=workstation.annotations if clinical else None)
         self.history.open_capture.connect(self.open_capture)
         self.history.timeline_shown.connect(self._timeline_shown)
         ops.changed.connect(self._changed)  # the history reloads itself on the same signal
@@ -401,6 +402,7 @@ class AnalysisPage(QWidget):
             self._patient_id = None
             self._set_lesions((), None)
             return
+        self.history.set_lesion(None)  # the last patient's comparison goes now, not when the lesions arrive
         self._ops.spawn(self._load_lesions(patient_id, None), key=f"{self._key}-patient", parent=self)
 
     async def _load_lesions(self, patient_id: int, select: int | None) -> None:
