@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from dermstation.core.assessments import SignedAssessment
 from dermstation.core.domain import AuditAction, CaptureSource
-from dermstation.core.errors import ImageStoreError, RecordNotFound
+from dermstation.core.errors import RecordNotFound
 from dermstation.core.i18n import _
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.compare import LesionComparison, compare_metrics
@@ -35,7 +35,8 @@ from dermstation.services.types import CaptureSummary, CurrentUser
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AnalysisRecordService", "CaptureImage", "StoredAnalysis", "TimelineEntry", "mask_contour"]
+__all__ = ["AnalysisRecordService", "CaptureImage", "StoredAnalysis", "TimelineEntry", "mask_contour",
+           "with_mask_contour"]
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,6 @@ def _mask_png(mask: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _mask_from_png(data: bytes) -> np.ndarray:
-    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if grey is None:
-        raise ImageStoreError(_("A stored lesion mask cannot be read."), "mask PNG does not decode")
-    mask = grey > 127
-    mask.flags.writeable = False
-    return mask
-
-
 class AnalysisRecordService:
     """Save and read analyses, the lesion timeline, and signed assessments."""
 
@@ -105,16 +97,17 @@ class AnalysisRecordService:
             return stored_analysis(row, capture, mask)
 
     def load(self, actor: CurrentUser, analysis_id: int) -> StoredAnalysis:
-        """One stored analysis with its mask (for the history comparison); refused for a retracted picture."""
+        """One stored analysis with its mask's stored bytes (``with_mask()`` decodes them on a worker); refused
+        for a retracted picture."""
         with self._db.session() as session:
             authorize(session, actor, CLINICAL_ROLES)
             row = session.get(AnalysisRecord, analysis_id)
             if row is None:
                 raise RecordNotFound(_("This analysis does not exist."), details=f"analysis {analysis_id}")
             capture = live_capture(session, row.capture_id)
-            mask = _mask_from_png(self._images.read(row.mask_sha256)) if row.mask_sha256 else None
+            mask_png = self._images.read(row.mask_sha256) if row.mask_sha256 else None
             self._audit.record(session, actor.id, AuditAction.VIEW, "analyses", row.id)
-            return stored_analysis(row, capture, mask)
+            return stored_analysis(row, capture, mask_png=mask_png)
 
     def timeline(self, actor: CurrentUser, lesion_id: int) -> tuple[TimelineEntry, ...]:
         """The lesion's live captures, oldest first, each with its latest analysis and that one's signature."""
@@ -164,4 +157,10 @@ class AnalysisRecordService:
 def mask_contour(mask: np.ndarray | None) -> np.ndarray:
     """The outline of a stored mask as (K, 2) int (x, y) points; empty without a mask."""
     return np.zeros((0, 2), np.int32) if mask is None else outer_contour(mask)
+
+
+def with_mask_contour(stored: StoredAnalysis) -> tuple[StoredAnalysis, np.ndarray]:
+    """A loaded analysis with its mask decoded, and the mask's outline [worker]."""
+    decoded = stored.with_mask()
+    return decoded, mask_contour(decoded.mask)
 

@@ -52,13 +52,14 @@ def _picture(stored: StoredAnalysis, image: CaptureImage) -> tuple[Picture, np.n
 
 
 def compare(inputs: ComparisonInputs) -> ComparedPictures:
-    """Decode both pictures, align the later onto the earlier and measure the change [worker]."""
-    before, rgb_b = _picture(inputs.before, inputs.before_image)
-    after, rgb_a = _picture(inputs.after, inputs.after_image)
+    """Decode both pictures and masks, align the later onto the earlier and measure the change [worker]."""
+    first, second = inputs.before.with_mask(), inputs.after.with_mask()
+    before, rgb_b = _picture(first, inputs.before_image)
+    after, rgb_a = _picture(second, inputs.after_image)
     follow_up = compare_pictures(before, after)
     aligned = (warp_image(rgb_a, follow_up.alignment.matrix, rgb_b.shape[:2])
                if follow_up.alignment.matrix is not None else None)
-    return ComparedPictures(inputs.before, inputs.after, follow_up, rgb_b, rgb_a, aligned)
+    return ComparedPictures(first, second, follow_up, rgb_b, rgb_a, aligned)
 
 
 class ComparisonService:
@@ -66,7 +67,7 @@ class ComparisonService:
         self._records = records
 
     def inputs(self, actor: CurrentUser, first_id: int, second_id: int) -> ComparisonInputs:
-        """Both analyses with their masks and pictures, earlier capture first [database thread]."""
+        """Both analyses with their masks' and pictures' stored bytes, earlier capture first [database thread]."""
         first = self._records.load(actor, first_id)
         second = self._records.load(actor, second_id)
         before, after = (second, first) if second.taken_at < first.taken_at else (first, second)

@@ -10,12 +10,13 @@ produced in the current language when the value is read for display.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+import cv2
 import numpy as np
 
-from dermstation.core.errors import ValidationError
+from dermstation.core.errors import ImageStoreError, ValidationError
 from dermstation.core.i18n import _
 from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.metrics import Measurement, metric_label
@@ -51,7 +52,8 @@ class StoredAnalysis:
     metrics: tuple[Measurement, ...]  # labels in the language current when read
     quality_flags: tuple[str, ...]  # the quality codes ("blurred", ...)
     provider: str
-    mask: np.ndarray | None = None  # (H, W) bool, at the analysed resolution; None unless asked for
+    mask: np.ndarray | None = None  # (H, W) bool, at the analysed resolution; None unless decoded
+    mask_png: bytes | None = None  # the stored mask as read (records.load): decoded by with_mask() on a worker
 
     @property
     def model_name(self) -> str:
@@ -83,8 +85,25 @@ class StoredAnalysis:
     def metric(self, name: str) -> Measurement | None:
         return next((m for m in self.metrics if m.name == name), None)
 
+    def with_mask(self) -> StoredAnalysis:
+        """This analysis with its stored mask decoded [worker: never in a database session]."""
+        if self.mask is not None or self.mask_png is None:
+            return self
+        return replace(self, mask=decode_mask_png(self.mask_png))
 
-def stored_analysis(row: AnalysisRecord, capture: ImageCapture, mask: np.ndarray | None = None) -> StoredAnalysis:
+
+def decode_mask_png(data: bytes) -> np.ndarray:
+    """A stored lesion mask (the app's own PNG) as a read-only (H, W) bool array."""
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise ImageStoreError(_("A stored lesion mask cannot be read."), "mask PNG does not decode")
+    mask = grey > 127
+    mask.flags.writeable = False
+    return mask
+
+
+def stored_analysis(row: AnalysisRecord, capture: ImageCapture, mask: np.ndarray | None = None,
+                    mask_png: bytes | None = None) -> StoredAnalysis:
     """The one reader: ``row`` (an analysis of ``capture``) as a ``StoredAnalysis``."""
     height, width = row.image_height, row.image_width
     return StoredAnalysis(
@@ -104,6 +123,7 @@ def stored_analysis(row: AnalysisRecord, capture: ImageCapture, mask: np.ndarray
         quality_flags=tuple(str(f) for f in row.quality_flags or ()),
         provider=row.provider,
         mask=mask,
+        mask_png=mask_png,
     )
 
 

@@ -81,7 +81,7 @@ def main(action: str, *args: str) -> dict[str, object]:
             signed = ws.assessments.current(derm, analysis_id)
             report = services.reports.lesion_report(derm, analysis_id, output=AuditAction.PRINT)
             return {"sha256": hashlib.sha256(picture).hexdigest(), "prediction": stored.prediction,
-                    "has_mask": stored.mask is not None, "signed_code": signed.diagnosis.code if signed and signed.diagnosis else None,
+                    "has_mask": stored.with_mask().mask is not None, "signed_code": signed.diagnosis.code if signed and signed.diagnosis else None,
                     "signed_by": signed.signed_by if signed else None, "report_text": pdf_text(report.pdf),
                     "cached": sorted(p.name for p in services.paths.image_cache.rglob("*") if p.is_file())}
         if action == "book":  # a booking at clinic wall-clock time, exported for the patient

@@ -39,7 +39,7 @@ from dermstation.capture.camera import LatestFrameCamera
 from dermstation.core.errors import DermStationError, NotApplicable
 from dermstation.core.i18n import SUPPORTED_LANGUAGES, _, current_language, isolate, ngettext
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
-from dermstation.services.analysis_records import StoredAnalysis, mask_contour
+from dermstation.services.analysis_records import StoredAnalysis, with_mask_contour
 from dermstation.services.imports import decode_capture
 from dermstation.services.reports import render_lesion_report_file, render_patient_summary_file
 from dermstation.ui.analysis.annotations import AnnotationTools
@@ -600,7 +600,7 @@ class AnalysisPage(QWidget):
         image = await self._ops.db(self._ws.records.capture_image, self._user, capture_id)
         stored = await self._ops.db(self._ws.records.load, self._user, analysis_id)
         loaded = await self._ops.work(decode_capture, image)
-        contour = await self._ops.work(mask_contour, stored.mask)
+        stored, contour = await self._ops.work(with_mask_contour, stored)  # the mask decoded off the db thread
         self._show(ShownAnalysis(capture_id, loaded.pixels, stored, contour, None))
 
     def _show(self, shown: ShownAnalysis) -> None:
