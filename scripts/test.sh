@@ -16,4 +16,10 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/lint-imports
-.venv/bin/python -m pytest "$@"
+# Several processes where the machine has the cores for it (each starts its own Qt, session fixtures and
+# Orthanc; on 2 shared cores that costs more than it gains). DERMSTATION_TEST_WORKERS=0 runs in one process.
+workers="${DERMSTATION_TEST_WORKERS:-}"
+if [ -z "$workers" ]; then
+  if [ "$(nproc)" -ge 4 ]; then workers=auto; else workers=0; fi
+fi
+.venv/bin/python -m pytest -n "$workers" "$@"

@@ -7,6 +7,7 @@ development, ``python -m dermstation.records.migrate revision -m "..." --autogen
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import pkgutil
@@ -54,8 +55,21 @@ def alembic_config(migrations_dir: Path | None = None, url: str | None = None) -
     return cfg
 
 
+def _scripts(migrations_dir: Path | None) -> ScriptDirectory:
+    """The migration scripts, read once per set of files (opening a database asked for them four times,
+    each time importing every revision file)."""
+    location = migrations_dir or MIGRATIONS_DIR
+    files = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in (location / "versions").glob("*.py")))
+    return _read_scripts(str(location), files)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_scripts(location: str, _files: tuple[tuple[str, int, int], ...]) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(Path(location)))
+
+
 def head_revisions(migrations_dir: Path | None = None) -> tuple[str, ...]:
-    return tuple(ScriptDirectory.from_config(alembic_config(migrations_dir)).get_heads())
+    return tuple(_scripts(migrations_dir).get_heads())
 
 
 def current_revisions(engine: Engine) -> tuple[str, ...]:
@@ -65,7 +79,7 @@ def current_revisions(engine: Engine) -> tuple[str, ...]:
 
 
 def _check_known(current: tuple[str, ...], migrations_dir: Path | None) -> None:
-    script = ScriptDirectory.from_config(alembic_config(migrations_dir))
+    script = _scripts(migrations_dir)
     known = {rev.revision for rev in script.walk_revisions()}
     unknown = [rev for rev in current if rev not in known]
     if unknown:

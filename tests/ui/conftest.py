@@ -41,10 +41,19 @@ def english() -> Iterator[None]:
     set_language("en")
 
 
-@pytest.fixture
-def loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop that counts as running while qtbot spins the Qt event loop."""
+@pytest.fixture(scope="session")
+def themed_app(qapp: QApplication) -> QApplication:
+    """The app's theme, applied once: setStyleSheet re-polishes every live widget (0.4 s a test here)."""
     apply_theme(qapp)
+    return qapp
+
+
+@pytest.fixture
+def loop(themed_app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop that counts as running while qtbot spins the Qt event loop."""
+    qapp = themed_app
+    if not qapp.styleSheet():  # a test that cleared the theme does not leave the next one unstyled
+        apply_theme(qapp)
     event_loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(event_loop)
     yield event_loop

@@ -1,5 +1,6 @@
 """The signing panel, retraction, the audit tab, reception's follow-ups and the referral dialog, through
-real widgets on a real SQLite database with real analyses of shipped PH2 pictures."""
+real widgets on a real SQLite database with analyses of shipped PH2 pictures (the fake analyser's: real
+outline, measurements and quality checks; what the models decide is tested in tests/inference and tests/models)."""
 
 from __future__ import annotations
 
@@ -24,21 +25,21 @@ from dermstation.ui.schedule.follow_ups import FollowUpPanel
 from dermstation.ui.schedule.page import SchedulePage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from analysis_fixtures import analysis_service  # noqa: E402, F401
+from analysis_fixtures import fake_analysis  # noqa: E402, F401 - the fast analyser (real models: tests/inference)
 
 pytestmark = pytest.mark.clinical_safety
 SHOTS = os.environ.get("DERMSTATION_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
-def results(analysis_service, test_data: Path):  # noqa: F811
-    return [analysis_service.analyze_file(test_data / "ph2" / "images" / f"{n}.jpg", pixel_spacing_mm=0.01)
+def results(fake_analysis, test_data: Path):  # noqa: F811
+    return [fake_analysis.analyze_file(test_data / "ph2" / "images" / f"{n}.jpg", pixel_spacing_mm=0.01)
             for n in ("IMD006", "IMD010")]
 
 
 @pytest.fixture
-def ws(services, analysis_service):  # noqa: F811
-    return replace(services, analysis=analysis_service).workstation
+def ws(services, fake_analysis):  # noqa: F811
+    return replace(services, analysis=fake_analysis).workstation
 
 
 @pytest.fixture

@@ -64,12 +64,12 @@ def test_stored_free_text_is_shown(qtbot) -> None:
 
 
 def test_new_lesion_dialog_saves_the_picked_site(qtbot, services, dermatologist, ops,
-                                                 analysis_service) -> None:  # noqa: F811
+                                                 fake_analysis) -> None:  # noqa: F811
     from dermstation.services.types import PatientInput
     from dermstation.ui.analysis.page import AnalysisPage
 
     patient = services.patients.create(dermatologist, PatientInput("R9", "Ana", "Lopez", None))
-    page = AnalysisPage(replace(services, analysis=analysis_service).workstation, services.patients, dermatologist, ops)
+    page = AnalysisPage(replace(services, analysis=fake_analysis).workstation, services.patients, dermatologist, ops)
     qtbot.addWidget(page)
     page.show()
     with qtbot.waitSignal(page.lesions_loaded, timeout=10000):
@@ -90,4 +90,4 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from analysis_fixtures import analysis_service  # noqa: E402, F401, I001
+from analysis_fixtures import fake_analysis  # noqa: E402, F401, I001

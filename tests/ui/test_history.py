@@ -15,13 +15,13 @@ from dermstation.services.types import PatientInput
 from dermstation.ui.analysis.history import HistoryView
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from analysis_fixtures import analysis_service  # noqa: E402, F401
+from analysis_fixtures import fake_analysis  # noqa: E402, F401 - the fast analyser (real models: tests/inference)
 
 
 @pytest.fixture(scope="module")
-def two_results(analysis_service, test_data: Path):  # noqa: F811
+def two_results(fake_analysis, test_data: Path):  # noqa: F811
     """A small lesion (IMD006) and a larger one (IMD010), both at 0.01 mm per pixel."""
-    return [analysis_service.analyze_file(test_data / "ph2" / "images" / f"{n}.jpg", pixel_spacing_mm=0.01)
+    return [fake_analysis.analyze_file(test_data / "ph2" / "images" / f"{n}.jpg", pixel_spacing_mm=0.01)
             for n in ("IMD006", "IMD010")]
 
 
@@ -40,9 +40,9 @@ def _lesion_with_history(services, user, ws, test_data, results):
     return lesion, analyses
 
 
-def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, ops, analysis_service,  # noqa: F811
+def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, ops, fake_analysis,  # noqa: F811
                                               two_results, test_data) -> None:
-    ws = replace(services, analysis=analysis_service).workstation
+    ws = replace(services, analysis=fake_analysis).workstation
     lesion, (old, new) = _lesion_with_history(services, dermatologist, ws, test_data, two_results)
     view = HistoryView(ws.records, dermatologist, ops)
     qtbot.addWidget(view)
@@ -76,8 +76,8 @@ def test_timeline_and_side_by_side_comparison(qtbot, services, dermatologist, op
     assert opened.args[0] == old.capture_id
 
 
-def test_one_picture_cannot_be_compared(qtbot, services, dermatologist, ops, analysis_service) -> None:  # noqa: F811
-    ws = replace(services, analysis=analysis_service).workstation
+def test_one_picture_cannot_be_compared(qtbot, services, dermatologist, ops, fake_analysis) -> None:  # noqa: F811
+    ws = replace(services, analysis=fake_analysis).workstation
     patient = services.patients.create(dermatologist, PatientInput("R2", "Al", "Bee", None))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "chest", "")
     view = HistoryView(ws.records, dermatologist, ops)
@@ -90,10 +90,10 @@ def test_one_picture_cannot_be_compared(qtbot, services, dermatologist, ops, ana
 
 
 def test_aligned_follow_up_links_the_panes_blinks_and_overlays(qtbot, services, dermatologist, ops,
-                                                              analysis_service, test_data, tmp_path) -> None:  # noqa: F811
+                                                              fake_analysis, test_data, tmp_path) -> None:  # noqa: F811
     import cv2
 
-    ws = replace(services, analysis=analysis_service).workstation
+    ws = replace(services, analysis=fake_analysis).workstation
     patient = services.patients.create(dermatologist, PatientInput("R3", "Ed", "Gar", None))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "left shin", "L1")
     first = (test_data / "ph2" / "images" / "IMD010.jpg").read_bytes()
@@ -106,7 +106,7 @@ def test_aligned_follow_up_links_the_panes_blinks_and_overlays(qtbot, services, 
         capture = services.captures.add_capture(dermatologist, lesion.id, data, CaptureSource.FILE, 1, 1, name,
                                                 spacing, datetime.now(UTC) - timedelta(days=days_ago))
         path = test_data / "ph2" / "images" / name if name.endswith(".jpg") else later
-        ws.records.save(dermatologist, capture.id, analysis_service.analyze_file(path, pixel_spacing_mm=spacing))
+        ws.records.save(dermatologist, capture.id, fake_analysis.analyze_file(path, pixel_spacing_mm=spacing))
     view = HistoryView(ws.records, dermatologist, ops)
     qtbot.addWidget(view)
     view.resize(1100, 700)

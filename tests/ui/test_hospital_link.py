@@ -92,10 +92,9 @@ def test_administrator_adds_a_destination_and_sees_why_it_does_not_answer(qtbot,
 
 @pytest.fixture(scope="module")
 def results():
-    from dermstation.core.config import PROJECT_ROOT
-    from dermstation.services.analysis import AnalysisService
+    from fake_analysis import fake_analysis_service
 
-    service = AnalysisService(models_dir=PROJECT_ROOT / "models", provider="cpu")
+    service = fake_analysis_service()  # what is sent is the stored analysis, not what the models say
     images = Path(__file__).absolute().parents[1] / "data" / "ph2" / "images"
     return {"IMD006": (images / "IMD006.jpg", service.analyze_file(images / "IMD006.jpg", pixel_spacing_mm=0.01))}
 
