@@ -24,6 +24,7 @@ from dermstation.inference.analyzer import AnalysisResult
 from dermstation.inference.compare import LesionComparison, compare_metrics
 from dermstation.inference.segmentation import outer_contour
 from dermstation.records.database import Database
+from dermstation.records.device_models import DeviceProfileRow
 from dermstation.records.image_store import ImageStore
 from dermstation.records.models import AnalysisRecord, ImageCapture, Lesion
 from dermstation.services.assessments import live_capture, signed_assessment_of
@@ -52,6 +53,15 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class PixelScale:
+    """A picture's pixel size and where it came from (what the side panel shows beside the mm)."""
+
+    mm_per_pixel: float | None  # None: no scale, sizes in pixels
+    source: str | None  # "profile", "dicom", "manual"; None without a scale (or stored before it was recorded)
+    device_profile: str | None = None  # the profile's name, when a device profile gave it
+
+
+@dataclass(frozen=True)
 class CaptureImage:
     """A capture's stored bytes and what is needed to analyse them."""
 
@@ -62,6 +72,12 @@ class CaptureImage:
     taken_at: datetime
     pixel_spacing_mm: float | None
     original_name: str
+    spacing_source: str | None = None  # see PixelScale.source
+    device_profile: str | None = None  # the name of the device profile that gave the pixel size
+
+    @property
+    def scale(self) -> PixelScale:
+        return PixelScale(self.pixel_spacing_mm, self.spacing_source, self.device_profile)
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
@@ -138,8 +154,12 @@ class AnalysisRecordService:
                 raise RecordNotFound(_("This image does not exist."), details=f"capture {capture_id}")
             data = self._images.read(capture.sha256)
             self._audit.record(session, actor.id, AuditAction.VIEW, "image_captures", capture.id)
+            profile = (session.get(DeviceProfileRow, capture.device_profile_id)
+                       if capture.device_profile_id is not None else None)
             return CaptureImage(capture.id, capture.lesion_id, data, capture.source, capture.taken_at,
-                                capture.pixel_spacing_mm, capture.original_filename)
+                                capture.pixel_spacing_mm, capture.original_filename,
+                                capture.spacing_source if capture.pixel_spacing_mm is not None else None,
+                                profile.name if profile is not None else None)
 
     @staticmethod
     def compare(before: StoredAnalysis, after: StoredAnalysis) -> LesionComparison:

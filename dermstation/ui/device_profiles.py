@@ -36,6 +36,7 @@ from dermstation.core.errors import DermStationError
 from dermstation.core.i18n import N_, _, format_number
 from dermstation.services.analysis import ANALYSABLE_EXTENSIONS
 from dermstation.services.device_profiles import Calibration, DeviceProfile, calibrate_file
+from dermstation.ui.combo import name_in_full
 from dermstation.ui.forms import FormErrors, open_dialog
 from dermstation.ui.theme import set_role
 
@@ -66,12 +67,16 @@ class DeviceProfileChoice(QComboBox):
         self._user = user
         self._ops = ops
         self._profiles: dict[int, DeviceProfile] = {}
-        self.setAccessibleName(_("Device profile"))
-        self.setToolTip(_("The dermatoscope and camera that take the pictures: their profile gives sizes in mm"))
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(12)
         self.addItem(_("No device profile (sizes in pixels)"), None)
+        self._name_in_full()
+        self.currentIndexChanged.connect(self._name_in_full)
         self.currentIndexChanged.connect(lambda _i: self.chosen.emit(self.current()))
+
+    def _name_in_full(self) -> None:  # the box elides a long profile name
+        name_in_full(self, _("Device profile"),
+                     _("The dermatoscope and camera that take the pictures: their profile gives sizes in mm"))
 
     def refresh(self) -> None:
         self._ops.spawn(self._load(), key=f"profiles-{id(self)}", parent=self)
@@ -90,6 +95,7 @@ class DeviceProfileChoice(QComboBox):
             self.setItemData(self.count() - 1, p.label, Qt.ItemDataRole.ToolTipRole)
         self.setCurrentIndex(max(self.findData(keep), 0) if keep is not None else (1 if len(profiles) == 1 else 0))
         self.blockSignals(False)
+        self._name_in_full()
         self.chosen.emit(self.current())
 
     def current(self) -> DeviceProfile | None:

@@ -52,6 +52,7 @@ from dermstation.ui.analysis.panels import Headline, MetricsPanel, ModelLabel, Q
 from dermstation.ui.analysis.probability_chart import ProbabilityChart
 from dermstation.ui.analysis.refusal import RefusalView
 from dermstation.ui.assistant_panel import AssistantPanel
+from dermstation.ui.combo import name_in_full
 from dermstation.ui.device_profiles import DeviceProfileChoice
 from dermstation.ui.forms import open_dialog
 from dermstation.ui.lesion_dialog import NewLesionDialog
@@ -63,6 +64,7 @@ from dermstation.ui.text import breakable
 from dermstation.ui.theme import set_role
 
 if TYPE_CHECKING:
+    from dermstation.services.analysis_records import PixelScale
     from dermstation.services.assistant import AssistantService
     from dermstation.services.imports import PictureImportReport
     from dermstation.services.patients import PatientService
@@ -87,6 +89,7 @@ class ShownAnalysis:
     stored: StoredAnalysis
     contour: np.ndarray
     cam: np.ndarray | None
+    scale: PixelScale | None = None  # the picture's pixel size and where it came from
 
 
 def lesion_title(lesion: LesionSummary) -> str:
@@ -378,6 +381,7 @@ class AnalysisPage(QWidget):
             self.patient.insertItem(1, current_text, current)  # the open patient stays open
         self.patient.setCurrentIndex(max(self.patient.findData(current), 0) if current is not None else 0)
         self.patient.blockSignals(False)
+        name_in_full(self.patient, _("Patient"))
         if len(found) == 1 and text.strip() and found[0].id != current:
             self.patient.setCurrentIndex(self.patient.findData(found[0].id))  # the one match opens
         self.patients_found.emit(len(found))
@@ -393,11 +397,12 @@ class AnalysisPage(QWidget):
             self.patient.addItem(f"{isolate(detail.display_name)} · {isolate(detail.record_number)}", patient_id)
         self.patient.setCurrentIndex(self.patient.findData(patient_id))
         self.patient.blockSignals(False)
+        name_in_full(self.patient, _("Patient"))
         await self._load_lesions(patient_id, lesion_id)
 
     def _patient_changed(self) -> None:
         patient_id = self.patient.currentData()
-        self.patient.setToolTip(self.patient.currentText())
+        name_in_full(self.patient, _("Patient"))  # the box elides a long name
         if patient_id is None:
             self._patient_id = None
             self._set_lesions((), None)
@@ -430,7 +435,7 @@ class AnalysisPage(QWidget):
 
     def _lesion_changed(self) -> None:
         lesion_id = self.lesion_id
-        self.lesion.setToolTip(self.lesion.currentText())
+        name_in_full(self.lesion, _("Lesion"))
         if self._shown is None or self._shown.stored.lesion_id != lesion_id:
             self._shown = None
             self.image_view.clear()
@@ -593,7 +598,7 @@ class AnalysisPage(QWidget):
                 self._show_refusal(loaded.pixels, exc)
             return
         stored = await self._ops.db(self._ws.records.save, self._user, capture_id, result)
-        self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam))
+        self._show(ShownAnalysis(capture_id, loaded.pixels, stored, result.contour, result.cam, image.scale))
         self._ops.announce(Kind.ANALYSES, stored.id)
 
     async def _open(self, capture_id: int, analysis_id: int) -> None:
@@ -601,7 +606,7 @@ class AnalysisPage(QWidget):
         stored = await self._ops.db(self._ws.records.load, self._user, analysis_id)
         loaded = await self._ops.work(decode_capture, image)
         stored, contour = await self._ops.work(with_mask_contour, stored)  # the mask decoded off the db thread
-        self._show(ShownAnalysis(capture_id, loaded.pixels, stored, contour, None))
+        self._show(ShownAnalysis(capture_id, loaded.pixels, stored, contour, None, image.scale))
 
     def _show(self, shown: ShownAnalysis) -> None:
         if shown.stored.lesion_id != self.lesion_id:
@@ -613,7 +618,7 @@ class AnalysisPage(QWidget):
         self.headline.show_analysis(a)
         self.quality.show_flags(a.quality_flags, a.quality_messages)
         self.chart.set_values(a.probabilities, a.malignancy, a.threshold)
-        self.metrics.show_metrics(a.metrics)
+        self.metrics.show_metrics(a.metrics, shown.scale)
         self.model_line.show_analysis(a)
         self.assessment.set_subject(a.lesion_id, a.id, shown.capture_id)
         if self.assistant_panel is not None:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from dermstation.core.i18n import _, format_number
+from dermstation.core.i18n import _, format_number, isolate
 from dermstation.ui.analysis.probability_chart import class_label, percent
 from dermstation.ui.text import breakable
 from dermstation.ui.theme import refresh_style
 
 if TYPE_CHECKING:
     from dermstation.inference.metrics.base import Measurement
-    from dermstation.services.analysis_records import StoredAnalysis
+    from dermstation.services.analysis_records import PixelScale, StoredAnalysis
 
 # Shown first, in this order; colour shares are summarised by the colour count.
 METRIC_ORDER = ("diameter", "area", "perimeter", "asymmetry", "border_irregularity", "compactness",
@@ -49,6 +50,29 @@ def quality_text(flags: tuple[str, ...], messages: tuple[str, ...]) -> list[str]
     if messages and len(messages) == len(flags):
         return [_(m) for m in messages]
     return [_(QUALITY_LABELS.get(f, f)) for f in flags]
+
+
+def spacing_text(mm_per_pixel: float) -> str:
+    """A pixel size with three significant digits (0.0100, 0.0123, 0.125)."""
+    digits = min(7, max(1, 2 - math.floor(math.log10(mm_per_pixel))))
+    return format_number(mm_per_pixel, digits)
+
+
+def scale_text(scale: PixelScale) -> str:
+    """Where the picture's pixel size came from, or that its sizes are in pixels."""
+    if not scale.mm_per_pixel:
+        return _("Size in pixels (no scale).")
+    spacing = spacing_text(scale.mm_per_pixel)
+    if scale.source == "profile" and scale.device_profile:
+        return _("Pixel size {spacing} mm, from the device profile “{profile}”.").format(
+            spacing=spacing, profile=isolate(scale.device_profile))
+    if scale.source == "dicom":
+        return _("Pixel size {spacing} mm, from the DICOM file's pixel spacing.").format(spacing=spacing)
+    if scale.source == "manual":
+        return _("Pixel size {spacing} mm, typed in when the picture was stored.").format(spacing=spacing)
+    if scale.source == "profile":  # a profile no longer found
+        return _("Pixel size {spacing} mm, from a device profile.").format(spacing=spacing)
+    return _("Pixel size {spacing} mm.").format(spacing=spacing)  # stored before the source was recorded
 
 
 def metric_value(m: Measurement) -> str:
@@ -131,6 +155,7 @@ class MetricsPanel(QFrame):
         self.grid.setColumnStretch(0, 3)
         self.grid.setColumnStretch(1, 2)
         self.values: dict[str, QLabel] = {}
+        self.scale: QLabel | None = None  # where the pixel size came from (None: not told)
 
     def clear(self) -> None:
         while self.grid.count():
@@ -139,8 +164,10 @@ class MetricsPanel(QFrame):
                 item.widget().hide()
                 item.widget().deleteLater()
         self.values = {}
+        self.scale = None
 
-    def show_metrics(self, metrics: tuple[Measurement, ...]) -> None:
+    def show_metrics(self, metrics: tuple[Measurement, ...], scale: PixelScale | None = None) -> None:
+        """The measurements; with ``scale``, a line under them says where the pixel size came from."""
         self.clear()
         by_name = {m.name: m for m in metrics}
         names = [n for n in METRIC_ORDER if n in by_name]
@@ -157,6 +184,15 @@ class MetricsPanel(QFrame):
         note = None
         if not names:
             note = QLabel(_("No measurements (no lesion outline)."))
+        elif scale is not None:
+            note = self.scale = QLabel(breakable(scale_text(scale)))
+            note.setObjectName("pixelScale")
+            note.setProperty("role", "subtitle")
+            note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            note.setAccessibleName(_("Pixel size"))
+            if not scale.mm_per_pixel:
+                note.setToolTip(_("Choose a device profile before importing or capturing pictures to measure "
+                                  "them in mm."))
         elif by_name.get("diameter") is not None and by_name["diameter"].unit == "px":
             note = QLabel(_("Sizes are in pixels: the image has no known scale."))
             note.setProperty("role", "subtitle")
