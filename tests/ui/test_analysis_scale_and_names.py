@@ -6,12 +6,14 @@ opened lists are wide enough to read them."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 
 from dermstation.core.domain import CaptureSource
 from dermstation.core.i18n import set_language
@@ -32,6 +34,27 @@ def ws(services, fake_analysis):  # noqa: F811
     base = replace(services, analysis=fake_analysis).workstation
     return replace(base, annotations=AnnotationService(services.database, services.audit),
                    device_profiles=DeviceProfileService(services.database, services.audit))
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def current_entry_contrast(box) -> float:
+    """Contrast between the open list's highlighted entry's background (its commonest colour) and its text
+    (the colour farthest from it in luminance)."""
+    view = box.view()
+    image = view.viewport().grab().toImage()
+    rect = view.visualRect(box.model().index(box.currentIndex(), 0)) & image.rect()
+    colours = Counter(image.pixelColor(x, y).rgb() for x in range(rect.left(), rect.right())
+                      for y in range(rect.top(), rect.bottom()))
+    background = _luminance(QColor.fromRgb(colours.most_common(1)[0][0]))
+    text = max((_luminance(QColor.fromRgb(c)) for c in colours), key=lambda lum: abs(lum - background))
+    light, dark = max(background, text), min(background, text)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def _page(qtbot, services, ws, user, ops, size=(1366, 768)) -> AnalysisPage:
@@ -148,6 +171,7 @@ def test_long_names_are_in_full_in_tooltip_accessible_name_and_list(qtbot, servi
         qtbot.waitUntil(popup.isVisible, timeout=5000)
         assert box.view().viewport().width() >= box.view().fontMetrics().horizontalAdvance(name), name
         assert popup.width() <= box.screen().availableGeometry().width()
+        assert current_entry_contrast(box) >= 4.5  # the highlighted name is readable (WCAG AA)
         if box is combo:
             page.window().grab().save(f"/tmp/h17_profile_popup_{size[0]}.png")
             popup.grab().save(f"/tmp/h17_profile_popup_list_{size[0]}.png")
