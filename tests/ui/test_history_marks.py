@@ -156,7 +156,13 @@ def test_switching_patient_clears_history_before_the_next_patient_loads(qtbot, s
     key = Qt.Key.Key_Down if index + 1 < page.patient.count() and page.patient.itemData(index + 1) else Qt.Key.Key_Up
     qtbot.keyClick(page.patient, key)
     assert page.patient.currentData() not in (None, patient.id)
-    # at once, before the other patient's lesions arrive
+    # at once, before the other patient's lesions arrive: nothing of the last patient stays on screen
     assert page.history.current is None and not page.history.left_pane.isVisible()
     assert page.history.timeline.count() == 0
+    assert page.lesion.count() == 0 and page.shown is None and page.empty.text() == "Loading…"
+    assert page.history.empty.text() == "Choose a patient and a lesion above." and not page.history.summary.text()
     page.grab().save("/tmp/h17_history_switched.png")
+    with qtbot.waitSignal(page.lesions_loaded, timeout=10000) as loaded:
+        pass
+    assert loaded.args[0] == 0 and page.lesion.currentData() is None
+    assert page.empty.text().startswith("This patient has no lesions yet")

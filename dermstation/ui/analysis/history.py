@@ -384,6 +384,8 @@ class HistoryView(QWidget):
             item.setToolTip(entry.original_name or "")
             self.timeline.addItem(item)
         self.timeline.setVisible(bool(entries))
+        self.empty.setText(_("No pictures of this lesion yet. Import or capture one.") if self._lesion_id is not None
+                           else _("Choose a patient and a lesion above."))
         self.empty.setVisible(not entries)
         analysed = [e for e in entries if e.analysis is not None]
         for combo in (self.before, self.after):
@@ -395,7 +397,8 @@ class HistoryView(QWidget):
         enough = len(analysed) >= 2
         self.compare_area.setEnabled(enough)
         self._clear_comparison(
-            _("Analyse at least two pictures of this lesion to compare them.") if not enough else "")
+            _("Analyse at least two pictures of this lesion to compare them.")
+            if not enough and self._lesion_id is not None else "")
         if enough:
             self.before.setCurrentIndex(0)
             self.after.setCurrentIndex(len(analysed) - 1)

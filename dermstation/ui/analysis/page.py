@@ -407,7 +407,13 @@ class AnalysisPage(QWidget):
             self._patient_id = None
             self._set_lesions((), None)
             return
-        self.history.set_lesion(None)  # the last patient's comparison goes now, not when the lesions arrive
+        # nothing of the last patient stays on screen (lesion, picture, result, history) while the lesions load
+        self._patient_id = None
+        self.lesion.blockSignals(True)
+        self.lesion.clear()
+        self.lesion.blockSignals(False)
+        self._lesion_changed()
+        self._show_empty(_("Loading…"))
         self._ops.spawn(self._load_lesions(patient_id, None), key=f"{self._key}-patient", parent=self)
 
     async def _load_lesions(self, patient_id: int, select: int | None) -> None:
