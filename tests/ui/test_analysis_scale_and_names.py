@@ -179,13 +179,21 @@ def test_long_names_are_in_full_in_tooltip_accessible_name_and_list(qtbot, servi
     page.grab().save(f"/tmp/h17_top_bar_{size[0]}.png")
 
 
-def test_the_pixel_size_line_in_another_language(qtbot, services, ws, dermatologist, ops, test_data) -> None:
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_the_pixel_size_line_in_another_language(qtbot, services, ws, dermatologist, ops, test_data,
+                                                 language) -> None:
+    from dermstation.core.i18n import format_number
+
     path, w, h = _picture(test_data)
     profile = ws.device_profiles.create(dermatologist, "Heine", "", "", Calibration(w, h, 0.0125, "manual", ""))
     patient = services.patients.create(dermatologist, PatientInput("MRN-35", FIRST, LAST, None))
     lesion = services.patients.add_lesion(dermatologist, patient.id, "left forearm", "L1")
     assert ws.imports.import_files(dermatologist, lesion.id, [path], device_profile=profile).imported
-    set_language("de")
+    set_language(language)
     page = _page(qtbot, services, ws, dermatologist, ops)
     text = _shown_scale(qtbot, page, patient.id, lesion.id)
-    assert "0,0125" in text and "Heine" in text  # German decimals; the sentence from the catalogue once translated
+    assert format_number(0.0125, 4) in text and "Heine" in text  # the language's decimals, the profile's name
+    if language == "ar":  # a Latin name inside right-to-left text keeps its own direction
+        assert "\u2068Heine\u2069" in text
+    page.side_scroll.ensureWidgetVisible(page.metrics.scale)
+    page.grab().save(f"/tmp/h17_scale_{language}.png")
