@@ -3,7 +3,7 @@
     python benchmarks/applicability_latency.py [--runs 7]
 
 Medians over the shipped PH2 photos (765x572), CPU provider, after a warm-up: the colour statistics,
-the lesion evidence (contrast, confidence), the feature distance and no-lesion score, and the whole
+the lesion evidence (contrast, confidence), the feature distance and the learned scores, and the whole
 ``Analyzer.analyze`` (which runs them all). Prints the load average, since the machine is shared.
 """
 
@@ -44,7 +44,7 @@ def main() -> None:
               for p in sorted((ROOT / "tests" / "data" / "ph2" / "images").glob("*.jpg"))]
     print(f"load average at start: {os.getloadavg()[0]:.2f}; {len(images)} images; status "
           f"{analyzer.applicability_status}")
-    rows: dict[str, list[float]] = {"colour statistics": [], "lesion evidence": [], "distance + no-lesion score": [],
+    rows: dict[str, list[float]] = {"colour statistics": [], "lesion evidence": [], "distance + learned scores": [],
                                     "whole analysis": []}
     for image in images:
         analyzer.analyze(image)  # warm-up
@@ -57,8 +57,9 @@ def main() -> None:
         rows["lesion evidence"].append(_ms(lambda m=mask, im=image, p=prob: applicability.measure_lesion(m, im, p),
                                            args.runs))
         if ood is not None:
-            rows["distance + no-lesion score"].append(
-                _ms(lambda f=features, le=lesion, o=ood: o.no_lesion_score(le, o.distance(f)), args.runs))
+            evidence = applicability.measure_image(image)
+            rows["distance + learned scores"].append(
+                _ms(lambda f=features, le=lesion, o=ood, e=evidence: applicability.judge(e, le, f, o), args.runs))
         rows["whole analysis"].append(_ms(lambda im=image: analyzer.analyze(im), args.runs))
     for name, values in rows.items():
         if values:

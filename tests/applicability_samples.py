@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from training.applicability_data import chart, colour_bars, document, xray_like  # noqa: E402
+from training.applicability_data import chart, colour_bars, document, noise, xray_like  # noqa: E402
 
 DERMOSCOPY = "IMD006.jpg"
 
@@ -77,9 +77,10 @@ def write_refused(folder: Path) -> dict[str, str]:
     _write(folder / "blurred.png", cv2.GaussianBlur(photo, (0, 0), 16))  # no detail left at all
     _write(folder / "foliage.jpg", foliage())
     _write(folder / "film.png", xray_like(4))  # an X-ray film photographed on a tinted light box
+    _write(folder / "static.png", noise(5))  # colourful, detailed, skin-hued in part: unlike any dermoscopy
     return {
         "strip.png": "extreme_shape", "xray.png": "no_colour", "ct.dcm": "not_a_photograph",
         "invoice.jpg": "graphic", "chart.png": "graphic", "bars.png": "graphic", "skin.jpg": "no_lesion",
         "thumb.png": "too_small", "dark.png": "too_dark", "blurred.png": "no_texture", "foliage.jpg": "not_skin",
-        "film.png": "unfamiliar",
+        "film.png": "no_colour", "static.png": "unfamiliar",
     }

@@ -3,11 +3,16 @@
 Three kinds, each split into a tuning part and a held-out part by the picture it comes from (never
 by augmentation, so variants of one picture never sit on both sides):
 
-- installed sample images: scikit-image's data folder (photographs, microscopy, a retina, text,
-  grey test images) and pydicom's bundled test files (CT, MR, CR/DX, US, NM, RT, secondary captures);
+- installed sample images: scikit-image's and scikit-learn's data folders (photographs, microscopy, a
+  retina, text, grey test images), OpenCV's sample pictures when the Debian package ``opencv-doc`` is
+  installed (photographs, renders, logos, calibration boards), each also as two random close-up crops,
+  and pydicom's bundled test files (CT, MR, CR/DX, US, NM, RT, secondary captures);
 - synthetic pictures drawn here: documents, an invoice over a gradient, charts, gradients, colour test
   bars, cartoons (some drawn in skin colours with a "mole"), X-ray-like grey pictures, noise;
-- skin without a lesion: PH2 crops that avoid the expert lesion mask (needs the shared data).
+- skin without a lesion: PH2 crops that avoid the expert lesion mask (the largest square, two smaller
+  squares and the largest with another camera's colour balance), and, held out entirely (never tuned on:
+  another clinic's dermatoscopes), crops of the full-resolution ISIC archive photos clear of the
+  segmenter's (dilated) lesion mask (needs the shared data).
 
 numpy/OpenCV only (the tests use the synthetic generators); scikit-image is a dev/train extra.
 """
@@ -15,6 +20,7 @@ numpy/OpenCV only (the tests use the synthetic generators); scikit-image is a de
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +38,12 @@ class Negative:
     kind: str  # document, chart, gradient, test_bars, cartoon, xray_like, noise, photo, dicom, skin
     source: str  # the picture it was made from (the unit of the split)
     make: Callable[[], np.ndarray]  # -> RGB uint8
+    always_held_out: bool = False  # a family kept only for measuring
 
     @property
     def held_out(self) -> bool:
         digest = hashlib.sha256(self.source.encode()).digest()
-        return digest[0] % HELD_OUT_EVERY == 0
+        return self.always_held_out or digest[0] % HELD_OUT_EVERY == 0
 
 
 # --- synthetic -----------------------------------------------------------------------------------
@@ -250,18 +257,57 @@ def _read_rgb(path: Path) -> np.ndarray:
     return read_image(path).pixels
 
 
-def skimage_images() -> Iterator[Negative]:
-    """Every picture in scikit-image's data folder (needs the dev/train extra)."""
+OPENCV_SAMPLES = Path("/usr/share/doc/opencv-doc/examples/data")
+"""Debian's opencv-doc sample pictures (optional: ``apt-get install opencv-doc``)."""
+_DRAWN = {"LinuxLogo", "WindowsLogo", "opencv-logo", "opencv-logo-white", "digits", "sudoku", "notes", "ml", "cards",
+          "chessboard", "gradient", "ellipses", "detect_blob", "imageTextN", "imageTextR", "pic1", "pic2", "pic3",
+          "pic4", "pic5", "pic6", "text_defect", "mask", "logo", "text", "horse", "page", "checkerboard"}
+_MICROSCOPY = {"ihc", "cell", "cells3d", "microaneurysms", "kidney", "lily", "skin"}
+_PAIRED = re.compile(r"(?:_?(?:left|right|original|modified|[LRAB])?\d*)$")
+
+
+def _sample_kind(stem: str) -> str:
+    return "drawing" if stem in _DRAWN else "microscopy" if stem in _MICROSCOPY else "photo"
+
+
+def _crop(image: np.ndarray, seed: str) -> np.ndarray:
+    """A random square close-up (40-70 % of the short side), as a camera held near something would see."""
+    rng = _rng(0, seed)
+    h, w = image.shape[:2]
+    side = int(min(h, w) * rng.uniform(0.4, 0.7))
+    y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    return np.ascontiguousarray(image[y:y + side, x:x + side])
+
+
+def sample_images() -> Iterator[Negative]:
+    """Every picture in the installed sample folders, whole and as two close-up crops; pictures of one
+    scene (a stereo pair, left01/right01) share a source, so they fall on one side of the split."""
+    folders: list[tuple[str, Path]] = []
     try:
         import skimage.data
+
+        folders.append(("skimage", Path(skimage.data.__file__).parent))
     except ImportError:
-        return
-    folder = Path(skimage.data.__file__).parent
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in (".png", ".jpg") or path.stat().st_size < 2000:
-            continue
-        kind = "microscopy" if path.stem in ("ihc", "cell", "microaneurysms") else "photo"
-        yield Negative(f"skimage-{path.stem}", kind, f"skimage-{path.stem}", lambda p=path: _read_rgb(p))
+        pass
+    try:
+        import sklearn.datasets
+
+        folders.append(("sklearn", Path(sklearn.datasets.__file__).parent / "images"))
+    except ImportError:
+        pass
+    if OPENCV_SAMPLES.is_dir():
+        folders.append(("opencv", OPENCV_SAMPLES))
+    for prefix, folder in folders:
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in (".png", ".jpg") or path.stat().st_size < 2000:
+                continue
+            kind = _sample_kind(path.stem)
+            source = f"{prefix}-{_PAIRED.sub('', path.stem) or 'pair'}"
+            yield Negative(f"{prefix}-{path.stem}", kind, source, lambda p=path: _read_rgb(p))
+            if kind != "drawing":
+                for i in range(2):
+                    yield Negative(f"{prefix}-{path.stem}-crop{i}", kind, source,
+                                   lambda p=path, k=f"{path.stem}{i}": _crop(_read_rgb(p), k))
 
 
 def dicom_files() -> Iterator[Path]:
@@ -295,31 +341,75 @@ def dicom_images() -> Iterator[Negative]:
 # --- skin without a lesion ----------------------------------------------------------------------------
 
 def skin_crops(ph2_root: Path, limit: int = 150) -> Iterator[Negative]:
-    """The largest square of each PH2 image that stays clear of the (dilated) expert lesion mask."""
+    """Squares of each PH2 image that stay clear of the (dilated) expert lesion mask: the largest, two
+    smaller ones at random places, and the largest with another camera's colour balance."""
     for image_path in sorted((ph2_root / "images").glob("IMD*.jpg"))[:limit]:
         mask_path = ph2_root / "masks" / f"{image_path.stem}.png"
         if not mask_path.exists():
             continue
-        yield Negative(f"skin-{image_path.stem}", "skin", f"skin-{image_path.stem}",
-                       lambda i=image_path, m=mask_path: _skin_crop(i, m))
+        source = f"skin-{image_path.stem}"
+        for variant in ("", "-small0", "-small1", "-colour"):
+            yield Negative(f"{source}{variant}", "skin", source,
+                           lambda i=image_path, m=mask_path, v=variant: _skin_crop(i, m, v))
 
 
-def _skin_crop(image_path: Path, mask_path: Path) -> np.ndarray:
+def _skin_crop(image_path: Path, mask_path: Path, variant: str = "") -> np.ndarray:
     image = _read_rgb(image_path)
     mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) > 127
-    keep_out = cv2.dilate(mask.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    return _clear_square(image, mask, variant, image_path.stem)
+
+
+def _clear_square(image: np.ndarray, mask: np.ndarray, variant: str, seed: str, margin: int = 41) -> np.ndarray:
+    """A square clear of ``mask`` (dilated by ``margin``) and of the dark vignette, at 512 x 512."""
+    keep_out = cv2.dilate(mask.astype(np.uint8), np.ones((margin, margin), np.uint8)) > 0
     # vignette corners are not skin either
     dark = image.max(axis=2) < 50
     free = ~(keep_out | dark)
     dist = cv2.distanceTransform(free.astype(np.uint8), cv2.DIST_C, 3)
-    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-    r = max(int(dist[y, x]), 24)
-    crop = image[max(0, y - r):y + r, max(0, x - r):x + r]
-    return cv2.resize(crop, (512, 512), interpolation=cv2.INTER_CUBIC)
+    rng = _rng(0, f"{seed}{variant}")
+    if variant.startswith("-small"):  # a random point with room around it, half of what it has
+        ys, xs = np.nonzero(dist >= 32)
+        if ys.size:
+            k = int(rng.integers(ys.size))
+            y, x = int(ys[k]), int(xs[k])
+            r = max(24, int(dist[y, x] * rng.uniform(0.5, 1.0)))
+        else:
+            y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+            r = max(int(dist[y, x]), 24)
+    else:
+        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+        r = max(int(dist[y, x]), 24)
+    crop = cv2.resize(image[max(0, y - r):y + r, max(0, x - r):x + r], (512, 512), interpolation=cv2.INTER_CUBIC)
+    if variant == "-colour":  # another sensor's white balance and tone curve
+        gains = rng.uniform(0.8, 1.2, 3)
+        gamma = rng.uniform(0.8, 1.25)
+        crop = np.clip(255.0 * ((crop / 255.0) ** gamma) * gains, 0, 255).astype(np.uint8)
+    return crop
 
 
-def all_negatives(ph2_root: Path | None = None, per_kind: int = 12) -> list[Negative]:
-    found = [*synthetic(per_kind), *skimage_images(), *dicom_images()]
+def archive_skin_crops(photos: list[Path], segment: Callable[[np.ndarray], np.ndarray]) -> Iterator[Negative]:
+    """Held out entirely: the largest square of each full-resolution ISIC archive photo clear of the
+    segmenter's lesion mask dilated by a tenth of the short side (no expert masks there; a crop that still
+    holds some of the lesion makes the measured refusal rate lower, never higher)."""
+    for image_path in photos:
+        yield Negative(f"archive-skin-{image_path.stem}", "skin_other_clinic", f"archive-skin-{image_path.stem}",
+                       lambda p=image_path: _archive_crop(p, segment), always_held_out=True)
+
+
+def _archive_crop(path: Path, segment: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    image = _read_rgb(path)
+    mask = segment(image)
+    margin = max(41, min(image.shape[:2]) // 10) | 1
+    return _clear_square(image, mask, "", path.stem, margin)
+
+
+def all_negatives(ph2_root: Path | None = None, per_kind: int = 12,
+                  archive: tuple[list[Path], Callable[[np.ndarray], np.ndarray]] | None = None) -> list[Negative]:
+    """Every negative; ``archive``: (ISIC archive photos, segmenter returning a bool mask) adds the held-out
+    lesion-free skin of another clinic."""
+    found = [*synthetic(per_kind), *sample_images(), *dicom_images()]
     if ph2_root is not None and ph2_root.is_dir():
         found.extend(skin_crops(ph2_root))
+    if archive is not None:
+        found.extend(archive_skin_crops(*archive))
     return found
