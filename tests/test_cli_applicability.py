@@ -16,6 +16,7 @@ from applicability_samples import DERMOSCOPY, write_refused
 from sample_data import PH2_IMAGES
 
 from dermstation.cli import main
+from dermstation.core.refusals import Refusal
 
 SCORE_KEYS = {"prediction", "prediction_probability", "probabilities", "malignancy", "suspicious", "threshold"}
 
@@ -23,6 +24,7 @@ SCORE_KEYS = {"prediction", "prediction_probability", "probabilities", "malignan
 def test_batch_refuses_each_non_dermoscopy_file_and_goes_on(tmp_path: Path) -> None:
     folder = tmp_path / "batch"
     expected = write_refused(folder)
+    assert set(expected.values()) == {str(r) for r in Refusal}  # a real file for every reason
     shutil.copy(PH2_IMAGES / DERMOSCOPY, folder / DERMOSCOPY)
     out, err = io.StringIO(), io.StringIO()
     code = main(["analyze", str(folder), "--json", "--provider", "cpu"], stdout=out, stderr=err)
