@@ -5,7 +5,7 @@
 
 Torch-free: it runs the app's own ``Analyzer`` (ONNX) on the shared data. The negatives need the train
 extra (scikit-image; scikit-learn comes with isic-challenge-scoring) and, for OpenCV's sample pictures,
-Debian's ``opencv-doc`` (without it the held-out photographs are 23 instead of 150). Rerun it whenever
+Debian's ``opencv-doc`` (without it the held-out photographs are 24 instead of 150). Rerun it whenever
 ``models/classifier.onnx`` changes: the statistics name the classifier's sha256 and the app ignores
 them (and says so on every result) for any other file. Per-picture evidence is cached per set, keyed by
 both models' sha256; a cached set is spot-checked against a fresh computation of three of its pictures
