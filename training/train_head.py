@@ -35,13 +35,13 @@ from training.multisite import items
 from training.nets import CamNet, ExportWrapper
 from training.train_classifier import Recipe
 from training.train_multisite import augment, val_score
-from training.warmstart import load_member
+from training.warmstart import load_member, member_count
 
 SIZE = 128
 
 
 def members(onnx_path: Path) -> list[CamNet]:
-    nets = [load_member(onnx_path, k, CamNet()) for k in (0, 1)]
+    nets = [load_member(onnx_path, k, CamNet()) for k in range(member_count(onnx_path))]
     for n in nets:
         n.eval()
     return nets

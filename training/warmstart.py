@@ -42,6 +42,12 @@ def _bn_after(net: CamNet) -> dict[nn.Conv2d, nn.BatchNorm2d]:
     return out
 
 
+def member_count(onnx_path: Path) -> int:
+    """How many CamNet members the exported graph holds (each contributes the same run of Conv nodes)."""
+    convs = [n for n in onnx.load(str(onnx_path)).graph.node if n.op_type == "Conv"]
+    return len(convs) // len(_forward_order(CamNet()))
+
+
 def load_member(onnx_path: Path, member: int, net: CamNet) -> CamNet:
     model = onnx.load(str(onnx_path))
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
