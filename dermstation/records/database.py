@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,7 +81,7 @@ def make_engine(url: str | URL, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, 
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
                 if not in_memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
+                    _use_wal(cursor, busy_timeout_s)
                     cursor.execute("PRAGMA synchronous=NORMAL")
             finally:
                 cursor.close()
@@ -92,6 +94,22 @@ def make_engine(url: str | URL, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, 
     if application_name and parsed.get_backend_name() == "postgresql":
         return create_engine(parsed, pool_pre_ping=True, connect_args={"application_name": application_name[:63]})
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def _use_wal(cursor: Any, timeout_s: float) -> None:
+    """Switch the file to WAL once. The switch takes a lock for which SQLite does not call the busy
+    handler, so two workstations opening a new file at once got "database is locked": retry within
+    the busy timeout (the file is usually in WAL already, which needs no lock)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def translate_error(exc: SQLAlchemyError) -> RecordError | None:
