@@ -28,6 +28,7 @@ from dermstation.core.logs import configure_logging
 from dermstation.services.container import build_services
 from dermstation.ui.errors import ErrorPresenter
 from dermstation.ui.forms import dialog_finished
+from dermstation.ui.garbage import MainThreadCollector
 from dermstation.ui.operations import Operations
 from dermstation.ui.shell import Shell
 from dermstation.ui.theme import apply_theme
@@ -59,6 +60,7 @@ def main(argv: list[str]) -> int:
     # The session decides when we are done (a sign-out closes the last window but goes on).
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app)
+    MainThreadCollector(app)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

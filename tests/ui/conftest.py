@@ -5,6 +5,7 @@ widgets' own signals (``qtbot.waitSignal``), never on sleeps.
 """
 
 import asyncio
+import gc
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from records_fixtures import *  # noqa: E402, F403
 
 from dermstation.core.i18n import set_language  # noqa: E402
 from dermstation.ui.errors import ErrorPresenter  # noqa: E402
+from dermstation.ui.garbage import collect_due  # noqa: E402
 from dermstation.ui.operations import Operations  # noqa: E402
 from dermstation.ui.theme import apply_theme  # noqa: E402
 
@@ -32,6 +34,16 @@ from dermstation.ui.theme import apply_theme  # noqa: E402
 def database_url(sqlite_url: str) -> str:
     """The widgets are backend-agnostic: SQLite is enough here (the services tests cover PostgreSQL)."""
     return sqlite_url
+
+
+@pytest.fixture(autouse=True)
+def cycles_collected_on_the_main_thread() -> Iterator[None]:
+    """As in the app (ui/garbage.py): no automatic collection that could run on the database thread and
+    destroy Qt objects there (a rare segfault in long runs); the due generations are collected here."""
+    gc.disable()
+    yield
+    collect_due()
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)
