@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,8 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from model_latency import bench  # noqa: E402  (benchmarks/ is the script's folder)
 
 from dermstation.inference.preprocess import resize_to, to_tensor  # noqa: E402
 from training.data import MODELS, ph2_items, read_mask, read_rgb  # noqa: E402
@@ -37,22 +37,6 @@ class Reader(CalibrationDataReader):
 
     def get_next(self):
         return next(self.it, None)
-
-
-def latency(path: Path, shape: list[int], runs: int) -> float:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).normal(size=[1, *shape[1:]]).astype(np.float32)
-    for _ in range(5):
-        sess.run(None, {"image": x})
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sess.run(None, {"image": x})
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -82,8 +66,8 @@ def main() -> None:
         quantize_static(str(MODELS / f"{name}.onnx"), str(q), Reader(xs), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         card = json.loads((MODELS / f"{name}.json").read_text())
-        res[name] = {"fp32_ms": round(latency(MODELS / f"{name}.onnx", card["input"]["shape"], args.runs), 2),
-                     "int8_ms": round(latency(q, card["input"]["shape"], args.runs), 2),
+        res[name] = {"fp32_ms": round(bench(MODELS / f"{name}.onnx", card["input"]["shape"], 2, args.runs), 2),
+                     "int8_ms": round(bench(q, card["input"]["shape"], 2, args.runs), 2),
                      "fp32_mb": round((MODELS / f"{name}.onnx").stat().st_size / 2**20, 2),
                      "int8_mb": round(q.stat().st_size / 2**20, 2)}
         print(name, res[name], flush=True)
