@@ -310,6 +310,72 @@ def sample_images() -> Iterator[Negative]:
                                    lambda p=path, k=f"{path.stem}{i}": _crop(_read_rgb(p), k))
 
 
+INSTALLED_COLLECTIONS: dict[str, Path] = {
+    "wallpaper": Path("/usr/share/backgrounds"),  # Debian mate-backgrounds, gnome-backgrounds
+    "stamp": Path("/usr/share/tuxpaint/stamps"),  # Debian tuxpaint-stamps-default: cut-out photos and drawings
+    "imagemagick": Path("/usr/share/doc/imagemagick-6-common/html/images"),  # Debian imagemagick-6-doc
+}
+"""Optional picture collections from Debian packages (``apt-get install mate-backgrounds gnome-backgrounds
+tuxpaint-stamps-default imagemagick-6-doc gcompris-qt-data``): photographs of everything, for the
+"not dermoscopy" score. Without them the calibration has only the sample pictures above."""
+GCOMPRIS_RESOURCES = Path("/usr/share/gcompris-qt/rcc")
+_DRAWN_PARTS = ("cartoon", "symbols", "alphabets", "clipart", "abstract", "desktop", "flags", "signs")
+
+
+def _collection_kind(path: Path) -> str:
+    lowered = str(path).lower()
+    return "drawing" if path.suffix.lower() == ".svg" or any(p in lowered for p in _DRAWN_PARTS) else "photo"
+
+
+def installed_collections(limit: int = 400) -> Iterator[Negative]:
+    """Pictures of the optional Debian collections (at most ``limit`` per collection, spread evenly),
+    each whole and, for photographs, as one close-up crop. Each picture is its own source."""
+    for prefix, folder in INSTALLED_COLLECTIONS.items():
+        if not folder.is_dir():
+            continue
+        paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
+                       and p.stat().st_size >= 8000 and "_3840x" not in p.name and "_5640x" not in p.name)
+        for path in paths[::max(1, len(paths) // limit)]:
+            kind = _collection_kind(path)
+            name = f"{prefix}-{path.relative_to(folder).with_suffix('')}".replace("/", "-")
+            yield Negative(name, kind, name, lambda p=path: _read_rgb(p))
+            if kind == "photo":
+                yield Negative(f"{name}-crop0", kind, name, lambda p=path, k=name: _crop(_read_rgb(p), k))
+    yield from _gcompris_pictures(limit)
+
+
+def _gcompris_pictures(limit: int) -> Iterator[Negative]:
+    """GCompris's webp pictures (mostly photographs of animals, food, objects, places), read from its Qt
+    resource files."""
+    if not GCOMPRIS_RESOURCES.is_dir():
+        return
+    from PySide6.QtCore import QDirIterator, QFile, QIODevice, QResource
+
+    for rcc in sorted(GCOMPRIS_RESOURCES.glob("*.rcc")):
+        QResource.registerResource(str(rcc))
+    found = []
+    walk = QDirIterator(":/gcompris", QDirIterator.IteratorFlag.Subdirectories)
+    while walk.hasNext():
+        name = walk.next()
+        if name.lower().endswith(".webp"):
+            found.append(name)
+    found.sort()
+
+    def read(resource: str) -> np.ndarray:
+        f = QFile(resource)
+        if not f.open(QIODevice.OpenModeFlag.ReadOnly):
+            raise OSError(f"cannot read {resource}")
+        data = bytes(f.readAll().data())
+        f.close()
+        from dermstation.inference.image_io import decode_image
+
+        return decode_image(data, resource).pixels
+
+    for resource in found[::max(1, len(found) // limit)]:
+        name = "gcompris-" + resource.removeprefix(":/gcompris/").rsplit(".", 1)[0].replace("/", "-")
+        yield Negative(name, _collection_kind(Path(resource)), name, lambda r=resource: read(r))
+
+
 def dicom_files() -> Iterator[Path]:
     """pydicom's bundled test files that hold a decodable image (whatever their modality)."""
     import pydicom
@@ -407,7 +473,7 @@ def all_negatives(ph2_root: Path | None = None, per_kind: int = 12,
                   archive: tuple[list[Path], Callable[[np.ndarray], np.ndarray]] | None = None) -> list[Negative]:
     """Every negative; ``archive``: (ISIC archive photos, segmenter returning a bool mask) adds the held-out
     lesion-free skin of another clinic."""
-    found = [*synthetic(per_kind), *sample_images(), *dicom_images()]
+    found = [*synthetic(per_kind), *sample_images(), *dicom_images(), *installed_collections()]
     if ph2_root is not None and ph2_root.is_dir():
         found.extend(skin_crops(ph2_root))
     if archive is not None:

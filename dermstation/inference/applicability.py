@@ -7,16 +7,20 @@ The answer is built from several kinds of evidence, cheapest first, each able to
    dermatoscope: no colour (X-ray, CT, ultrasound), flat colours and hard edges (documents, charts,
    drawings, test cards), no texture at all (gradients; a photo completely out of focus), few
    skin-coloured pixels;
-3. a learned "lesion-free skin" score (``LinearScore``, logistic) on the evidence (the segmenter's
-   confidence, the lesion's colour contrast with the skin around it, its size, chroma and skin share,
-   the feature distance of 4) and the principal components of the classifier's pooled features, fitted
-   against crops of skin clear of the lesion. The segmenter alone cannot say "no lesion": trained on
-   pictures that all hold one, it outlines something in plain skin too;
-4. an unsupervised out-of-distribution score: the Mahalanobis distance of the classifier's pooled
+3. a learned "not dermoscopy" score (``LinearScore``, logistic) on the picture's appearance (hue and
+   chroma histogram, lightness histogram, edge density and direction, centre against surround; see
+   ``appearance``) and the colour statistics of 2, fitted against photographs of everything (animals,
+   food, buildings, objects on black, paintings, wallpapers) that pass 2;
+4. a learned "lesion-free skin" score (logistic) on the evidence (the segmenter's confidence, the
+   lesion's colour contrast with the skin around it, its size, chroma and skin share, the feature
+   distance of 5) and the principal components of the classifier's pooled features, fitted against
+   crops of skin clear of the lesion. The segmenter alone cannot say "no lesion": trained on pictures
+   that all hold one, it outlines something in plain skin too;
+5. an unsupervised out-of-distribution score: the Mahalanobis distance of the classifier's pooled
    features (square-rooted) from those of dermoscopy.
-   Each learned part refuses at most 0.5 % of each source of held-out calibration dermoscopy. (A second
-   logistic score, "not dermoscopy", fitted against photographs, was tried and dropped: it refused 2.7-3.3 %
-   of the dermoscopy of clinics it had not seen.)
+   Each learned part refuses at most 0.5 % of each source of held-out calibration dermoscopy. (An
+   earlier "not dermoscopy" score on the classifier's features instead of the appearance refused
+   2.7-3.3 % of the dermoscopy of clinics it had not seen, and was dropped.)
 
 A lesion that runs off the picture's edge is NOT refused (full-frame lesions are common in real
 dermoscopy, 14 % of PH2): the result carries the quality flag ``lesion_cut`` instead.
@@ -24,7 +28,7 @@ dermoscopy, 14 % of PH2): the result carries the quality flag ``lesion_cut`` ins
 The learned parts (``models/applicability.json`` + ``.npz``) belong to one classifier file (sha256);
 for any other classifier they are not used and every result says the check was incomplete. The
 constants of 1-2 were set on dermoscopy (HAM10000 val, ISIC 2017 train) so that each refuses well
-under 0.5 % of it; ``training/calibrate_applicability.py`` fits 3-4 and measures everything. The
+under 0.5 % of it; ``training/calibrate_applicability.py`` fits 3-5 and measures everything. The
 card ``models/applicability.json`` says what it was tuned on and how it did on held-out pictures.
 """
 
@@ -95,6 +99,7 @@ class ImageEvidence:
     smooth_share: float = 0.0  # share of scene pixels with no texture at all (|Laplacian| <= 2)
     dark_share: float = float("nan")  # share of pixels darker than VIGNETTE_LEVEL
     colour_spread: float = float("nan")  # see MIN_COLOUR_SPREAD
+    appearance: tuple[float, ...] = ()  # see appearance(): what the "not dermoscopy" score reads
 
     @property
     def aspect(self) -> float:
@@ -194,7 +199,7 @@ def measure_image(image: np.ndarray) -> ImageEvidence:
     n = int(np.count_nonzero(scene))
     dark = float(np.count_nonzero(brightest < VIGNETTE_LEVEL)) / scene.size
     if n < 50:
-        return ImageEvidence(h, w, n / scene.size, 0.0, 1.0, 1.0, 0.0, 1.0, dark, 0.0)
+        return ImageEvidence(h, w, n / scene.size, 0.0, 1.0, 1.0, 0.0, 1.0, dark, 0.0, (0.0,) * APPEARANCE_SIZE)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
     a = lab[..., 1].astype(np.float32) - 128.0
     b = lab[..., 2].astype(np.float32) - 128.0
@@ -212,7 +217,63 @@ def measure_image(image: np.ndarray) -> ImageEvidence:
     laplacian = _channel_max(np.abs(cv2.Laplacian(small.astype(np.int16), cv2.CV_16S, ksize=1)))
     smooth = float(np.count_nonzero((laplacian <= 2) & scene)) / n
     spread = _colour_spread(lab[..., 0][scene], a[scene], b[scene])
-    return ImageEvidence(h, w, n / scene.size, _quantile(chroma[scene], 0.9), flat, top, skin, smooth, dark, spread)
+    look = appearance(lab[..., 0], chroma, hue, scene)
+    return ImageEvidence(h, w, n / scene.size, _quantile(chroma[scene], 0.9), flat, top, skin, smooth, dark, spread,
+                         look)
+
+
+HUE_BINS = 12
+CHROMA_BANDS = (4.0, 12.0, 24.0)
+APPEARANCE_SIZE = 1 + HUE_BINS * len(CHROMA_BANDS) + 8 + 3 + 2 + 3 + 2
+"""grey share, hue x chroma histogram, lightness histogram, edge shares, edge orientation concentration,
+centre-surround colour difference, spread of the cells' mean lightness and chroma."""
+
+
+def appearance(lightness: np.ndarray, chroma: np.ndarray, hue: np.ndarray, scene: np.ndarray) -> tuple[float, ...]:
+    """A fixed-length description of what the scene looks like, for the learned "not dermoscopy" score.
+
+    Dermoscopy is skin-coloured light everywhere (hues of red to yellow at moderate chroma), lit evenly,
+    with soft edges and a darker, differently coloured lesion near the middle. Photographs of the world
+    have other hues (sky, plants), strong straight edges of one orientation (buildings, objects) and
+    their subject anywhere. Each part is a share of the scene's pixels (or a CIELAB difference), so it
+    does not depend on the picture's resolution beyond ``EVIDENCE_SIDE``."""
+    n = max(1, int(np.count_nonzero(scene)))
+    c, hh, light = chroma[scene], hue[scene], lightness[scene]
+    grey = float(np.count_nonzero(c < CHROMA_BANDS[0])) / n
+    band = np.digitize(c, CHROMA_BANDS) - 1  # -1 grey, 0..2 the chroma bands
+    hue_bin = ((hh + 360.0) % 360.0 * HUE_BINS / 360.0).astype(np.int64) % HUE_BINS
+    keep = band >= 0
+    colours = np.bincount(band[keep] * HUE_BINS + hue_bin[keep], minlength=HUE_BINS * len(CHROMA_BANDS)) / n
+    lights = np.bincount(light.astype(np.int64) >> 5, minlength=8) / n
+    lf = lightness.astype(np.float32) * (100.0 / 255.0)
+    gx = cv2.Sobel(lf, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(lf, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)[scene]
+    edges = [float(np.count_nonzero(magnitude > t)) / n for t in (10.0, 30.0, 90.0)]
+    strong = magnitude > 30.0
+    if np.count_nonzero(strong) >= 20:
+        angle = (np.degrees(np.arctan2(gy[scene][strong], gx[scene][strong])) + 180.0) % 180.0
+        orient = np.sort(np.bincount((angle / 22.5).astype(np.int64) % 8, minlength=8))[::-1] / angle.size
+        orientation = [float(orient[0]), float(orient[0] + orient[1])]
+    else:
+        orientation = [0.25, 0.5]  # too few edges to have a direction: neutral
+    h, w = scene.shape
+    centre = np.zeros_like(scene)
+    centre[h // 3:h - h // 3, w // 3:w - w // 3] = True
+    inner, outer = centre & scene, ~centre & scene
+    a = chroma * np.cos(np.radians(hue))
+    b = chroma * np.sin(np.radians(hue))
+    if np.count_nonzero(inner) >= 20 and np.count_nonzero(outer) >= 20:
+        surround = [float(np.median(ch[inner]) - np.median(ch[outer])) for ch in (lf, a, b)]
+    else:
+        surround = [0.0, 0.0, 0.0]
+    cells = []
+    for ch in (lf, chroma):
+        means = [float(ch[y:y + h // 4, x:x + w // 4][scene[y:y + h // 4, x:x + w // 4]].mean())
+                 for y in range(0, h - h // 4 + 1, max(1, h // 4)) for x in range(0, w - w // 4 + 1, max(1, w // 4))
+                 if np.count_nonzero(scene[y:y + h // 4, x:x + w // 4]) >= 10]
+        cells.append(float(np.std(means)) if len(means) >= 2 else 0.0)
+    return (grey, *map(float, colours), *map(float, lights), *edges, *orientation, *surround, *cells)
 
 
 def _colour_spread(lightness: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -313,6 +374,22 @@ def score_evidence(image: ImageEvidence, lesion: LesionEvidence | None, distance
                      image.skin_share])
 
 
+APPEARANCE_EVIDENCE = ("chroma", "log_colour_spread", "skin_share", "scene_share", "sqrt_dark_share")
+"""The colour statistics the "not dermoscopy" score reads after the appearance description."""
+_SHARES = APPEARANCE_SIZE - 5  # the appearance's leading values are shares of the scene; the last 5 are not
+
+
+def appearance_inputs(image: ImageEvidence) -> np.ndarray:
+    """The "not dermoscopy" score's inputs: square roots of the appearance's shares (skewed towards 0),
+    signed square roots of its differences, then ``APPEARANCE_EVIDENCE``."""
+    look = np.asarray(image.appearance, np.float64)
+    spread = image.colour_spread if np.isfinite(image.colour_spread) else 2 * MIN_COLOUR_SPREAD
+    dark = image.dark_share if np.isfinite(image.dark_share) else 0.0
+    return np.concatenate([np.sqrt(np.clip(look[:_SHARES], 0.0, None)),
+                           np.sign(look[_SHARES:]) * np.sqrt(np.abs(look[_SHARES:])),
+                           [image.chroma, np.log1p(spread), image.skin_share, image.scene_share, np.sqrt(dark)]])
+
+
 @dataclass(frozen=True, eq=False)
 class LinearScore:
     """A logistic score (log-odds) on standardised inputs; refuses above ``threshold``."""
@@ -340,6 +417,12 @@ class FeatureDistance:
     version: str = ""
     axes: np.ndarray | None = None  # (K, C) principal axes of dermoscopy's features, whitened
     no_lesion: LinearScore | None = None
+    not_dermoscopy: LinearScore | None = None  # reads appearance_inputs()
+
+    def looks_unlike_dermoscopy(self, image: ImageEvidence) -> bool:
+        if self.not_dermoscopy is None or len(image.appearance) != APPEARANCE_SIZE:
+            return False
+        return self.not_dermoscopy(appearance_inputs(image)) > self.not_dermoscopy.threshold
 
     def distance(self, features: np.ndarray) -> float:
         d = feature_transform(features).reshape(-1) - self.mean
@@ -388,8 +471,13 @@ def load_feature_distance(models_dir: Path, classifier_sha256: str) -> tuple[Fea
         inputs = len(SCORE_EVIDENCE) + (0 if axes is None else axes.shape[0])
         if no_lesion is not None and no_lesion.weights.shape != (inputs,):
             raise ValueError(f"its score does not read the {inputs} inputs of this version: rerun the calibration")
+        not_dermoscopy = _linear_score(card.get("appearance_score"))
+        inputs = APPEARANCE_SIZE + len(APPEARANCE_EVIDENCE)
+        if not_dermoscopy is not None and not_dermoscopy.weights.shape != (inputs,):
+            raise ValueError(f"its appearance score does not read the {inputs} inputs of this version: rerun the "
+                             "calibration")
         return FeatureDistance(classifier_sha256.lower(), mean, precision, float(ood["threshold"]),
-                               str(card.get("version", "")), axes, no_lesion), OodStatus.CHECKED
+                               str(card.get("version", "")), axes, no_lesion, not_dermoscopy), OodStatus.CHECKED
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("%s cannot be used: %s", CARD_FILE, exc)
         return None, OodStatus.UNAVAILABLE
@@ -414,7 +502,7 @@ def judge(image: ImageEvidence, lesion: LesionEvidence | None = None, features: 
         status = OodStatus.CHECKED
         if not reasons:
             # unlike dermoscopy is the more basic finding; "no lesion" presumes dermoscopy of skin
-            if distance > ood.threshold:
+            if distance > ood.threshold or ood.looks_unlike_dermoscopy(image):
                 reasons.append(Refusal.UNFAMILIAR)
             elif lesion is not None and ood.no_lesion is not None and \
                     ood.no_lesion(ood.score_inputs(image, lesion, features, distance)) > ood.no_lesion.threshold:
