@@ -12,7 +12,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from sample_data import PH2_IMAGES, PH2_MASKS, read_rgb
+from sample_data import COFFEE_PHOTO, PH2_IMAGES, PH2_MASKS, read_rgb
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -78,9 +78,10 @@ def write_refused(folder: Path) -> dict[str, str]:
     _write(folder / "foliage.jpg", foliage())
     _write(folder / "film.png", xray_like(4))  # an X-ray film photographed on a tinted light box
     _write(folder / "static.png", noise(5))  # colourful, detailed, skin-hued in part: unlike any dermoscopy
+    shutil.copy(COFFEE_PHOTO, folder / "coffee.jpg")  # a real photograph: brown, textured, skin-hued, not skin
     return {
         "strip.png": "extreme_shape", "xray.png": "no_colour", "ct.dcm": "not_a_photograph",
         "invoice.jpg": "graphic", "chart.png": "graphic", "bars.png": "graphic", "skin.jpg": "no_lesion",
         "thumb.png": "too_small", "dark.png": "too_dark", "blurred.png": "no_texture", "foliage.jpg": "not_skin",
-        "film.png": "no_colour", "static.png": "unfamiliar",
+        "film.png": "no_colour", "static.png": "unfamiliar", "coffee.jpg": "unfamiliar",
     }

@@ -19,6 +19,7 @@ PH2_IMAGES = TEST_DATA / "ph2" / "images"
 PH2_MASKS = TEST_DATA / "ph2" / "masks"
 ISIC_NEVUS = TEST_DATA / "isic" / "ISIC_0000009.jpg"
 ISIC_MELANOMA = TEST_DATA / "isic" / "ISIC_0000030.jpg"
+COFFEE_PHOTO = TEST_DATA / "photos" / "coffee.jpg"  # a real photograph that is not skin
 
 
 def ph2_path(image_id: str) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from sample_data import ISIC_MELANOMA, ISIC_NEVUS, PH2_IMAGES, read_rgb
+from sample_data import COFFEE_PHOTO, ISIC_MELANOMA, ISIC_NEVUS, PH2_IMAGES, read_rgb
 
 from dermstation.core.errors import NotApplicable
 from dermstation.core.refusals import Refusal, refusal_message, refusal_text
@@ -129,6 +129,45 @@ def test_lesion_free_skin_of_the_shipped_photos_is_mostly_refused(analyzer: Anal
             reasons.append(refused.reasons[0])
     assert sum(r is not None for r in reasons) >= len(reasons) - 1, reasons
     assert reasons.count(Refusal.NO_LESION) >= len(reasons) // 2, reasons
+
+
+def test_a_real_photograph_is_refused_by_its_appearance(analyzer: Analyzer, models_dir: Path) -> None:
+    """A photographed cup of coffee (held out of the calibration) passes every colour check (brown, textured,
+    skin-hued) and the feature distance; the "not dermoscopy" appearance score is what refuses it."""
+    from dataclasses import replace
+
+    photo = read_rgb(COFFEE_PHOTO)
+    evidence = applicability.measure_image(photo)
+    assert not applicability.image_reasons(evidence)
+    assert _reasons(analyzer, photo) == (Refusal.UNFAMILIAR,)
+    ood, status = applicability.load_feature_distance(models_dir, analyzer.classifier.card.sha256)
+    assert status == OodStatus.CHECKED and ood is not None and ood.not_dermoscopy is not None
+    assert ood.looks_unlike_dermoscopy(evidence)
+    _, lesion, features = analyzer.evidence(photo)
+    assert applicability.judge(evidence, lesion, features, ood).reasons == (Refusal.UNFAMILIAR,)
+    without = replace(ood, not_dermoscopy=None)
+    assert applicability.judge(evidence, lesion, features, without).ok  # only the appearance score sees it
+
+
+@pytest.mark.parametrize("path", DERMOSCOPY, ids=lambda p: p.stem)
+def test_appearance_of_dermoscopy_is_judged_alike_at_any_resolution(models_dir: Path, analyzer: Analyzer,
+                                                                      path: Path) -> None:
+    """The appearance is a set of shares of the scene, measured at most 256 px: the same photo at full,
+    half and a quarter of its size scores nearly the same, and never as "not dermoscopy"."""
+    ood, _ = applicability.load_feature_distance(models_dir, analyzer.classifier.card.sha256)
+    assert ood is not None and ood.not_dermoscopy is not None
+    photo = read_rgb(path)
+    scores = []
+    for scale in (1.0, 0.5, 0.25):
+        small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else photo
+        e = applicability.measure_image(small)
+        look = np.asarray(e.appearance)
+        assert look.shape == (applicability.APPEARANCE_SIZE,)
+        assert abs(look[:1 + applicability.HUE_BINS * 3].sum() - 1.0) < 1e-3  # grey + hue x chroma: every pixel
+        assert abs(look[1 + applicability.HUE_BINS * 3:][:8].sum() - 1.0) < 1e-3  # lightness histogram
+        scores.append(ood.not_dermoscopy(applicability.appearance_inputs(e)))
+        assert not ood.looks_unlike_dermoscopy(e), (path.name, scale)
+    assert max(scores) - min(scores) < 1.0, scores
 
 
 def test_scores_of_another_version_are_not_used(tmp_path: Path, models_dir: Path) -> None:
