@@ -31,14 +31,14 @@ def test_statistics_belong_to_the_committed_classifier() -> None:
 
 
 def test_card_records_refusals_per_source() -> None:
-    """Goal: <= 2 % of dermoscopy refused per source (HAM test, ISIC 2017 val, PH2, the archive photos the
-    calibration did not use) and >= 95 % of other pictures. The archive photos miss the first goal narrowly
-    (5 of 215: blue-white veils and blue-lit fields taken for "not dermoscopy", see benchmarks/README.md):
-    their floor here guards against a recalibration that does worse. The card holds the exact shares."""
+    """Goals: <= 2 % of dermoscopy refused per source (HAM test, ISIC 2017 val, PH2, the archive photos the
+    calibration did not use) and of their melanomas, >= 95 % of the held-out pictures that are not skin (every
+    family). Lesion-free skin has floors that guard against a recalibration that does worse (see
+    benchmarks/README.md); the card holds the exact shares."""
     metrics = CARD["metrics"]
-    for source in ("ham_test", "isic2017_val", "ph2"):
+    for source in ("ham_test", "isic2017_val", "ph2", "isic_archive"):
         assert metrics[source]["n"] >= 150 and metrics[source]["refused_share"] <= 0.02, (source, metrics[source])
-    assert metrics["isic_archive"]["n"] >= 200 and metrics["isic_archive"]["refused_share"] <= 0.025
+    assert metrics["melanomas_reported"]["n"] >= 100 and metrics["melanomas_reported"]["refused_share"] <= 0.02
     assert metrics["ph2_untuned_skin"]["refused_share"] <= 0.02, metrics["ph2_untuned_skin"]
     assert metrics["negatives_held_out_not_skin"]["n"] >= 60  # 648 here; 75 without the optional Debian pictures
     assert metrics["negatives_held_out_not_skin"]["refused_share"] >= 0.95, metrics["negatives_held_out_not_skin"]
