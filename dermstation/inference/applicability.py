@@ -124,6 +124,8 @@ class Applicability:
     ood_distance: float | None = None
     ood_threshold: float | None = None
     ood_status: OodStatus = OodStatus.UNAVAILABLE
+    appearance_score: float | None = None  # the "not dermoscopy" score (log-odds); refused above its threshold
+    appearance_threshold: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -141,6 +143,8 @@ class Applicability:
             "ood_distance": None if self.ood_distance is None else round(self.ood_distance, 3),
             "ood_threshold": self.ood_threshold,
             "ood_status": str(self.ood_status),
+            "appearance_score": _rounded(self.appearance_score, 3),
+            "appearance_threshold": self.appearance_threshold,
             "evidence": {
                 "aspect": round(e.aspect, 3), "scene_share": round(e.scene_share, 4), "chroma": round(e.chroma, 2),
                 "flat_share": round(e.flat_share, 4), "top_colours": round(e.top_colours, 4),
@@ -158,6 +162,8 @@ class Applicability:
         details = ", ".join(str(r) for r in self.reasons)
         if self.ood_distance is not None:
             details += f"; feature distance {self.ood_distance:.2f} (threshold {self.ood_threshold})"
+        if self.appearance_score is not None:
+            details += f"; appearance score {self.appearance_score:.2f} (threshold {self.appearance_threshold})"
         return NotApplicable(self.message, tuple(str(r) for r in self.reasons), details, self)
 
 
@@ -419,10 +425,14 @@ class FeatureDistance:
     no_lesion: LinearScore | None = None
     not_dermoscopy: LinearScore | None = None  # reads appearance_inputs()
 
-    def looks_unlike_dermoscopy(self, image: ImageEvidence) -> bool:
+    def appearance_score(self, image: ImageEvidence) -> float | None:
         if self.not_dermoscopy is None or len(image.appearance) != APPEARANCE_SIZE:
-            return False
-        return self.not_dermoscopy(appearance_inputs(image)) > self.not_dermoscopy.threshold
+            return None
+        return self.not_dermoscopy(appearance_inputs(image))
+
+    def looks_unlike_dermoscopy(self, image: ImageEvidence) -> bool:
+        score = self.appearance_score(image)
+        return score is not None and score > self.not_dermoscopy.threshold  # type: ignore[union-attr]
 
     def distance(self, features: np.ndarray) -> float:
         d = feature_transform(features).reshape(-1) - self.mean
@@ -495,10 +505,11 @@ def judge(image: ImageEvidence, lesion: LesionEvidence | None = None, features: 
           ood: FeatureDistance | None = None, ood_status: OodStatus = OodStatus.UNAVAILABLE) -> Applicability:
     """Combine every piece of evidence into one verdict."""
     reasons = list(image_reasons(image))
-    distance = None
+    distance = look = None
     status = ood_status
     if ood is not None and features is not None:
         distance = ood.distance(features)
+        look = ood.appearance_score(image)
         status = OodStatus.CHECKED
         if not reasons:
             # unlike dermoscopy is the more basic finding; "no lesion" presumes dermoscopy of skin
@@ -509,7 +520,9 @@ def judge(image: ImageEvidence, lesion: LesionEvidence | None = None, features: 
                 reasons.append(Refusal.NO_LESION)
     elif status == OodStatus.CHECKED:
         status = OodStatus.UNAVAILABLE
-    return Applicability(tuple(reasons), image, lesion, distance, None if ood is None else ood.threshold, status)
+    return Applicability(tuple(reasons), image, lesion, distance, None if ood is None else ood.threshold, status,
+                         look, None if look is None or ood is None or ood.not_dermoscopy is None
+                         else ood.not_dermoscopy.threshold)
 
 
 def raise_if_refused(verdict: Applicability) -> None:

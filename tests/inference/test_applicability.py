@@ -56,6 +56,7 @@ def test_shipped_dermoscopy_is_accepted_with_every_check_run(analyzer: Analyzer,
     assert verdict is not None and verdict.ok
     assert verdict.ood_status == OodStatus.CHECKED and verdict.ood_distance is not None
     assert verdict.ood_distance <= verdict.ood_threshold
+    assert verdict.appearance_score is not None and verdict.appearance_score <= verdict.appearance_threshold
     assert QualityIssue.APPLICABILITY_INCOMPLETE not in result.quality.issues
     assert result.to_dict()["applicability"]["applicable"] is True
 
@@ -144,7 +145,10 @@ def test_a_real_photograph_is_refused_by_its_appearance(analyzer: Analyzer, mode
     assert status == OodStatus.CHECKED and ood is not None and ood.not_dermoscopy is not None
     assert ood.looks_unlike_dermoscopy(evidence)
     _, lesion, features = analyzer.evidence(photo)
-    assert applicability.judge(evidence, lesion, features, ood).reasons == (Refusal.UNFAMILIAR,)
+    verdict = applicability.judge(evidence, lesion, features, ood)
+    assert verdict.reasons == (Refusal.UNFAMILIAR,) and verdict.appearance_score > verdict.appearance_threshold
+    assert verdict.to_dict()["appearance_score"] == round(verdict.appearance_score, 3)
+    assert "appearance score" in verdict.refuse().details
     without = replace(ood, not_dermoscopy=None)
     assert applicability.judge(evidence, lesion, features, without).ok  # only the appearance score sees it
 
