@@ -7,6 +7,8 @@ else: no class, no probabilities, no malignancy flag, no report. A CT file is no
 
 from __future__ import annotations
 
+import os
+
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -75,11 +77,14 @@ def test_ct_file_is_not_imported(qtbot, page, ws, dermatologist, refused_files) 
     assert ws.records.timeline(dermatologist, page.lesion_id) == ()
 
 
-def test_screenshot_of_a_refusal(qtbot, page, refused_files, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["xray.png", "coffee.jpg"])
+def test_screenshot_of_a_refusal(qtbot, page, refused_files, tmp_path: Path, name: str) -> None:
+    """Screenshots go to $DERMSTATION_SCREENSHOTS when it is set, to be looked at."""
     folder, _ = refused_files
     with qtbot.waitSignal(page.analysis_refused, timeout=120000):
-        page.import_files([folder / "xray.png"])
-    shot = tmp_path / "refusal.png"
+        page.import_files([folder / name])
+    shot = Path(os.environ.get("DERMSTATION_SCREENSHOTS") or tmp_path) / f"refusal-{Path(name).stem}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
     assert page.grab().save(str(shot)) and shot.stat().st_size > 10000
 
 
