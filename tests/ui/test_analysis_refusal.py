@@ -8,7 +8,6 @@ else: no class, no probabilities, no malignancy flag, no report. A CT file is no
 from __future__ import annotations
 
 import os
-
 import sys
 from dataclasses import replace
 from pathlib import Path
