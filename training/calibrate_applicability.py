@@ -390,8 +390,8 @@ def main() -> None:
             "difference, spread of 4x4 cells' lightness and chroma) and the colour statistics, fitted against "
             "photographs of everything (else unfamiliar)",
             "no lesion: logistic score of the segmenter's confidence, the lesion/skin colour contrast, the lesion's "
-            "size, chroma, skin share, the feature distance and the classifier's features' principal components, "
-            "fitted against lesion-free skin (else no_lesion)",
+            "size, chroma, skin share, the feature distance, the classifier's features' principal components and "
+            "the appearance inputs, fitted against lesion-free skin (else no_lesion)",
             "classifier features: Mahalanobis distance of the square-rooted pooled penultimate features (output "
             "'features') from dermoscopy's, shrinkage 0.1 (else unfamiliar)",
             f"a lesion with > {applicability.MAX_CUT_SHARE:.0%} of its outline on the picture's edge is NOT refused: "
@@ -414,7 +414,8 @@ def main() -> None:
             "threshold_set": f"calibration set: HAM10000 val + ISIC 2017 train (rows 1, 5, 9, ...): "
                              f"{len(sets['threshold'])} pictures",
         },
-        "score_inputs": [*applicability.SCORE_EVIDENCE, f"pc1..pc{COMPONENTS}"],
+        "score_inputs": [*applicability.SCORE_EVIDENCE, f"pc1..pc{COMPONENTS}",
+                         f"appearance[{applicability.APPEARANCE_SIZE}]", *applicability.APPEARANCE_EVIDENCE],
         "lesion_score": _score_card(
             ood.no_lesion, "the calibration set's even rows and the archive photos of them and of the fit set that "
             "pass the colour checks (dermoscopy) against the "

@@ -13,8 +13,8 @@ The answer is built from several kinds of evidence, cheapest first, each able to
    food, buildings, objects on black, paintings, wallpapers) that pass 2;
 4. a learned "lesion-free skin" score (logistic) on the evidence (the segmenter's confidence, the
    lesion's colour contrast with the skin around it, its size, chroma and skin share, the feature
-   distance of 5) and the principal components of the classifier's pooled features, fitted against
-   crops of skin clear of the lesion. The segmenter alone cannot say "no lesion": trained on pictures
+   distance of 5), the principal components of the classifier's pooled features and the appearance of
+   3, fitted against crops of skin clear of the lesion. The segmenter alone cannot say "no lesion": trained on pictures
    that all hold one, it outlines something in plain skin too;
 5. an unsupervised out-of-distribution score: the Mahalanobis distance of the classifier's pooled
    features (square-rooted) from those of dermoscopy.
@@ -440,10 +440,12 @@ class FeatureDistance:
 
     def score_inputs(self, image: ImageEvidence, lesion: LesionEvidence | None, features: np.ndarray,
                      distance: float) -> np.ndarray:
+        """The "no lesion" score's inputs: the evidence, the features' principal components, the appearance."""
         x = score_evidence(image, lesion, distance / self.threshold)
         if self.axes is None:
             return x
-        return np.concatenate([x, self.axes @ (feature_transform(features).reshape(-1) - self.mean)])
+        return np.concatenate([x, self.axes @ (feature_transform(features).reshape(-1) - self.mean),
+                               appearance_inputs(image)])
 
 
 def fit_feature_distance(features: np.ndarray, shrinkage: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -478,7 +480,8 @@ def load_feature_distance(models_dir: Path, classifier_sha256: str) -> tuple[Fea
             mean, precision = npz["mean"].astype(np.float64), npz["precision"].astype(np.float64)
             axes = npz["axes"].astype(np.float64) if "axes" in npz.files else None
         no_lesion = _linear_score(card.get("lesion_score"))
-        inputs = len(SCORE_EVIDENCE) + (0 if axes is None else axes.shape[0])
+        inputs = len(SCORE_EVIDENCE) + (0 if axes is None else axes.shape[0] + APPEARANCE_SIZE
+                                        + len(APPEARANCE_EVIDENCE))
         if no_lesion is not None and no_lesion.weights.shape != (inputs,):
             raise ValueError(f"its score does not read the {inputs} inputs of this version: rerun the calibration")
         not_dermoscopy = _linear_score(card.get("appearance_score"))
@@ -515,7 +518,7 @@ def judge(image: ImageEvidence, lesion: LesionEvidence | None = None, features: 
             # unlike dermoscopy is the more basic finding; "no lesion" presumes dermoscopy of skin
             if distance > ood.threshold or ood.looks_unlike_dermoscopy(image):
                 reasons.append(Refusal.UNFAMILIAR)
-            elif lesion is not None and ood.no_lesion is not None and \
+            elif lesion is not None and ood.no_lesion is not None and len(image.appearance) == APPEARANCE_SIZE and \
                     ood.no_lesion(ood.score_inputs(image, lesion, features, distance)) > ood.no_lesion.threshold:
                 reasons.append(Refusal.NO_LESION)
     elif status == OodStatus.CHECKED:

@@ -55,9 +55,11 @@ def test_thresholds_were_set_on_dermoscopy_they_were_not_fitted_on() -> None:
     the card's own refusal shares are those of the rule (<= 0.5 % per learned part)."""
     assert CARD["metrics"]["threshold_odd_rows"]["refused_share"] <= 0.02
     score = CARD["lesion_score"]
-    assert len(score["weights"]) == len(CARD["score_inputs"]) - 1 + CARD["feature_distance"]["components"]
     appearance = CARD["appearance_score"]
     assert len(appearance["weights"]) == APPEARANCE_SIZE + len(APPEARANCE_EVIDENCE)
+    # the evidence, the principal components (one entry "pc1..pcK") and the appearance (one entry)
+    assert len(score["weights"]) == len(CARD["score_inputs"]) - 2 + CARD["feature_distance"]["components"] + \
+        APPEARANCE_SIZE
     for score in (CARD["lesion_score"], appearance):
         assert "not fitted on" in score["threshold_rule"]
 
