@@ -60,3 +60,26 @@ def test_clean_mask_is_one_filled_component_inside_the_box(blobs: list[tuple[int
         ys, xs = np.nonzero(out)
         assert x1 - x0 == y1 - y0  # square
         assert x0 <= xs.min() and xs.max() < x1 and y0 <= ys.min() and ys.max() < y1
+
+
+@FAST
+@given(h=st.integers(1, 300), w=st.integers(1, 300), seed=st.integers(0, 2**16),
+       kind=st.sampled_from(["noise", "flat", "dark", "white", "two_tone"]))
+def test_appearance_is_finite_and_complete_for_any_picture(h: int, w: int, seed: int, kind: str) -> None:
+    """Whatever the picture (a 1-pixel strip, all black, all white, two flat colours, noise), the colour
+    statistics and the appearance the "not dermoscopy" score reads come back whole and finite."""
+    from dermstation.inference import applicability
+
+    rng = np.random.default_rng(seed)
+    image = {"noise": lambda: rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
+             "flat": lambda: np.full((h, w, 3), rng.integers(0, 256, 3), np.uint8),
+             "dark": lambda: rng.integers(0, 40, (h, w, 3), dtype=np.uint8),
+             "white": lambda: np.full((h, w, 3), 255, np.uint8),
+             "two_tone": lambda: np.where(rng.random((h, w, 1)) < 0.5, rng.integers(0, 256, 3),
+                                          rng.integers(0, 256, 3)).astype(np.uint8)}[kind]()
+    evidence = applicability.measure_image(image)
+    look = np.asarray(evidence.appearance)
+    assert look.shape == (applicability.APPEARANCE_SIZE,) and np.isfinite(look).all()
+    inputs = applicability.appearance_inputs(evidence)
+    assert inputs.shape == (applicability.APPEARANCE_SIZE + len(applicability.APPEARANCE_EVIDENCE),)
+    assert np.isfinite(inputs).all()
