@@ -453,13 +453,19 @@ def main() -> None:
             "dermoscopy (a choice made knowing those test sets); 1.2.0's appearance score was chosen on the "
             "'select' set and cross-validation, but the test numbers of its candidate variants were printed "
             "during the choice too (the variants with the classifier's components refused up to 2.7 % of ISIC "
-            "2017 val); the texture statistics (flat, smooth, commonest colours) and the lesion's edge contact "
-            "are not inputs of the lesion score (resolution; cut lesions refused)",
+            "2017 val; the unweighted score refused 2.3 % of the reported archive photos, which came before the "
+            "melanoma weighting, itself chosen by cross-validation); the texture statistics (flat, smooth, "
+            "commonest colours) and the lesion's edge contact are not inputs of the lesion score (resolution; cut "
+            "lesions refused)",
             "lesion-free skin for tuning comes from PH2 only (2/3 of its photos): 'ph2_untuned_skin' is PH2 "
             "dermoscopy none of whose skin was tuned on; 'negatives_held_out_skin_other_clinic' is skin of "
             "another clinic no score saw",
-            "the held-out negatives are few per family (see held_out_negatives_by_kind); clinical close-ups "
-            "(non-dermoscopic photos of lesions) were not available and are not measured",
+            "some held-out families are small (see held_out_negatives_by_kind: charts 3, test bars 4); clinical "
+            "close-ups (non-dermoscopic photos of lesions), endoscopy and histology pictures were not available "
+            "and are not measured; the Debian picture collections are installed for calibration only (without "
+            "them the appearance score learns from few photographs)",
+            "the other clinic's lesion-free skin crops are cut clear of the segmenter's mask, not an expert's: "
+            "some hold part of a lesion or another mole, so their refusal share understates the check",
         ],
         "command": "python -m training.calibrate_applicability",
         "date": datetime.now(UTC).date().isoformat(),
