@@ -7,6 +7,9 @@ by augmentation, so variants of one picture never sit on both sides):
   retina, text, grey test images), OpenCV's sample pictures when the Debian package ``opencv-doc`` is
   installed (photographs, renders, logos, calibration boards), each also as two random close-up crops,
   and pydicom's bundled test files (CT, MR, CR/DX, US, NM, RT, secondary captures);
+- optional Debian picture collections (``INSTALLED_COLLECTIONS``, GCompris's resources): Tux Paint's
+  cut-out photographs and drawings of everything, GCompris's photographs, paintings and drawings,
+  wallpapers, ImageMagick's examples (kind "picture"), whole and as one close-up crop;
 - synthetic pictures drawn here: documents, an invoice over a gradient, charts, gradients, colour test
   bars, cartoons (some drawn in skin colours with a "mole"), X-ray-like grey pictures, noise;
 - skin without a lesion: PH2 crops that avoid the expert lesion mask (the largest square, two smaller
@@ -35,7 +38,7 @@ HELD_OUT_EVERY = 3
 @dataclass(frozen=True)
 class Negative:
     name: str  # unique, stable
-    kind: str  # document, chart, gradient, test_bars, cartoon, xray_like, noise, photo, dicom, skin
+    kind: str  # document, chart, gradient, test_bars, cartoon, xray_like, noise, photo, picture, dicom, skin
     source: str  # the picture it was made from (the unit of the split)
     make: Callable[[], np.ndarray]  # -> RGB uint8
     always_held_out: bool = False  # a family kept only for measuring
@@ -322,25 +325,26 @@ GCOMPRIS_RESOURCES = Path("/usr/share/gcompris-qt/rcc")
 _DRAWN_PARTS = ("cartoon", "symbols", "alphabets", "clipart", "abstract", "desktop", "flags", "signs")
 
 
-def _collection_kind(path: Path) -> str:
+def _drawn(path: Path) -> bool:
     lowered = str(path).lower()
-    return "drawing" if path.suffix.lower() == ".svg" or any(p in lowered for p in _DRAWN_PARTS) else "photo"
+    return path.suffix.lower() == ".svg" or any(p in lowered for p in _DRAWN_PARTS)
 
 
 def installed_collections(limit: int = 400) -> Iterator[Negative]:
     """Pictures of the optional Debian collections (at most ``limit`` per collection, spread evenly),
-    each whole and, for photographs, as one close-up crop. Each picture is its own source."""
+    each whole and, unless its folder says it is drawn, as one close-up crop. Each picture is its own
+    source. Their kind is "picture": the collections mix photographs, paintings and drawings, and nobody
+    sorted them by hand."""
     for prefix, folder in INSTALLED_COLLECTIONS.items():
         if not folder.is_dir():
             continue
         paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
                        and p.stat().st_size >= 8000 and "_3840x" not in p.name and "_5640x" not in p.name)
         for path in paths[::max(1, len(paths) // limit)]:
-            kind = _collection_kind(path)
             name = f"{prefix}-{path.relative_to(folder).with_suffix('')}".replace("/", "-")
-            yield Negative(name, kind, name, lambda p=path: _read_rgb(p))
-            if kind == "photo":
-                yield Negative(f"{name}-crop0", kind, name, lambda p=path, k=name: _crop(_read_rgb(p), k))
+            yield Negative(name, "picture", name, lambda p=path: _read_rgb(p))
+            if not _drawn(path):
+                yield Negative(f"{name}-crop0", "picture", name, lambda p=path, k=name: _crop(_read_rgb(p), k))
     yield from _gcompris_pictures(limit)
 
 
@@ -373,7 +377,7 @@ def _gcompris_pictures(limit: int) -> Iterator[Negative]:
 
     for resource in found[::max(1, len(found) // limit)]:
         name = "gcompris-" + resource.removeprefix(":/gcompris/").rsplit(".", 1)[0].replace("/", "-")
-        yield Negative(name, _collection_kind(Path(resource)), name, lambda r=resource: read(r))
+        yield Negative(name, "picture", name, lambda r=resource: read(r))
 
 
 def dicom_files() -> Iterator[Path]:
