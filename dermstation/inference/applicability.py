@@ -223,7 +223,7 @@ def measure_image(image: np.ndarray) -> ImageEvidence:
     laplacian = _channel_max(np.abs(cv2.Laplacian(small.astype(np.int16), cv2.CV_16S, ksize=1)))
     smooth = float(np.count_nonzero((laplacian <= 2) & scene)) / n
     spread = _colour_spread(lab[..., 0][scene], a[scene], b[scene])
-    look = appearance(lab[..., 0], chroma, hue, scene)
+    look = appearance(lab[..., 0], a, b, chroma, hue, scene)
     return ImageEvidence(h, w, n / scene.size, _quantile(chroma[scene], 0.9), flat, top, skin, smooth, dark, spread,
                          look)
 
@@ -235,7 +235,8 @@ APPEARANCE_SIZE = 1 + HUE_BINS * len(CHROMA_BANDS) + 8 + 3 + 2 + 3 + 2
 centre-surround colour difference, spread of the cells' mean lightness and chroma."""
 
 
-def appearance(lightness: np.ndarray, chroma: np.ndarray, hue: np.ndarray, scene: np.ndarray) -> tuple[float, ...]:
+def appearance(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, chroma: np.ndarray, hue: np.ndarray,
+               scene: np.ndarray) -> tuple[float, ...]:
     """A fixed-length description of what the scene looks like, for the learned "not dermoscopy" score.
 
     Dermoscopy is skin-coloured light everywhere (hues of red to yellow at moderate chroma), lit evenly,
@@ -267,8 +268,6 @@ def appearance(lightness: np.ndarray, chroma: np.ndarray, hue: np.ndarray, scene
     centre = np.zeros_like(scene)
     centre[h // 3:h - h // 3, w // 3:w - w // 3] = True
     inner, outer = centre & scene, ~centre & scene
-    a = chroma * np.cos(np.radians(hue))
-    b = chroma * np.sin(np.radians(hue))
     if np.count_nonzero(inner) >= 20 and np.count_nonzero(outer) >= 20:
         surround = [float(np.median(ch[inner]) - np.median(ch[outer])) for ch in (lf, a, b)]
     else:
